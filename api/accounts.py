@@ -1,0 +1,333 @@
+"""Accounts, geography and staff administration over HTTP."""
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from backend.accounts import codes as resident_codes
+from backend.accounts import services
+from backend.accounts.errors import ScopeViolation
+from backend.accounts.models import Role
+from backend.accounts.phone import mask_phone
+from backend.accounts.selectors import can_manage_district
+from backend.codes.qr import qr_png
+from backend.errors import NotFound
+from backend.geo.models import Community, District
+from rewards.selectors import balance_of
+
+from .permissions import CanCreateStaff, IsDistrictOfficer, IsResident
+
+# ---- serializers -------------------------------------------------------------------------------
+
+
+class RegisterIn(serializers.Serializer):
+    phone = serializers.CharField(max_length=32)
+    password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+    display_name = serializers.CharField(max_length=40)
+
+
+class UserPublicOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+    phone = serializers.SerializerMethodField()
+
+    def get_phone(self, user) -> str:
+        return mask_phone(user.phone)
+
+
+class TokenIn(TokenObtainPairSerializer):
+    default_error_messages = {"no_active_account": _("Wrong phone number or password.")}
+
+    def validate(self, attrs):
+        try:
+            return super().validate(attrs)
+        except AuthenticationFailed as exc:
+            raise AuthenticationFailed(
+                _("Wrong phone number or password."), code="invalid_credentials"
+            ) from exc
+
+
+class TokenPairOut(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class LogoutIn(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class HouseholdOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    address = serializers.CharField()
+    community_id = serializers.IntegerField()
+
+
+class MeOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+    phone = serializers.CharField()
+    role = serializers.CharField()
+    household = HouseholdOut(allow_null=True)
+    community = serializers.DictField(allow_null=True)
+    district = serializers.DictField(allow_null=True)
+    balance = serializers.IntegerField()
+
+
+class HouseholdIn(serializers.Serializer):
+    community_id = serializers.IntegerField(min_value=1)
+    address = serializers.CharField(max_length=200, min_length=1)
+
+
+class ResidentCodeOut(serializers.Serializer):
+    code = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class DistrictOut(serializers.ModelSerializer):
+    class Meta:
+        model = District
+        fields = ["id", "name", "name_en", "admin_code", "kind", "slug"]
+
+
+class CommunityOut(serializers.ModelSerializer):
+    class Meta:
+        model = Community
+        fields = ["id", "name", "district_id"]
+
+
+class CommunityIn(serializers.Serializer):
+    district_id = serializers.IntegerField(min_value=1)
+    name = serializers.CharField(max_length=128)
+
+
+class StaffIn(serializers.Serializer):
+    phone = serializers.CharField(max_length=32)
+    password = serializers.CharField(max_length=128, write_only=True)
+    display_name = serializers.CharField(max_length=40)
+    role = serializers.ChoiceField(
+        choices=[Role.INSPECTOR, Role.MERCHANT, Role.DISTRICT_OFFICER, Role.CITY_OFFICER]
+    )
+    district_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    community_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=500
+    )
+
+
+class StaffOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+    phone = serializers.SerializerMethodField()
+    role = serializers.CharField()
+    district_id = serializers.IntegerField(allow_null=True)
+    community_ids = serializers.SerializerMethodField()
+
+    def get_phone(self, user) -> str:
+        return mask_phone(user.phone)
+
+    def get_community_ids(self, user) -> list[int]:
+        return sorted(user.communities.values_list("id", flat=True))
+
+
+class WsTicketOut(serializers.Serializer):
+    ticket = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+# ---- views -------------------------------------------------------------------------------------
+
+
+class RegisterView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "register"
+
+    @extend_schema(request=RegisterIn, responses={201: UserPublicOut}, auth=[])
+    def post(self, request):
+        data = RegisterIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.register_resident(**data.validated_data)
+        return Response(UserPublicOut(user).data, status=status.HTTP_201_CREATED)
+
+
+class TokenObtainView(TokenObtainPairView):
+    serializer_class = TokenIn
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(responses={200: TokenPairOut}, auth=[])
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class TokenRefreshRotateView(TokenRefreshView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+
+class LogoutView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=LogoutIn, responses={204: None}, auth=[])
+    def post(self, request):
+        data = LogoutIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            RefreshToken(data.validated_data["refresh"]).blacklist()
+        except Exception as exc:
+            raise AuthenticationFailed(_("The refresh token is not valid."), code="token_not_valid") from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _place(obj):
+    return {"id": obj.id, "name": obj.name} if obj else None
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=MeOut)
+    def get(self, request):
+        user = request.user
+        household = user.household
+        community = household.community if household else None
+        district = community.district if community else user.district
+        return Response(
+            MeOut(
+                {
+                    "id": user.id,
+                    "display_name": user.display_name,
+                    "phone": str(user.phone),
+                    "role": user.role,
+                    "household": (
+                        {
+                            "id": household.id,
+                            "address": household.address,
+                            "community_id": household.community_id,
+                        }
+                        if household
+                        else None
+                    ),
+                    "community": _place(community),
+                    "district": _place(district),
+                    "balance": balance_of(user),
+                }
+            ).data
+        )
+
+
+class MeHouseholdView(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(request=HouseholdIn, responses={200: HouseholdOut})
+    def post(self, request):
+        data = HouseholdIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        community = get_object_or_404(Community, pk=data.validated_data["community_id"])
+        household = services.join_household(
+            user=request.user, community=community, address=data.validated_data["address"]
+        )
+        return Response(HouseholdOut(household).data)
+
+
+class MeCodeView(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(responses=ResidentCodeOut)
+    def get(self, request):
+        code, expires_at = resident_codes.issue_resident_code(request.user)
+        response = Response(ResidentCodeOut({"code": code, "expires_at": expires_at}).data)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class MeCodePngView(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY})
+    def get(self, request):
+        code, _expires_at = resident_codes.issue_resident_code(request.user)
+        response = HttpResponse(qr_png(code), content_type="image/png")
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class DistrictListView(generics.ListAPIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    serializer_class = DistrictOut
+    queryset = District.objects.order_by("id")
+
+
+class DistrictCommunityListView(generics.ListAPIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    serializer_class = CommunityOut
+
+    def get_queryset(self):
+        district = get_object_or_404(District, pk=self.kwargs["district_id"])
+        return Community.objects.filter(district=district).order_by("id")
+
+
+class CommunityCreateView(APIView):
+    permission_classes = [IsDistrictOfficer]
+
+    @extend_schema(request=CommunityIn, responses={201: CommunityOut})
+    def post(self, request):
+        data = CommunityIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        district = get_object_or_404(District, pk=data.validated_data["district_id"])
+        community = services.create_community(
+            actor=request.user, district=district, name=data.validated_data["name"]
+        )
+        return Response(CommunityOut(community).data, status=status.HTTP_201_CREATED)
+
+
+class StaffCreateView(APIView):
+    permission_classes = [CanCreateStaff]
+
+    @extend_schema(request=StaffIn, responses={201: StaffOut})
+    def post(self, request):
+        data = StaffIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        district = None
+        if values.get("district_id"):
+            district = get_object_or_404(District, pk=values["district_id"])
+        community_ids = set(values.get("community_ids", []))
+        communities = list(Community.objects.filter(id__in=community_ids))
+        if len(communities) != len(community_ids):
+            raise NotFound(_("Unknown community."), fields={"community_ids": [_("Unknown community.")]})
+        if district is not None and not can_manage_district(request.user, district):
+            raise ScopeViolation()
+        user = services.create_staff(
+            actor=request.user,
+            phone=values["phone"],
+            password=values["password"],
+            display_name=values["display_name"],
+            role=values["role"],
+            district=district,
+            communities=communities,
+        )
+        return Response(StaffOut(user).data, status=status.HTTP_201_CREATED)
+
+
+class WsTicketView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={201: WsTicketOut})
+    def post(self, request):
+        ticket, expires_at = services.issue_ws_ticket(user=request.user)
+        return Response(WsTicketOut({"ticket": ticket, "expires_at": expires_at}).data, status=201)

@@ -1,0 +1,58 @@
+"""WebSocket consumers. Events are hints: clients re-fetch state over REST after a reconnect."""
+
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from backend.accounts.errors import InvalidTicket
+from backend.accounts.services import redeem_ws_ticket
+from backend.realtime.groups import user_group
+
+# 4401 mirrors HTTP 401 in the application close-code range (4000-4999).
+CLOSE_UNAUTHORISED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+class EventConsumer(AsyncJsonWebsocketConsumer):
+    """Relays `event.message` group sends to the socket as `{"event", "data"}`; clients only listen."""
+
+    groups_joined: list[str]
+
+    async def join(self, *groups: str) -> None:
+        self.groups_joined = list(groups)
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def disconnect(self, code):
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def event_message(self, message):
+        await self.send_json({"event": message["event"], "data": message["data"]})
+
+    async def receive_json(self, content, **kwargs):
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+
+
+async def user_from_ticket(scope):
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    ticket = (query.get("ticket") or [""])[0]
+    try:
+        return await database_sync_to_async(redeem_ws_ticket)(ticket)
+    except InvalidTicket:
+        return None
+
+
+class MeConsumer(EventConsumer):
+    """`/ws/me/`: points.credited, drop.graded, redemption.updated for the signed-in person."""
+
+    async def connect(self):
+        user = await user_from_ticket(self.scope)
+        if user is None:
+            await self.close(code=CLOSE_UNAUTHORISED)
+            return
+        self.scope["user"] = user
+        await self.join(user_group(user.id))
+        await self.accept()

@@ -1,0 +1,151 @@
+"""One error envelope for everything under /api/: `{"error": {"code", "message", "fields"?}}`.
+
+Every domain error's HTTP status is stated here, in one table keyed by its stable code.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from backend.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+STATUS_BY_CODE = {
+    # generic
+    "invalid": 400,
+    "not_found": 404,
+    "permission_denied": 403,
+    # accounts
+    "phone_taken": 409,
+    "invalid_phone": 400,
+    "weak_password": 400,
+    "role_not_allowed": 403,
+    "out_of_scope": 403,
+    "invalid_ticket": 401,
+    "community_exists": 409,
+    # codes
+    "invalid_code": 400,
+    "code_expired": 410,
+    "code_used": 409,
+    # sorting
+    "bin_inactive": 409,
+    "too_soon": 429,
+    "out_of_range": 400,
+    "daily_limit": 429,
+    "bad_image": 400,
+    "already_graded": 409,
+    # kiosks
+    "bad_signature": 401,
+    "kiosk_disabled": 403,
+    "stale_deposit": 400,
+    "future_deposit": 400,
+    "idempotency_conflict": 409,
+    "unknown_material": 400,
+    "implausible_weight": 400,
+    "material_not_accepted": 400,
+    "batch_too_large": 400,
+    # rewards
+    "insufficient_points": 409,
+    "out_of_stock": 409,
+    "limit_reached": 409,
+    "reward_unavailable": 409,
+    "not_cancellable": 409,
+}
+
+
+def envelope(code: str, message, *, fields=None, extra=None) -> dict:
+    body = {"code": code, "message": str(message)}
+    if fields:
+        body["fields"] = fields
+    if extra:
+        body.update(extra)
+    return {"error": body}
+
+
+def json_error(status_code: int, code: str, message, **kwargs) -> JsonResponse:
+    return JsonResponse(
+        envelope(code, message, **kwargs), status=status_code, json_dumps_params={"ensure_ascii": False}
+    )
+
+
+def _flatten_codes(detail):
+    """First machine code found in a DRF error detail tree."""
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _flatten_codes(value)
+    if isinstance(detail, list) and detail:
+        return _flatten_codes(detail[0])
+    return getattr(detail, "code", None)
+
+
+def _fields(detail):
+    if isinstance(detail, dict):
+        return {key: _fields(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_fields(item) for item in detail]
+    return str(detail)
+
+
+DRF_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+    exceptions.ParseError: "malformed_request",
+}
+
+
+def _drf_response(exc: exceptions.APIException) -> Response:
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        body = envelope("validation_error", _("The input is not valid."), fields=_fields(detail))
+    else:
+        code = next((c for cls, c in DRF_CODES.items() if isinstance(exc, cls)), None)
+        code = _flatten_codes(exc.detail) if code in (None, "authentication_failed") else code
+        code = code or "error"
+        message = exc.detail if isinstance(exc.detail, str) else _fields(exc.detail)
+        if not isinstance(message, str):
+            message = str(message.get("detail", message)) if isinstance(message, dict) else str(message)
+        body = envelope(str(code), message)
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+def domain_response(exc: DomainError) -> Response:
+    return Response(
+        envelope(exc.code, exc.message, fields=exc.fields, extra=exc.extra),
+        status=STATUS_BY_CODE.get(exc.code, status.HTTP_400_BAD_REQUEST),
+    )
+
+
+def exception_handler(exc, context):
+    """DRF's exception hook: every error a view raises leaves in the envelope, and the transaction rolls back."""
+    set_rollback()
+    if isinstance(exc, DomainError):
+        return domain_response(exc)
+    if isinstance(exc, Http404):
+        return Response(envelope("not_found", _("Not found.")), status=404)
+    if isinstance(exc, DjangoPermissionDenied):
+        return Response(envelope("permission_denied", _("You may not do that.")), status=403)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(envelope("payload_too_large", _("The request body is too large.")), status=413)
+    if isinstance(exc, TooManyFieldsSent | SuspiciousOperation):
+        return Response(envelope("malformed_request", _("The request is malformed.")), status=400)
+    if isinstance(exc, exceptions.APIException):
+        return _drf_response(exc)
+    return None

@@ -1,0 +1,51 @@
+"""Who may do what, by role. Object-level scope (which district, which community) lives in selectors."""
+
+from rest_framework.permissions import BasePermission
+
+from backend.accounts.models import Role
+
+
+def _has_role(request, roles) -> bool:
+    user = request.user
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or user.role in roles
+
+
+class IsResident(BasePermission):
+    def has_permission(self, request, view):
+        return _has_role(request, {Role.RESIDENT})
+
+
+class IsInspector(BasePermission):
+    def has_permission(self, request, view):
+        return _has_role(request, {Role.INSPECTOR})
+
+
+class IsMerchant(BasePermission):
+    def has_permission(self, request, view):
+        return _has_role(request, {Role.MERCHANT})
+
+
+class IsDistrictOfficer(BasePermission):
+    """District or city officers (and admins): the staff who manage a district's equipment."""
+
+    def has_permission(self, request, view):
+        return _has_role(request, {Role.DISTRICT_OFFICER, Role.CITY_OFFICER, Role.ADMIN})
+
+
+class IsCityOfficer(BasePermission):
+    def has_permission(self, request, view):
+        return _has_role(request, {Role.CITY_OFFICER, Role.ADMIN})
+
+
+class IsStaffMember(BasePermission):
+    """Sanitation staff who read statistics and equipment status."""
+
+    def has_permission(self, request, view):
+        return _has_role(request, {Role.DISTRICT_OFFICER, Role.CITY_OFFICER, Role.ADMIN})
+
+
+class CanCreateStaff(BasePermission):
+    def has_permission(self, request, view):
+        return _has_role(request, {Role.CITY_OFFICER, Role.DISTRICT_OFFICER, Role.ADMIN})

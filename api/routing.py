@@ -1,0 +1,12 @@
+from channels.routing import URLRouter
+from django.urls import path
+
+from . import consumers
+
+# No origin check: sockets authenticate with single-use tickets or kiosk signatures, never cookies,
+# and kiosk firmware and mobile apps send no Origin header at all.
+websocket_urlpatterns = [
+    path("ws/me/", consumers.MeConsumer.as_asgi()),
+]
+
+websocket_application = URLRouter(websocket_urlpatterns)

@@ -1,0 +1,38 @@
+from django.utils.translation import gettext_lazy as _
+
+from backend.errors import DomainError
+
+
+class PhoneTaken(DomainError):
+    code = "phone_taken"
+    message = _("An account with this phone number already exists.")
+
+
+class InvalidPhone(DomainError):
+    code = "invalid_phone"
+    message = _("This is not a valid phone number.")
+
+
+class WeakPassword(DomainError):
+    code = "weak_password"
+    message = _("This password is too weak.")
+
+
+class RoleNotAllowed(DomainError):
+    code = "role_not_allowed"
+    message = _("You may not create staff with this role.")
+
+
+class ScopeViolation(DomainError):
+    code = "out_of_scope"
+    message = _("That district or community is outside your scope.")
+
+
+class InvalidTicket(DomainError):
+    code = "invalid_ticket"
+    message = _("The WebSocket ticket is unknown, used or expired.")
+
+
+class CommunityExists(DomainError):
+    code = "community_exists"
+    message = _("A community with this name already exists in the district.")

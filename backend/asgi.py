@@ -1,0 +1,14 @@
+"""HTTP through Django, WebSockets through Channels, in one ASGI application."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
+django_http = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter  # noqa: E402  (Django must be set up first)
+
+from api.routing import websocket_application  # noqa: E402
+
+application = ProtocolTypeRouter({"http": django_http, "websocket": websocket_application})

@@ -1,0 +1,29 @@
+"""The root of every domain error: services raise these, and `api/errors.py` maps `code` to HTTP."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    message = _("The request breaks a rule of GreenLoop.")
+
+    def __init__(self, message=None, *, fields=None, extra=None):
+        self.message = message or self.message
+        self.fields = fields
+        self.extra = extra or {}
+        super().__init__(str(self.message))
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    message = _("Not found.")
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+    message = _("You may not do that.")
+
+
+class InvalidInput(DomainError):
+    code = "invalid"
+    message = _("The input is not valid.")

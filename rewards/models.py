@@ -1,0 +1,87 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Account(models.Model):
+    """A ledger account: one per resident, plus one system account of each system kind.
+
+    Only resident balances live on the row (updated in the posting's transaction, never negative).
+    System accounts take a posting on every credit; a balance column there would make one hot row that
+    every deposit in the city queues on, so their balance is the sum of their postings.
+    """
+
+    class Kind(models.TextChoices):
+        RESIDENT = "resident", _("resident")
+        ISSUANCE = "issuance", _("issuance")
+        REDEMPTION = "redemption", _("redemption")
+        EXPIRY = "expiry", _("expiry")
+        ADJUSTMENT = "adjustment", _("adjustment")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="points_account",
+    )
+    balance = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="resident") | Q(balance__gte=0), name="resident_balance_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="resident", owner__isnull=False)
+                | Q(~Q(kind="resident"), owner__isnull=True),
+                name="only_resident_accounts_have_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["kind"], condition=~Q(kind="resident"), name="one_system_account_per_kind"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind}:{self.owner_id or '-'}"
+
+
+class LedgerTransaction(models.Model):
+    """One balanced change of points. Its idempotency key names its cause, so a cause posts at most once."""
+
+    class Kind(models.TextChoices):
+        SORTING = "sorting", _("sorting reward")
+        DEPOSIT = "deposit", _("recycling deposit")
+        REDEEM = "redeem", _("redemption")
+        REFUND = "refund", _("refund")
+        EXPIRY = "expiry", _("expiry")
+        ADJUSTMENT = "adjustment", _("adjustment")
+        REVERSAL = "reversal", _("reversal")
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    memo = models.CharField(max_length=200, blank=True)
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self):
+        return self.idempotency_key
+
+
+class Posting(models.Model):
+    transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="postings")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    amount = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "-id"], name="posting_account_feed")]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="posting_amount_not_zero")]
+
+    def __str__(self):
+        return f"{self.account_id}: {self.amount:+d}"
