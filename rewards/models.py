@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from backend.categories import WasteCategory
+
 
 class Account(models.Model):
     """A ledger account: one per resident, plus one system account of each system kind.
@@ -85,3 +87,41 @@ class Posting(models.Model):
 
     def __str__(self):
         return f"{self.account_id}: {self.amount:+d}"
+
+
+class Material(models.Model):
+    """What a kiosk weighs or a rule rewards: data, not an enum, so the city can add materials."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    name_en = models.CharField(_("English name"), max_length=64, blank=True)
+    category = models.CharField(max_length=16, choices=WasteCategory.choices)
+    points_per_kg = models.PositiveIntegerField()
+    min_weight_g = models.PositiveIntegerField(default=1)
+    max_weight_g = models.PositiveIntegerField(default=100_000)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_weight_g__lte=models.F("max_weight_g")), name="material_weight_range"
+            )
+        ]
+
+    def __str__(self):
+        return self.code
+
+
+class PointRules(models.Model):
+    """The city's point rules; one row per city, editable by the city officer and in admin."""
+
+    city = models.OneToOneField("geo.City", on_delete=models.PROTECT, related_name="point_rules")
+    points_per_accepted_drop = models.PositiveIntegerField(default=10)
+    resident_daily_drop_points_cap = models.PositiveIntegerField(default=50)
+    resident_daily_deposit_points_cap = models.PositiveIntegerField(default=500)
+    kiosk_daily_points_cap = models.PositiveIntegerField(default=20_000)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"rules of {self.city_id}"

@@ -1,0 +1,20 @@
+"""Household waste categories of GB/T 19095-2019, with their standard names and label colours."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class WasteCategory(models.TextChoices):
+    RECYCLABLE = "recyclable", _("recyclable")
+    HAZARDOUS = "hazardous", _("hazardous")
+    KITCHEN = "kitchen", _("kitchen")
+    OTHER = "other", _("other")
+
+
+# name in Chinese, name in English, label colour (GB/T 19095-2019 figure colours)
+CATEGORY_LABELS = {
+    WasteCategory.RECYCLABLE: ("可回收物", "Recyclable", "#0070C0"),
+    WasteCategory.HAZARDOUS: ("有害垃圾", "Hazardous Waste", "#E60012"),
+    WasteCategory.KITCHEN: ("厨余垃圾", "Food Waste", "#00A03C"),
+    WasteCategory.OTHER: ("其他垃圾", "Residual Waste", "#5E5E5E"),
+}
