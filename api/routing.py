@@ -7,6 +7,8 @@ from . import consumers
 # and kiosk firmware and mobile apps send no Origin header at all.
 websocket_urlpatterns = [
     path("ws/me/", consumers.MeConsumer.as_asgi()),
+    # -- kiosks --
+    # -- stats --
 ]
 
 websocket_application = URLRouter(websocket_urlpatterns)

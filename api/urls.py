@@ -25,3 +25,10 @@ urlpatterns = [
     path("staff", accounts.StaffCreateView.as_view(), name="staff"),
     path("ws-ticket", accounts.WsTicketView.as_view(), name="ws-ticket"),
 ]
+
+# Each area appends its own routes below its marker (keep the markers).
+# -- rewards --
+# -- sorting --
+# -- kiosks --
+# -- stats --
+
