@@ -1,0 +1,24 @@
+# GreenLoop production image: several uvicorn workers behind a load balancer.
+FROM python:3.13-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    WEB_CONCURRENCY=4 \
+    DATABASE_POOL=1
+
+RUN useradd --create-home --uid 10001 greenloop
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY backend ./backend
+COPY api ./api
+COPY rewards ./rewards
+COPY kiosks ./kiosks
+COPY manage.py ./
+RUN pip install --no-cache-dir . \
+ && DEBUG=1 DATABASE_URL=postgres://unused/unused python manage.py collectstatic --noinput
+
+USER greenloop
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz').status != 200)"
+CMD ["sh", "-c", "uvicorn backend.asgi:application --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY} --proxy-headers --forwarded-allow-ips='*' --lifespan off"]

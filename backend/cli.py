@@ -1,0 +1,127 @@
+"""The `greenloop` command: serve the product, run the tests, drive a simulated kiosk, or any manage.py task.
+
+With no DATABASE_URL every subcommand runs on the embedded default (a private PostgreSQL under
+`.greenloop/`), so a fresh machine needs nothing but Python.
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
+    import django
+
+    django.setup()
+
+
+def serve(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("load_reference_data", verbosity=0)
+    if args.demo or (settings.EMBEDDED and not args.no_demo):
+        call_command("load_demo_data")
+    base = f"http://{args.host}:{args.port}"
+    where = "embedded PostgreSQL in .greenloop/" if settings.EMBEDDED else "DATABASE_URL"
+    print(
+        f"\nGreenLoop is serving on {base}  (database: {where})\n"
+        f"  API docs:  {base}/api/docs/\n"
+        f"  Admin:     {base}/admin/\n"
+        f"  Dashboard: {base}/dashboard/\n"
+        f"  Health:    {base}/healthz\n",
+        flush=True,
+    )
+    import uvicorn
+
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turning it into SystemExit lets the
+    # embedded PostgreSQL's exit handler stop the private server instead of leaving it running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    uvicorn.run(
+        "backend.asgi:application",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=True,
+        lifespan="off",
+    )
+    return 0
+
+
+def _browser_available() -> bool:
+    if Path("/usr/bin/chromium").exists() or os.environ.get("GREENLOOP_CHROMIUM"):
+        return True
+    cache = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache" / "ms-playwright"))
+    return any(cache.glob("chromium*"))
+
+
+def run_tests(args: argparse.Namespace) -> int:
+    """Run the whole suite; fetches Playwright's Chromium first where no system Chromium exists."""
+    if not _browser_available():
+        print(
+            "No Chromium found: installing Playwright's (needed by the dashboard browser test).", flush=True
+        )
+        subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"], check=True)
+    command = [sys.executable, "-m", "pytest", *args.pytest_args]
+    return subprocess.call(command, cwd=PROJECT_ROOT)  # noqa: S603
+
+
+def kiosk_sim(args: argparse.Namespace) -> int:
+    from kiosks.simulator import main as simulator_main
+
+    return simulator_main(args.sim_args)
+
+
+def manage(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["greenloop manage", *args.manage_args])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="greenloop", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve_parser = commands.add_parser("serve", help="migrate, load data and serve the ASGI app")
+    serve_parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve_parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
+    demo = serve_parser.add_mutually_exclusive_group()
+    demo.add_argument(
+        "--demo", action="store_true", help="load the demo data set (default on the embedded database)"
+    )
+    demo.add_argument("--no-demo", action="store_true", help="never load demo data")
+    serve_parser.set_defaults(handler=serve)
+
+    test_parser = commands.add_parser("test", help="run the whole test suite (extra arguments go to pytest)")
+    test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    test_parser.set_defaults(handler=run_tests)
+
+    sim_parser = commands.add_parser("kiosk-sim", help="drive a running server the way kiosk firmware would")
+    sim_parser.add_argument("sim_args", nargs=argparse.REMAINDER)
+    sim_parser.set_defaults(handler=kiosk_sim)
+
+    manage_parser = commands.add_parser("manage", help="any Django management command")
+    manage_parser.add_argument("manage_args", nargs=argparse.REMAINDER)
+    manage_parser.set_defaults(handler=manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
