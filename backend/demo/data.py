@@ -8,7 +8,7 @@ from backend.accounts.models import Role, User
 from backend.accounts.services import join_household
 from backend.geo.models import Community, District
 
-DEMO_PASSWORD = "greenloop-demo-2026"
+DEMO_PASSWORD = "greenloop-demo-2026"  # noqa: S105 (published on purpose; DEBUG only)
 ADMIN_PHONE = "+8613800000000"
 
 COMMUNITIES = {

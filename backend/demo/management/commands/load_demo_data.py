@@ -18,7 +18,7 @@ class Command(BaseCommand):
                 "Demo accounts share a published password: refused with DEBUG off (use --force)."
             )
         load_demo()
-        self.stdout.write("Demo accounts (password %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo accounts (password {DEMO_PASSWORD}):")
         self.stdout.write(f"  admin            {ADMIN_PHONE}")
         for phone, name, role, _slug, _communities in STAFF:
             self.stdout.write(f"  {role:<16} {phone}  {name}")
