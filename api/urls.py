@@ -31,4 +31,3 @@ urlpatterns = [
 # -- sorting --
 # -- kiosks --
 # -- stats --
-
