@@ -64,29 +64,33 @@ def _browser_available() -> bool:
     return any(cache.glob("chromium*"))
 
 
-def run_tests(args: argparse.Namespace) -> int:
+def run_tests(pytest_args: list[str]) -> int:
     """Run the whole suite; fetches Playwright's Chromium first where no system Chromium exists."""
     if not _browser_available():
         print(
             "No Chromium found: installing Playwright's (needed by the dashboard browser test).", flush=True
         )
         subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"], check=True)
-    command = [sys.executable, "-m", "pytest", *args.pytest_args]
+    command = [sys.executable, "-m", "pytest", *pytest_args]
     return subprocess.call(command, cwd=PROJECT_ROOT)  # noqa: S603
 
 
-def kiosk_sim(args: argparse.Namespace) -> int:
+def kiosk_sim(sim_args: list[str]) -> int:
     from kiosks.simulator import main as simulator_main
 
-    return simulator_main(args.sim_args)
+    return simulator_main(sim_args)
 
 
-def manage(args: argparse.Namespace) -> int:
+def manage(manage_args: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["greenloop manage", *args.manage_args])
+    execute_from_command_line(["greenloop manage", *manage_args])
     return 0
+
+
+# These hand every argument after their name to the tool they wrap (pytest, the simulator, Django).
+PASSTHROUGH = {"test": run_tests, "kiosk-sim": kiosk_sim, "manage": manage}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,21 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-demo", action="store_true", help="never load demo data")
     serve_parser.set_defaults(handler=serve)
 
-    test_parser = commands.add_parser("test", help="run the whole test suite (extra arguments go to pytest)")
-    test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
-    test_parser.set_defaults(handler=run_tests)
-
-    sim_parser = commands.add_parser("kiosk-sim", help="drive a running server the way kiosk firmware would")
-    sim_parser.add_argument("sim_args", nargs=argparse.REMAINDER)
-    sim_parser.set_defaults(handler=kiosk_sim)
-
-    manage_parser = commands.add_parser("manage", help="any Django management command")
-    manage_parser.add_argument("manage_args", nargs=argparse.REMAINDER)
-    manage_parser.set_defaults(handler=manage)
+    commands.add_parser("test", help="run the whole test suite (further arguments go to pytest)")
+    commands.add_parser("kiosk-sim", help="drive a running server the way kiosk firmware would (see --help)")
+    commands.add_parser("manage", help="any Django management command, e.g. `greenloop manage verify_ledger`")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in PASSTHROUGH:
+        return PASSTHROUGH[argv[0]](argv[1:])
     args = build_parser().parse_args(argv)
     return args.handler(args)
 
