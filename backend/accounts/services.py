@@ -86,8 +86,12 @@ def create_staff(
     communities: list[Community] | None = None,
 ) -> User:
     communities = communities or []
-    if not actor.is_superuser and role not in CREATABLE_ROLES.get(actor.role, set()):
+    is_admin = actor.is_superuser or actor.role == Role.ADMIN
+    if not is_admin and role not in CREATABLE_ROLES.get(actor.role, set()):
         raise RoleNotAllowed()
+    if actor.role == Role.DISTRICT_OFFICER and district is None:
+        # A district officer only ever staffs their own district, even when the request names none.
+        district = actor.district
     if role == Role.CITY_OFFICER:
         district = None
         city = actor.city or (actor.district.city if actor.district else None)
