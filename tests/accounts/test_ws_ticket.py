@@ -1,4 +1,5 @@
 import hashlib
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -64,8 +65,25 @@ def test_purge_removes_only_long_expired_tickets(resident):
 # ---- the /ws/me/ socket ---------------------------------------------------------------------------
 
 
+@pytest.fixture
+def own_channel_layer(settings):
+    """Redis when the suite has it (as in production), under this module's own prefix; else in memory."""
+    if settings.REDIS_URL:
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    "hosts": [settings.REDIS_URL],
+                    "prefix": f"test-foundation-{uuid.uuid4().hex[:8]}",
+                },
+            }
+        }
+    else:
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
 @pytest_asyncio.fixture
-async def socket_db(transactional_db, xuchang):
+async def socket_db(transactional_db, xuchang, own_channel_layer):
     yield
     # The consumer's queries run in asgiref's worker thread; its connection must not outlive the test.
     await sync_to_async(_close_thread_connection)()
