@@ -1,0 +1,122 @@
+"""Production start-up refuses missing or weak keys, and a strong configuration passes `check --deploy`."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY_NAMES = [
+    "SECRET_KEY",
+    "JWT_SIGNING_KEY",
+    "KIOSK_MASTER_KEY",
+    "CODE_KEYS_BIN",
+    "CODE_KEYS_KIOSK_SESSION",
+    "CODE_KEYS_RESIDENT",
+    "CODE_KEYS_VOUCHER",
+]
+
+
+def strong_keys() -> dict[str, str]:
+    return {name: secrets.token_urlsafe(48) for name in KEY_NAMES}
+
+
+def production_env(**overrides) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "DJANGO_SETTINGS_MODULE": "backend.settings",
+        "DEBUG": "0",
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres",
+        "ALLOWED_HOSTS": "example.org",
+        **strong_keys(),
+    }
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def run_python(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 (fixed interpreter and arguments)
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def start_django(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return run_python(env, "-c", "import django; django.setup()")
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "JWT_SIGNING_KEY", "KIOSK_MASTER_KEY", "CODE_KEYS_RESIDENT"])
+def test_a_missing_key_stops_start_up_and_names_the_key(name):
+    result = start_django(production_env(**{name: None}))
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert name in result.stderr
+    assert "missing" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("SECRET_KEY", "short-secret", "shorter than"),
+        ("SECRET_KEY", "ab" * 40, "low-entropy"),
+        ("JWT_SIGNING_KEY", "greenloop-insecure-development-key-" + "x1y2z3" * 5, "development"),
+        ("KIOSK_MASTER_KEY", "django-insecure-" + "k3Y9" * 10, "development"),
+        ("CODE_KEYS_BIN", "tooshort", "shorter than"),
+        ("CODE_KEYS_VOUCHER", secrets.token_urlsafe(48) + ",weak", "entry 1"),
+    ],
+)
+def test_a_weak_key_stops_start_up_with_a_clear_reason(name, value, reason):
+    result = start_django(production_env(**{name: value}))
+
+    assert result.returncode != 0
+    assert name in result.stderr
+    assert reason in result.stderr
+
+
+def test_missing_allowed_hosts_stops_start_up():
+    result = start_django(production_env(ALLOWED_HOSTS=None))
+
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS" in result.stderr
+
+
+def test_strong_keys_start_and_pass_the_deployment_check_without_warnings():
+    result = run_python(production_env(), "manage.py", "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNINGS" not in result.stderr + result.stdout
+
+
+def test_key_lists_keep_every_key_newest_first():
+    first, second = secrets.token_urlsafe(48), secrets.token_urlsafe(48)
+    env = production_env(CODE_KEYS_BIN=f" {first} , {second} ")
+
+    result = run_python(
+        env,
+        "-c",
+        "import django; django.setup(); from django.conf import settings; print(settings.CODE_KEYS['bin'])",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == repr([first, second])
+
+
+def test_debug_mode_runs_with_development_keys():
+    env = production_env(DEBUG="1", **dict.fromkeys(KEY_NAMES))
+    env.pop("ALLOWED_HOSTS")
+
+    result = run_python(
+        env, "-c", "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
