@@ -1,0 +1,364 @@
+"""Statistics over HTTP: collections, district statistics, series, community breakdown, CSV export."""
+
+import csv
+from decimal import Decimal
+
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.categories import WasteCategory
+from backend.geo.models import Community, District
+from backend.stats import periods, selectors, services, weighbridge
+from backend.stats.errors import BadCsv
+from backend.stats.models import Destination
+
+from .permissions import IsStaffMember
+
+PERIOD_PARAMS = [
+    OpenApiParameter("from", OpenApiTypes.DATE, description="first day (Asia/Shanghai), default 1 January"),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="last day, inclusive, default today"),
+]
+
+# ---- serializers -------------------------------------------------------------------------------
+
+
+class CollectionValuesIn(serializers.Serializer):
+    district_id = serializers.IntegerField()
+    community_id = serializers.IntegerField(required=False, allow_null=True)
+    category = serializers.ChoiceField(choices=WasteCategory.choices)
+    weight_kg = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=Decimal("0.001"))
+    date = serializers.DateField()
+    destination = serializers.ChoiceField(choices=Destination.choices)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class CollectionIn(CollectionValuesIn):
+    pass
+
+
+class CollectionCorrectIn(serializers.Serializer):
+    replacement = CollectionValuesIn(required=False, allow_null=True)
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class CollectionImportIn(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class CollectionOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    district_id = serializers.IntegerField()
+    community_id = serializers.IntegerField(allow_null=True)
+    category = serializers.CharField()
+    weight_kg = serializers.SerializerMethodField()
+    weight_g = serializers.IntegerField()
+    date = serializers.DateField()
+    destination = serializers.CharField()
+    source = serializers.CharField()
+    reference = serializers.CharField()
+    note = serializers.CharField()
+    reverses = serializers.IntegerField(source="reverses_id", allow_null=True)
+    replaces = serializers.IntegerField(source="replaces_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    def get_weight_kg(self, obj) -> float:
+        return obj.weight_g / 1000
+
+
+class CollectionCorrectionOut(serializers.Serializer):
+    reversal = CollectionOut()
+    replacement = CollectionOut(allow_null=True)
+
+
+class ImportErrorOut(serializers.Serializer):
+    line = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField(required=False)
+    fields = serializers.DictField(required=False)
+
+
+class CollectionImportOut(serializers.Serializer):
+    created = serializers.IntegerField()
+    ids = serializers.ListField(child=serializers.IntegerField())
+    errors = ImportErrorOut(many=True)
+
+
+class PlaceOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    name_en = serializers.CharField(required=False)
+
+
+class DistrictStatsOut(serializers.Serializer):
+    district = PlaceOut()
+    households = serializers.IntegerField()
+    participating_households = serializers.IntegerField()
+    participation_rate = serializers.FloatField(allow_null=True)
+    drops = serializers.IntegerField()
+    accepted_drops = serializers.IntegerField()
+    verdicts = serializers.IntegerField()
+    accuracy_rate = serializers.FloatField(allow_null=True)
+    deposits_kg_by_material = serializers.DictField(child=serializers.FloatField())
+    collected_kg_by_category = serializers.DictField(child=serializers.FloatField())
+    recovered_kg = serializers.FloatField()
+    handled_kg = serializers.FloatField()
+    utilization_rate = serializers.FloatField(allow_null=True)
+    target = serializers.FloatField()
+    projected_rate = serializers.FloatField(allow_null=True)
+    on_track = serializers.BooleanField(allow_null=True)
+    incineration_counts_as_recovery = serializers.BooleanField()
+
+
+class DistrictStatsListOut(serializers.Serializer):
+    period_from = serializers.DateField(source="from")
+    period_to = serializers.DateField(source="to")
+    target = serializers.FloatField()
+    results = DistrictStatsOut(many=True)
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["from"] = data.pop("period_from")
+        data["to"] = data.pop("period_to")
+        return data
+
+
+class SeriesPointOut(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    drops = serializers.IntegerField()
+    accepted_drops = serializers.IntegerField()
+    verdicts = serializers.IntegerField()
+    accuracy_rate = serializers.FloatField(allow_null=True)
+    participating_households = serializers.IntegerField()
+    deposits_kg = serializers.FloatField()
+    collected_kg_by_category = serializers.DictField(child=serializers.FloatField())
+    recovered_kg = serializers.FloatField()
+    handled_kg = serializers.FloatField()
+    utilization_rate = serializers.FloatField(allow_null=True)
+
+
+class DistrictSeriesOut(serializers.Serializer):
+    district = PlaceOut()
+    granularity = serializers.CharField()
+    period_from = serializers.DateField(source="from")
+    period_to = serializers.DateField(source="to")
+    target = serializers.FloatField()
+    points = SeriesPointOut(many=True)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["from"] = data.pop("period_from")
+        data["to"] = data.pop("period_to")
+        return data
+
+
+class CommunityStatsOut(serializers.Serializer):
+    community = PlaceOut()
+    suppressed = serializers.BooleanField()
+    households = serializers.IntegerField(allow_null=True)
+    participating_households = serializers.IntegerField(allow_null=True)
+    participation_rate = serializers.FloatField(allow_null=True)
+    drops = serializers.IntegerField(allow_null=True)
+    accuracy_rate = serializers.FloatField(allow_null=True)
+    deposits_kg = serializers.FloatField(allow_null=True)
+
+
+class DistrictSettingsIn(serializers.Serializer):
+    incineration_counts_as_recovery = serializers.BooleanField()
+
+
+class DistrictSettingsOut(serializers.Serializer):
+    district_id = serializers.IntegerField()
+    incineration_counts_as_recovery = serializers.BooleanField()
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+
+
+def _collection_values(data: dict) -> services.CollectionValues:
+    district = get_object_or_404(District, pk=data["district_id"])
+    community = None
+    if data.get("community_id"):
+        community = get_object_or_404(Community, pk=data["community_id"])
+    return services.CollectionValues(
+        district=district,
+        community=community,
+        category=data["category"],
+        weight_g=int((data["weight_kg"] * 1000).to_integral_value()),
+        date=data["date"],
+        destination=data["destination"],
+        reference=data.get("reference", ""),
+        note=data.get("note", ""),
+    )
+
+
+def _period(request):
+    return periods.parse_period(request.query_params.get("from"), request.query_params.get("to"))
+
+
+# ---- views -------------------------------------------------------------------------------------
+
+
+class CollectionListCreateView(generics.ListAPIView):
+    permission_classes = [IsStaffMember]
+    serializer_class = CollectionOut
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return selectors.Collection.objects.none()
+        collections = selectors.visible_collections(self.request.user)
+        district = self.request.query_params.get("district")
+        return collections.filter(district_id=district) if district and district.isdigit() else collections
+
+    @extend_schema(
+        parameters=[OpenApiParameter("district", OpenApiTypes.INT)], responses=CollectionOut(many=True)
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=CollectionIn, responses={201: CollectionOut})
+    def post(self, request):
+        data = CollectionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        collection = services.record_collection(
+            actor=request.user, values=_collection_values(data.validated_data)
+        )
+        return Response(CollectionOut(collection).data, status=status.HTTP_201_CREATED)
+
+
+class CollectionCorrectView(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(request=CollectionCorrectIn, responses={201: CollectionCorrectionOut})
+    def post(self, request, collection_id: int):
+        data = CollectionCorrectIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        replacement = data.validated_data.get("replacement")
+        correction = services.correct_collection(
+            actor=request.user,
+            collection_id=collection_id,
+            replacement=_collection_values(replacement) if replacement else None,
+            note=data.validated_data["note"],
+        )
+        body = {"reversal": correction.reversal, "replacement": correction.replacement}
+        return Response(CollectionCorrectionOut(body).data, status=status.HTTP_201_CREATED)
+
+
+class CollectionImportView(APIView):
+    permission_classes = [IsStaffMember]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(request={"multipart/form-data": CollectionImportIn}, responses={200: CollectionImportOut})
+    def post(self, request):
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise BadCsv(fields={"file": ["required"]})
+        rows = weighbridge.parse(upload.read())
+        result = services.import_collections(actor=request.user, rows=rows)
+        body = {
+            "created": len(result.created),
+            "ids": [c.id for c in result.created],
+            "errors": result.errors,
+        }
+        return Response(CollectionImportOut(body).data)
+
+
+class DistrictStatsListView(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(parameters=PERIOD_PARAMS, responses=DistrictStatsListOut)
+    def get(self, request):
+        start, end = _period(request)
+        rows = selectors.district_rows(request.user, start, end)
+        body = {"from": start, "to": end, "target": 0.35, "results": rows, "next": None, "previous": None}
+        return Response(DistrictStatsListOut(body).data)
+
+
+class DistrictSeriesView(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("granularity", OpenApiTypes.STR, enum=list(periods.GRANULARITIES)),
+            *PERIOD_PARAMS,
+        ],
+        responses=DistrictSeriesOut,
+    )
+    def get(self, request, district_id: int):
+        granularity = request.query_params.get("granularity", "day")
+        if granularity not in periods.GRANULARITIES:
+            raise serializers.ValidationError({"granularity": ["day, week or month"]})
+        start, end = _period(request)
+        series = selectors.district_series(request.user, district_id, granularity, start, end)
+        return Response(DistrictSeriesOut(series).data)
+
+
+class DistrictCommunitiesStatsView(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(parameters=PERIOD_PARAMS, responses=CommunityStatsOut(many=True))
+    def get(self, request, district_id: int):
+        start, end = _period(request)
+        rows = selectors.community_rows(request.user, district_id, start, end)
+        return Response({"results": CommunityStatsOut(rows, many=True).data, "next": None, "previous": None})
+
+
+class DistrictSettingsView(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(responses=DistrictSettingsOut)
+    def get(self, request, district_id: int):
+        district = selectors.visible_district(request.user, district_id)
+        value = selectors.incineration_settings([district.id]).get(district.id, False)
+        return Response(
+            DistrictSettingsOut({"district_id": district.id, "incineration_counts_as_recovery": value}).data
+        )
+
+    @extend_schema(request=DistrictSettingsIn, responses=DistrictSettingsOut)
+    def put(self, request, district_id: int):
+        district = selectors.visible_district(request.user, district_id)
+        data = DistrictSettingsIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        saved = services.set_incineration_counts(
+            actor=request.user,
+            district=district,
+            value=data.validated_data["incineration_counts_as_recovery"],
+        )
+        return Response(DistrictSettingsOut(saved).data)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+class StatsExportView(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        parameters=PERIOD_PARAMS,
+        responses={(200, "text/csv"): inline_serializer("StatsCsv", {"csv": serializers.CharField()})},
+    )
+    def get(self, request):
+        start, end = _period(request)
+        writer = csv.writer(_Echo())
+        rows = selectors.export_rows(request.user, start, end)
+
+        def lines():
+            yield "\ufeff"  # so spreadsheets on Chinese Windows read UTF-8
+            yield writer.writerow(selectors.EXPORT_COLUMNS)
+            for row in rows:
+                yield writer.writerow(row)
+
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="greenloop-stats-{start}-{end}.csv"'
+        return response

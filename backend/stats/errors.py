@@ -1,0 +1,33 @@
+from django.utils.translation import gettext_lazy as _
+
+from backend.errors import DomainError
+
+
+class AlreadyCorrected(DomainError):
+    code = "already_corrected"
+    message = _("This collection has already been corrected.")
+
+
+class NotCorrectable(DomainError):
+    code = "not_correctable"
+    message = _("A reversing record cannot itself be corrected; correct the replacement instead.")
+
+
+class DuplicateReference(DomainError):
+    code = "duplicate_reference"
+    message = _("A collection with this weighbridge reference was already imported for the district.")
+
+
+class FutureDate(DomainError):
+    code = "future_date"
+    message = _("A collection cannot be dated in the future.")
+
+
+class BadCsv(DomainError):
+    code = "bad_csv"
+    message = _("The file is not a readable CSV with the expected columns.")
+
+
+class BadPeriod(DomainError):
+    code = "bad_period"
+    message = _("The period is not valid: give from and to as YYYY-MM-DD with from <= to.")

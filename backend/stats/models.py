@@ -1,0 +1,232 @@
+"""Collections (the tonnage staff and weighbridges record), district settings and the rollup tables.
+
+Collections are append-only: a correction is a new row that reverses an old one (negative weight),
+optionally followed by a replacement, so the history of what was reported stays readable.
+Rollup tables are derived data: `refresh_rollups` keeps them in step with the raw events and
+`verify_rollups` proves they equal a recount.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from backend.categories import WasteCategory
+
+
+class Destination(models.TextChoices):
+    RECYCLING = "recycling", _("recycling")
+    COMPOSTING = "composting", _("composting")
+    ANAEROBIC_DIGESTION = "anaerobic_digestion", _("anaerobic digestion")
+    INCINERATION = "incineration", _("incineration")
+    LANDFILL = "landfill", _("landfill")
+
+
+class Collection(models.Model):
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("entered by staff")
+        IMPORT = "import", _("weighbridge import")
+        CORRECTION = "correction", _("correction")
+
+    district = models.ForeignKey("geo.District", on_delete=models.PROTECT, related_name="collections")
+    community = models.ForeignKey(
+        "geo.Community", on_delete=models.PROTECT, null=True, blank=True, related_name="collections"
+    )
+    category = models.CharField(_("category"), max_length=16, choices=WasteCategory.choices)
+    # Grams, like every weight in GreenLoop; a reversing record carries the negated weight.
+    weight_g = models.BigIntegerField(_("weight (g)"))
+    date = models.DateField(_("date"))
+    destination = models.CharField(_("destination"), max_length=24, choices=Destination.choices)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    )
+    replaces = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("collection")
+        verbose_name_plural = _("collections")
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["district", "date"], name="collection_district_date")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reverses__isnull=True, weight_g__gt=0)
+                | Q(reverses__isnull=False, weight_g__lt=0),
+                name="collection_sign_matches_reversal",
+            ),
+            # A weighbridge ticket imported twice would count its tonnage twice.
+            models.UniqueConstraint(
+                fields=["district", "reference"],
+                condition=Q(source="import") & ~Q(reference=""),
+                name="collection_import_reference_once",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.district_id} {self.category}->{self.destination} {self.weight_g} g"
+
+
+class DistrictStatsSettings(models.Model):
+    district = models.OneToOneField("geo.District", on_delete=models.CASCADE, related_name="stats_settings")
+    # Off by default: national guidance counts incineration with energy recovery as disposal.
+    incineration_counts_as_recovery = models.BooleanField(
+        _("incineration with energy recovery counts as recovery"), default=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("district statistics settings")
+        verbose_name_plural = _("district statistics settings")
+
+    def __str__(self):
+        return f"settings of {self.district_id}"
+
+
+# ---- rollups (derived, rebuilt by refresh_rollups, proved by verify_rollups) ----------------------
+
+
+class CollectionDaily(models.Model):
+    """Collected weight per day, district, community (or none), category and destination.
+
+    Written in the same transaction as the collection row, so collections are never stale.
+    """
+
+    day = models.DateField()
+    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(
+        "geo.Community", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    category = models.CharField(max_length=16)
+    destination = models.CharField(max_length=24)
+    weight_g = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "district", "community", "category", "destination"],
+                name="collection_daily_key",
+                nulls_distinct=False,
+            )
+        ]
+        indexes = [models.Index(fields=["district", "day"], name="collection_daily_district_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.community_id or self.district_id} {self.category}->{self.destination}"
+
+
+class DropDaily(models.Model):
+    """Drops per Asia/Shanghai day, community and bin category."""
+
+    day = models.DateField()
+    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey("geo.Community", on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=16)
+    drops = models.IntegerField(default=0)
+    accepted = models.IntegerField(default=0)
+    rejected = models.IntegerField(default=0)
+    verdicts = models.IntegerField(default=0)
+    correct = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "community", "category"], name="drop_daily_key")
+        ]
+        indexes = [models.Index(fields=["district", "day"], name="drop_daily_district_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.community_id} {self.category}: {self.drops}"
+
+
+class DepositDaily(models.Model):
+    """Kiosk deposits per Asia/Shanghai day of `occurred_at`, community and material."""
+
+    day = models.DateField()
+    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey("geo.Community", on_delete=models.CASCADE, related_name="+")
+    material = models.CharField(max_length=32)
+    category = models.CharField(max_length=16)
+    deposits = models.IntegerField(default=0)
+    weight_g = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "community", "material"], name="deposit_daily_key")
+        ]
+        indexes = [models.Index(fields=["district", "day"], name="deposit_daily_district_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.community_id} {self.material}: {self.weight_g} g"
+
+
+class CommunityDay(models.Model):
+    """Distinct participating households per community and day (exact, since a day is one bucket)."""
+
+    day = models.DateField()
+    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey("geo.Community", on_delete=models.CASCADE, related_name="+")
+    households = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "community"], name="community_day_key")]
+        indexes = [models.Index(fields=["district", "day"], name="community_day_district_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.community_id}: {self.households}"
+
+
+class HouseholdMonth(models.Model):
+    """Which days of a month a household took part: bit d-1 of `days` is set for day d.
+
+    One row per household and month rather than per day keeps distinct-household counts over any
+    period exact (mask the edge months) while reading about a twentieth of the rows.
+    """
+
+    month = models.DateField()
+    household_id = models.BigIntegerField()
+    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey("geo.Community", on_delete=models.CASCADE, related_name="+")
+    days = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["community", "month", "household_id"], name="household_month_key")
+        ]
+        indexes = [
+            models.Index(
+                fields=["district", "month", "household_id", "days"], name="household_month_district"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.household_id}: {self.days:b}"
+
+
+class CommunityHouseholds(models.Model):
+    """Registered households per community, refreshed by the rollup job (a hot count otherwise)."""
+
+    community = models.OneToOneField("geo.Community", on_delete=models.CASCADE, related_name="+")
+    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
+    households = models.IntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.community_id}: {self.households}"
+
+
+class Watermark(models.Model):
+    """How far `refresh_rollups` has read each event source."""
+
+    source = models.CharField(max_length=32, unique=True)
+    last_id = models.BigIntegerField(default=0)
+    last_changed_at = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.source}: id>{self.last_id}"

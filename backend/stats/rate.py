@@ -1,0 +1,123 @@
+"""The resource-utilization rate: the one definition every endpoint, export and chart uses.
+
+    rate = recovered / handled
+
+    recovered = recyclable collections sent to recycling
+              + kitchen collections sent to composting or anaerobic digestion
+              + incineration collections (any category), only if the district's setting
+                `incineration_counts_as_recovery` is on (off by default)
+              + kiosk deposits of recyclable materials
+    handled   = every collection of household waste (all categories and destinations)
+              + every kiosk deposit
+
+Weights are grams. Reversing collections carry negative weights, so corrections net out in the sums.
+A period with nothing handled has no rate (None), never 0 % or 100 %.
+
+on_track projects the period's end from the trend so far (see `project`).
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from backend.categories import WasteCategory
+
+from .models import Destination
+
+TARGET = 0.35
+
+# (category, destination) pairs that always count as put back to use.
+RECOVERY_ROUTES = {
+    (WasteCategory.RECYCLABLE.value, Destination.RECYCLING.value),
+    (WasteCategory.KITCHEN.value, Destination.COMPOSTING.value),
+    (WasteCategory.KITCHEN.value, Destination.ANAEROBIC_DIGESTION.value),
+}
+RECOVERED_DEPOSIT_CATEGORIES = {WasteCategory.RECYCLABLE.value}
+
+# Fewer days than this make a fitted slope mostly noise: the rate so far is the projection then.
+MIN_DAYS_FOR_TREND = 7
+
+
+@dataclass(frozen=True)
+class Utilization:
+    recovered_g: int
+    handled_g: int
+
+    @property
+    def rate(self) -> float | None:
+        if self.handled_g <= 0:
+            return None
+        return self.recovered_g / self.handled_g
+
+    def __add__(self, other: "Utilization") -> "Utilization":
+        return Utilization(self.recovered_g + other.recovered_g, self.handled_g + other.handled_g)
+
+
+ZERO = Utilization(0, 0)
+
+
+def is_recovery(category: str, destination: str, *, incineration_counts: bool) -> bool:
+    if (category, destination) in RECOVERY_ROUTES:
+        return True
+    return incineration_counts and destination == Destination.INCINERATION.value
+
+
+def utilization(
+    *,
+    collected_g: Mapping[tuple[str, str], int],
+    deposited_g: Mapping[str, int],
+    incineration_counts: bool = False,
+) -> Utilization:
+    """`collected_g` by (category, destination); `deposited_g` by material category."""
+    recovered = sum(
+        weight
+        for (category, destination), weight in collected_g.items()
+        if is_recovery(category, destination, incineration_counts=incineration_counts)
+    )
+    recovered += sum(w for cat, w in deposited_g.items() if cat in RECOVERED_DEPOSIT_CATEGORIES)
+    handled = sum(collected_g.values()) + sum(deposited_g.values())
+    return Utilization(int(recovered), int(handled))
+
+
+@dataclass(frozen=True)
+class Projection:
+    rate_so_far: float | None
+    projected_rate: float | None
+    on_track: bool | None
+    method: str
+
+
+def project(
+    daily: Iterable[tuple[date, Utilization]], *, start: date, end: date, today: date, target: float = TARGET
+) -> Projection:
+    """Project the period's rate at `end` from the days so far (start..min(end, today)).
+
+    The cumulative rate after each day with data is fitted with a least-squares line over the day
+    index and the line is read at the period's last day (clamped to 0..1). A period that is over is
+    judged on its final rate; with fewer than MIN_DAYS_FOR_TREND days of data the rate so far is the
+    projection. on_track is projected >= target; None when nothing was handled yet.
+    """
+    last = min(end, today)
+    points: list[tuple[int, float]] = []
+    total = ZERO
+    for day, flow in sorted(daily, key=lambda item: item[0]):
+        if day < start or day > last:
+            continue
+        total = total + flow
+        if total.rate is not None:
+            points.append(((day - start).days, total.rate))
+    so_far = total.rate
+    if so_far is None:
+        return Projection(None, None, None, "no_data")
+    if today >= end:
+        return Projection(so_far, so_far, so_far >= target, "final")
+    if len(points) < MIN_DAYS_FOR_TREND:
+        return Projection(so_far, so_far, so_far >= target, "rate_so_far")
+    n = len(points)
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    var_x = sum((x - mean_x) ** 2 for x, _ in points)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / var_x if var_x else 0.0
+    projected = mean_y + slope * ((end - start).days - mean_x)
+    projected = min(1.0, max(0.0, projected))
+    return Projection(so_far, projected, projected >= target, "linear_trend")

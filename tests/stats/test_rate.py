@@ -1,0 +1,132 @@
+"""The utilization rate on hand-computed fixtures, and how on_track is projected."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.management import call_command
+
+from backend.stats import rate
+from backend.stats.models import DistrictStatsSettings
+
+from .factories import record
+
+pytestmark = pytest.mark.django_db
+
+DAY = date(2026, 3, 10)
+PERIOD = {"from": "2026-03-01", "to": "2026-03-31"}
+
+
+def _row(client, district):
+    body = client.get("/api/v1/stats/districts", PERIOD).json()
+    return next(r for r in body["results"] if r["district"]["id"] == district.id)
+
+
+def test_a_district_with_no_collections_has_no_rate_rather_than_zero(as_user, city_officer, weidu):
+    call_command("refresh_rollups")
+    row = _row(as_user(city_officer), weidu)
+
+    assert row["utilization_rate"] is None
+    assert row["on_track"] is None
+    assert row["target"] == 0.35
+    assert row["collected_kg_by_category"] == {}
+    assert row["handled_kg"] == 0
+
+
+def _hand_computed_month(officer, district):
+    # recovered without incineration: 300 (recyclable->recycling) + 200 (kitchen->composting)
+    # + 50 (kitchen->anaerobic digestion) = 550; handled: 550 + 400 incinerated + 100 landfilled
+    # + 20 recyclable that still went to landfill = 1070
+    record(officer, district, "recyclable", 300, "recycling", DAY)
+    record(officer, district, "kitchen", 200, "composting", DAY)
+    record(officer, district, "kitchen", 50, "anaerobic_digestion", DAY)
+    record(officer, district, "other", 400, "incineration", DAY)
+    record(officer, district, "other", 100, "landfill", DAY)
+    record(officer, district, "recyclable", 20, "landfill", DAY)
+
+
+def test_incineration_does_not_count_as_recovery_by_default(as_user, district_officer, weidu):
+    _hand_computed_month(district_officer, weidu)
+    row = _row(as_user(district_officer), weidu)
+
+    assert row["incineration_counts_as_recovery"] is False
+    assert row["recovered_kg"] == 550
+    assert row["handled_kg"] == 1070
+    assert row["utilization_rate"] == round(550 / 1070, 4)
+    assert row["collected_kg_by_category"] == {"kitchen": 250, "other": 500, "recyclable": 320}
+
+
+def test_incineration_counts_when_the_district_setting_says_so(as_user, district_officer, weidu):
+    _hand_computed_month(district_officer, weidu)
+    client = as_user(district_officer)
+    response = client.put(
+        f"/api/v1/stats/districts/{weidu.id}/settings",
+        {"incineration_counts_as_recovery": True},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert DistrictStatsSettings.objects.get(district=weidu).incineration_counts_as_recovery is True
+
+    row = _row(client, weidu)
+
+    assert row["recovered_kg"] == 950
+    assert row["utilization_rate"] == round(950 / 1070, 4)
+
+
+def test_a_district_officer_cannot_change_another_districts_setting(as_user, district_officer, jian_an):
+    response = as_user(district_officer).put(
+        f"/api/v1/stats/districts/{jian_an.id}/settings",
+        {"incineration_counts_as_recovery": True},
+        format="json",
+    )
+
+    assert response.status_code == 404
+    assert not DistrictStatsSettings.objects.filter(district=jian_an).exists()
+
+
+def test_the_rate_function_counts_recyclable_deposits_as_recovered_and_every_deposit_as_handled():
+    result = rate.utilization(
+        collected_g={("other", "landfill"): 1000},
+        deposited_g={"recyclable": 300, "hazardous": 100},
+    )
+
+    assert (result.recovered_g, result.handled_g) == (300, 1400)
+    assert result.rate == pytest.approx(300 / 1400)
+
+
+def _days(start, rates):
+    # each day handles 1000 g; recovered grows so the cumulative rate follows `rates`
+    return [(start + timedelta(days=i), rate.Utilization(round(r * 1000), 1000)) for i, r in enumerate(rates)]
+
+
+def test_a_rising_trend_is_projected_to_the_end_of_the_period():
+    start, end = date(2026, 3, 1), date(2026, 3, 31)
+    daily = _days(start, [0.20 + 0.02 * i for i in range(10)])
+
+    projection = rate.project(daily, start=start, end=end, today=date(2026, 3, 10))
+
+    assert projection.method == "linear_trend"
+    assert projection.rate_so_far < rate.TARGET
+    assert projection.projected_rate > rate.TARGET
+    assert projection.on_track is True
+
+
+def test_a_flat_rate_below_target_is_not_on_track_and_a_finished_period_is_judged_on_its_final_rate():
+    start, end = date(2026, 3, 1), date(2026, 3, 31)
+    daily = _days(start, [0.30] * 10)
+
+    running = rate.project(daily, start=start, end=end, today=date(2026, 3, 10))
+    finished = rate.project(daily, start=start, end=end, today=date(2026, 4, 2))
+
+    assert running.on_track is False
+    assert running.projected_rate == pytest.approx(0.30)
+    assert finished.method == "final"
+    assert finished.projected_rate == pytest.approx(0.30)
+
+
+def test_a_few_days_of_data_use_the_rate_so_far():
+    start, end = date(2026, 3, 1), date(2026, 3, 31)
+    projection = rate.project(_days(start, [0.5, 0.1]), start=start, end=end, today=date(2026, 3, 2))
+
+    assert projection.method == "rate_so_far"
+    assert projection.projected_rate == pytest.approx(0.3)
+    assert projection.on_track is False
