@@ -8,7 +8,8 @@ from .models import Household, User
 class GreenLoopUserCreationForm(UserCreationForm):
     class Meta:
         model = User
-        fields = ("phone", "display_name", "role")
+        # District is on the add form: inspectors and district officers need one (a database check).
+        fields = ("phone", "display_name", "role", "district")
 
 
 class GreenLoopUserChangeForm(UserChangeForm):
@@ -35,7 +36,13 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
-        (None, {"classes": ["wide"], "fields": ["phone", "display_name", "role", "password1", "password2"]})
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["phone", "display_name", "role", "district", "password1", "password2"],
+            },
+        )
     ]
     autocomplete_fields = ["household"]
 

@@ -109,3 +109,12 @@ def test_registration_is_throttled_after_the_rate(api, throttle_rates):
     assert refused.json()["error"]["code"] == "throttled"
     assert int(refused["Retry-After"]) > 0
     assert User.objects.count() == 3
+
+
+@pytest.mark.parametrize("password", ["+8613800138000", "8613800138000x", "小王小王小王小王"])
+def test_a_password_like_the_phone_or_name_is_refused(api, password):
+    response = _register(api, phone="13800138000", display_name="小王小王小王小王", password=password)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "weak_password"
+    assert not User.objects.exists()

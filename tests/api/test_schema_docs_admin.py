@@ -231,3 +231,37 @@ def test_createsuperuser_refuses_a_taken_phone_in_another_format(monkeypatch, re
     assert User.objects.count() == 1
     resident.refresh_from_db()
     assert not resident.is_superuser
+
+
+def test_the_admin_refuses_an_inspector_without_a_district_as_a_form_error(client, admin_user):
+    client.force_login(admin_user)
+    form = {
+        "phone": "139 0000 1235",
+        "display_name": "后台督导",
+        "role": "inspector",
+        "password1": factories.PASSWORD,
+        "password2": factories.PASSWORD,
+    }
+
+    refused = client.post("/admin/accounts/user/add/", form)
+
+    assert refused.status_code == 200
+    assert b"errorlist" in refused.content
+    assert not User.objects.filter(display_name="后台督导").exists()
+
+
+def test_the_admin_adds_an_inspector_with_a_district(client, admin_user, weidu):
+    client.force_login(admin_user)
+    form = {
+        "phone": "139 0000 1236",
+        "display_name": "后台督导",
+        "role": "inspector",
+        "district": weidu.id,
+        "password1": factories.PASSWORD,
+        "password2": factories.PASSWORD,
+    }
+
+    response = client.post("/admin/accounts/user/add/", form)
+
+    assert response.status_code == 302
+    assert User.objects.get(display_name="后台督导").district_id == weidu.id
