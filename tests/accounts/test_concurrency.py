@@ -1,0 +1,83 @@
+"""Races between real threads on real PostgreSQL: one phone, one household per address, one use per ticket."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from backend.accounts.errors import InvalidTicket, PhoneTaken
+from backend.accounts.models import Household, User, WsTicket
+from backend.accounts.services import issue_ws_ticket, join_household, redeem_ws_ticket, register_resident
+from tests import factories
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("xuchang")]
+
+THREADS = 6
+
+
+def race(work, count=THREADS):
+    """Run `work(index)` in `count` threads released together; return each result or exception."""
+    barrier = threading.Barrier(count)
+    outcomes = [None] * count
+
+    def run(index):
+        try:
+            barrier.wait(timeout=10)
+            outcomes[index] = work(index)
+        except Exception as exc:
+            outcomes[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return outcomes
+
+
+def test_one_phone_registered_at_once_in_many_formats_makes_one_account():
+    forms = [
+        "13800138000",
+        "+8613800138000",
+        "138 0013 8000",
+        "+86 138-0013-8000",
+        "008613800138000",
+        "138-0013-8000",
+    ]
+
+    outcomes = race(lambda i: register_resident(phone=forms[i], password=PASSWORD, display_name=f"p{i}"))
+
+    created = [o for o in outcomes if isinstance(o, User)]
+    assert len(created) == 1
+    assert all(isinstance(o, PhoneTaken) for o in outcomes if o not in created)
+    assert User.objects.filter(phone="+8613800138000").count() == 1
+    assert User.objects.get().id == created[0].id
+
+
+def test_neighbours_joining_at_once_share_one_household():
+    community = factories.CommunityFactory()
+    residents = [factories.UserFactory() for _ in range(THREADS)]
+    spellings = ["5号楼 302", " 5号楼 302", "5号楼  302", "5号楼\t302", "5号楼 302 ", "5号楼\n302"]
+
+    outcomes = race(lambda i: join_household(user=residents[i], community=community, address=spellings[i]))
+
+    assert all(isinstance(o, Household) for o in outcomes), outcomes
+    assert len({o.id for o in outcomes}) == 1
+    assert Household.objects.filter(community=community).count() == 1
+    assert {u.household_id for u in User.objects.filter(id__in=[r.id for r in residents])} == {outcomes[0].id}
+
+
+def test_a_ticket_raced_by_many_sockets_is_spent_once():
+    user = factories.ResidentFactory()
+    ticket, _ = issue_ws_ticket(user=user)
+
+    outcomes = race(lambda i: redeem_ws_ticket(ticket))
+
+    winners = [o for o in outcomes if isinstance(o, User)]
+    assert len(winners) == 1 and winners[0].id == user.id
+    assert all(isinstance(o, InvalidTicket) for o in outcomes if o not in winners)
+    assert WsTicket.objects.get().used_at is not None
