@@ -4,6 +4,7 @@ Every domain error's HTTP status is stated here, in one table keyed by its stabl
 """
 
 import logging
+import math
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
@@ -57,6 +58,13 @@ STATUS_BY_CODE = {
     "limit_reached": 409,
     "reward_unavailable": 409,
     "not_cancellable": 409,
+    # stats
+    "already_corrected": 409,
+    "not_correctable": 409,
+    "duplicate_reference": 409,
+    "future_date": 400,
+    "bad_csv": 400,
+    "bad_period": 400,
 }
 
 
@@ -111,7 +119,7 @@ def _drf_response(exc: exceptions.APIException) -> Response:
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+        headers["Retry-After"] = str(math.ceil(exc.wait))
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         body = envelope("validation_error", _("The input is not valid."), fields=_fields(detail))

@@ -253,3 +253,28 @@ def test_resident_endpoints_need_authentication(api, db, path):
 
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_the_promised_expiry_is_never_later_than_the_real_one(as_user, resident):
+    from django.core import signing
+    from django.utils.dateparse import parse_datetime
+
+    body = as_user(resident).get("/api/v1/me/code").json()
+
+    signed_at = signing.b62_decode(body["code"].split(":")[-2])
+    assert parse_datetime(body["expires_at"]).timestamp() <= signed_at + RESIDENT.max_age.total_seconds()
+
+
+@pytest.mark.parametrize("payload", [{"u": "not-a-uuid"}, {"u": None}, {"u": ["x"]}, {}, {"u": "0" * 32}])
+def test_a_genuine_code_naming_no_resident_is_invalid(payload):
+    from backend.codes.signing import sign
+
+    with pytest.raises(InvalidCode):
+        resident_from_code(sign(RESIDENT, payload))
+
+
+def test_a_staff_members_id_in_a_resident_code_is_invalid(district_officer):
+    from backend.codes.signing import sign
+
+    with pytest.raises(InvalidCode):
+        resident_from_code(sign(RESIDENT, {"u": district_officer.public_id.hex}))

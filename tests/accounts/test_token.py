@@ -157,3 +157,14 @@ def test_login_is_throttled_after_the_rate(api, person, throttle_rates):
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "throttled"
     assert not OutstandingToken.objects.exists()
+
+
+def test_a_deactivated_user_cannot_refresh(api, person):
+    refresh = _login(api).json()["refresh"]
+    person.is_active = False
+    person.save()
+
+    response = api.post(REFRESH, {"refresh": refresh}, format="json")
+
+    assert response.status_code == 401
+    assert "access" not in response.json()
