@@ -1,0 +1,34 @@
+"""`/ws/stats/`: stats.updated and kiosk.alert for sanitation staff, scoped like the API."""
+
+from channels.db import database_sync_to_async
+
+from backend.accounts.models import Role
+from backend.accounts.selectors import visible_districts
+from backend.realtime.groups import city_stats_group, district_stats_group
+
+from .consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHORISED, EventConsumer, user_from_ticket
+
+STATS_ROLES = {Role.DISTRICT_OFFICER, Role.CITY_OFFICER, Role.ADMIN}
+
+
+def stats_groups(user) -> list[str]:
+    """Every visible district's group (kiosk alerts are district events) plus the city groups."""
+    districts = list(visible_districts(user).values_list("id", "city_id"))
+    groups = [district_stats_group(district_id) for district_id, _city in districts]
+    if user.is_city_wide:
+        groups += [city_stats_group(city_id) for city_id in sorted({city for _d, city in districts})]
+    return groups
+
+
+class StatsConsumer(EventConsumer):
+    async def connect(self):
+        user = await user_from_ticket(self.scope)
+        if user is None:
+            await self.close(code=CLOSE_UNAUTHORISED)
+            return
+        if not (user.is_superuser or user.role in STATS_ROLES):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.scope["user"] = user
+        await self.join(*(await database_sync_to_async(stats_groups)(user)))
+        await self.accept()

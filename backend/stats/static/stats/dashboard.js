@@ -1,0 +1,351 @@
+// GreenLoop dashboard: renders the statistics as SVG and keeps them live over /ws/stats/.
+// No libraries: the charts are a few rectangles and polylines, drawn from the API's own JSON.
+(function () {
+  "use strict";
+
+  const SVG = "http://www.w3.org/2000/svg";
+  const state = JSON.parse(document.getElementById("initial-data").textContent);
+  const t = state.t;
+  const params = new URLSearchParams(window.location.search);
+
+  function el(name, attrs, text) {
+    const node = document.createElementNS(SVG, name);
+    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function html(tag, attrs, text) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function pct(value) {
+    return value === null || value === undefined ? "—" : (value * 100).toFixed(1) + "%";
+  }
+
+  function districtName(district) {
+    return state.lang === "en" && district.name_en ? district.name_en : district.name;
+  }
+
+  function label(point) {
+    const start = point.start;
+    if (state.granularity === "month") return start.slice(0, 7);
+    return start.slice(5);
+  }
+
+  // ---- charts ------------------------------------------------------------------------------
+
+  const W = 560, H = 220, PAD = { l: 48, r: 12, t: 12, b: 28 };
+
+  function frame(container, name, maxY, formatY) {
+    container.replaceChildren();
+    const svg = el("svg", {
+      viewBox: `0 0 ${W} ${H}`, role: "img", class: "chart-svg",
+      "data-chart": name, "data-district": String(state.focus),
+    });
+    const plotH = H - PAD.t - PAD.b;
+    for (let i = 0; i <= 4; i++) {
+      const y = PAD.t + plotH - (plotH * i) / 4;
+      svg.appendChild(el("line", { x1: PAD.l, x2: W - PAD.r, y1: y, y2: y, class: "grid" }));
+      svg.appendChild(el("text", { x: PAD.l - 6, y: y + 4, class: "axis", "text-anchor": "end" }, formatY((maxY * i) / 4)));
+    }
+    container.appendChild(svg);
+    return svg;
+  }
+
+  function xOf(index, count) {
+    const plotW = W - PAD.l - PAD.r;
+    return PAD.l + (plotW * (index + 0.5)) / Math.max(count, 1);
+  }
+
+  function yOf(value, maxY) {
+    const plotH = H - PAD.t - PAD.b;
+    return PAD.t + plotH - (plotH * value) / (maxY || 1);
+  }
+
+  function xLabels(svg, points) {
+    const step = Math.max(1, Math.ceil(points.length / 8));
+    points.forEach((point, i) => {
+      if (i % step === 0) {
+        svg.appendChild(el("text", { x: xOf(i, points.length), y: H - 8, class: "axis", "text-anchor": "middle" }, label(point)));
+      }
+    });
+  }
+
+  function rateChart(container, series) {
+    const points = series.points;
+    const values = points.map((p) => p.utilization_rate);
+    const maxY = Math.max(0.5, ...values.filter((v) => v !== null)) * 1.1;
+    const svg = frame(container, "rate", maxY, (v) => Math.round(v * 100) + "%");
+    const targetY = yOf(series.target, maxY);
+    svg.appendChild(el("line", { x1: PAD.l, x2: W - PAD.r, y1: targetY, y2: targetY, class: "target" }));
+    svg.appendChild(el("text", { x: W - PAD.r, y: targetY - 4, class: "target-label", "text-anchor": "end" }, t.target));
+    const coords = [];
+    points.forEach((point, i) => {
+      if (point.utilization_rate === null) return;
+      const x = xOf(i, points.length), y = yOf(point.utilization_rate, maxY);
+      coords.push(`${x},${y}`);
+      const dot = el("circle", { cx: x, cy: y, r: 3.5, class: "dot", "data-value": point.utilization_rate, "data-start": point.start });
+      dot.appendChild(el("title", {}, `${label(point)}: ${pct(point.utilization_rate)}`));
+      svg.appendChild(dot);
+    });
+    svg.insertBefore(el("polyline", { points: coords.join(" "), class: "rate-line" }), svg.querySelector("circle"));
+    xLabels(svg, points);
+  }
+
+  function categoryChart(container, series) {
+    const points = series.points;
+    const cats = Object.keys(state.categories);
+    const totals = points.map((p) => cats.reduce((sum, c) => sum + (p.collected_kg_by_category[c] || 0), 0));
+    const maxY = Math.max(1, ...totals) * 1.1;
+    const svg = frame(container, "categories", maxY, (v) => (v >= 1000 ? (v / 1000).toFixed(1) + "t" : Math.round(v)));
+    const barW = Math.max(2, ((W - PAD.l - PAD.r) / Math.max(points.length, 1)) * 0.7);
+    points.forEach((point, i) => {
+      let base = 0;
+      for (const cat of cats) {
+        const kg = point.collected_kg_by_category[cat] || 0;
+        if (kg <= 0) continue;
+        const y0 = yOf(base, maxY), y1 = yOf(base + kg, maxY);
+        const bar = el("rect", {
+          x: xOf(i, points.length) - barW / 2, y: y1, width: barW, height: Math.max(0.5, y0 - y1),
+          fill: state.categories[cat].colour, class: "bar", "data-category": cat, "data-value": kg, "data-start": point.start,
+        });
+        bar.appendChild(el("title", {}, `${label(point)} ${state.categories[cat].name}: ${kg} kg`));
+        svg.appendChild(bar);
+        base += kg;
+      }
+    });
+    xLabels(svg, points);
+    const legend = document.getElementById("legend");
+    legend.replaceChildren(...cats.map((cat) => {
+      const item = html("span", { class: "legend-item" });
+      const swatch = html("i", { style: `background:${state.categories[cat].colour}` });
+      item.append(swatch, document.createTextNode(state.categories[cat].name));
+      return item;
+    }));
+  }
+
+  function participationChart(container, series) {
+    const points = series.points;
+    const maxY = Math.max(1, ...points.map((p) => p.participating_households)) * 1.1;
+    const svg = frame(container, "participation", maxY, (v) => Math.round(v));
+    const barW = Math.max(2, ((W - PAD.l - PAD.r) / Math.max(points.length, 1)) * 0.6);
+    const accuracy = [];
+    points.forEach((point, i) => {
+      const x = xOf(i, points.length);
+      const y = yOf(point.participating_households, maxY);
+      const bar = el("rect", {
+        x: x - barW / 2, y, width: barW, height: H - PAD.b - y, class: "bar households",
+        "data-value": point.participating_households, "data-start": point.start,
+      });
+      bar.appendChild(el("title", {}, `${label(point)} ${t.households}: ${point.participating_households}`));
+      svg.appendChild(bar);
+      if (point.accuracy_rate !== null) {
+        const ay = yOf(point.accuracy_rate, 1.1);
+        accuracy.push(`${x},${ay}`);
+        const dot = el("circle", { cx: x, cy: ay, r: 3, class: "dot accuracy", "data-value": point.accuracy_rate });
+        dot.appendChild(el("title", {}, `${label(point)} ${t.accuracy}: ${pct(point.accuracy_rate)}`));
+        svg.appendChild(dot);
+      }
+    });
+    if (accuracy.length) svg.appendChild(el("polyline", { points: accuracy.join(" "), class: "accuracy-line" }));
+    xLabels(svg, points);
+  }
+
+  // ---- tables ------------------------------------------------------------------------------
+
+  function rateBar(row) {
+    const svg = el("svg", { viewBox: "0 0 160 18", class: "ratebar", "data-value": row.utilization_rate ?? "" });
+    const scale = (v) => Math.min(160, v * 160 / 0.7);
+    svg.appendChild(el("rect", { x: 0, y: 3, width: 160, height: 12, class: "track" }));
+    if (row.utilization_rate !== null) {
+      svg.appendChild(el("rect", {
+        x: 0, y: 3, width: scale(row.utilization_rate), height: 12,
+        class: row.utilization_rate >= row.target ? "fill good" : "fill",
+      }));
+    }
+    svg.appendChild(el("line", { x1: scale(row.target), x2: scale(row.target), y1: 0, y2: 18, class: "target" }));
+    return svg;
+  }
+
+  function renderRanking() {
+    const body = document.querySelector("#ranking tbody");
+    body.replaceChildren();
+    state.stats.results.forEach((row, i) => {
+      const tr = html("tr", { "data-district": row.district.id });
+      const collected = Object.values(row.collected_kg_by_category).reduce((a, b) => a + b, 0);
+      const onTrack = row.on_track === null ? t.unknown : row.on_track ? t.yes : t.no;
+      const rateCell = html("td", { class: "rate" });
+      rateCell.append(rateBar(row), html("span", { class: "num" }, pct(row.utilization_rate)));
+      tr.append(
+        html("td", {}, String(i + 1)),
+        html("td", { class: "name" }, districtName(row.district)),
+        rateCell,
+        html("td", {}, pct(row.projected_rate)),
+        html("td", { class: row.on_track ? "ok" : row.on_track === false ? "bad" : "" }, onTrack),
+        html("td", {}, pct(row.participation_rate)),
+        html("td", {}, pct(row.accuracy_rate)),
+        html("td", {}, (collected / 1000).toFixed(1)),
+      );
+      tr.addEventListener("click", () => focus(row.district.id));
+      body.appendChild(tr);
+    });
+  }
+
+  function renderCommunities() {
+    const body = document.querySelector("#communities tbody");
+    body.replaceChildren(...state.communities.map((row) => {
+      const tr = html("tr", { "data-community": row.community.id });
+      if (row.suppressed) {
+        tr.append(html("td", {}, row.community.name), html("td", { colspan: 3, class: "muted" }, t.suppressed));
+      } else {
+        tr.append(
+          html("td", {}, row.community.name), html("td", {}, String(row.households)),
+          html("td", {}, pct(row.participation_rate)), html("td", {}, pct(row.accuracy_rate)),
+        );
+      }
+      return tr;
+    }));
+  }
+
+  function renderSeries() {
+    const name = document.getElementById("focus-name");
+    if (!state.series) {
+      name.textContent = t.unknown;
+      return;
+    }
+    name.textContent = districtName(state.series.district);
+    rateChart(document.getElementById("chart-rate"), state.series);
+    categoryChart(document.getElementById("chart-categories"), state.series);
+    participationChart(document.getElementById("chart-participation"), state.series);
+  }
+
+  function renderKiosks(kiosks) {
+    const body = document.querySelector("#kiosks tbody");
+    if (!kiosks || !kiosks.length) {
+      body.replaceChildren(html("tr", {}, ""));
+      body.firstChild.appendChild(html("td", { colspan: 5, class: "muted" }, t.no_kiosks));
+      return;
+    }
+    body.replaceChildren(...kiosks.map((k) => {
+      const tr = html("tr", { "data-kiosk": k.id });
+      const fill = Object.entries(k.fill_levels || {}).map(([m, v]) => `${m} ${v}%`).join(" · ");
+      const alerts = (k.alerts || []).map((a) => (typeof a === "string" ? a : a.message || a.code || a.type)).join(", ");
+      tr.append(
+        html("td", {}, k.name || String(k.id)), html("td", {}, k.status || ""),
+        html("td", {}, k.last_heartbeat_at || k.last_heartbeat || k.last_seen_at || "—"),
+        html("td", {}, fill), html("td", { class: alerts ? "bad" : "" }, alerts),
+      );
+      return tr;
+    }));
+  }
+
+  function addAlert(data) {
+    const list = document.getElementById("alerts");
+    const text = [data.kiosk_name || data.kiosk || data.kiosk_id, data.message || data.kind || data.code].filter(Boolean).join(": ");
+    list.prepend(html("li", { class: "alert" }, text || JSON.stringify(data)));
+    while (list.children.length > 10) list.removeChild(list.lastChild);
+  }
+
+  // ---- data --------------------------------------------------------------------------------
+
+  function query(extra) {
+    const q = new URLSearchParams({ from: state.stats.from, to: state.stats.to, ...extra });
+    return q.toString();
+  }
+
+  async function getJSON(url) {
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!response.ok) throw new Error(`${url}: ${response.status}`);
+    return response.json();
+  }
+
+  async function refresh() {
+    state.stats = await getJSON(`/api/v1/stats/districts?${query({})}`);
+    renderRanking();
+    if (state.focus) {
+      state.series = await getJSON(`/api/v1/stats/districts/${state.focus}/series?${query({ granularity: state.granularity })}`);
+      state.communities = (await getJSON(`/api/v1/stats/districts/${state.focus}/communities?${query({})}`)).results;
+      renderSeries();
+      renderCommunities();
+    }
+    const stamp = document.getElementById("live");
+    stamp.dataset.updated = new Date().toISOString();
+  }
+
+  async function focus(id) {
+    state.focus = id;
+    document.getElementById("focus").value = String(id);
+    await refresh();
+  }
+
+  async function loadKiosks() {
+    try {
+      const body = await getJSON("/api/v1/kiosks");
+      renderKiosks(body.results || body);
+    } catch (error) {
+      renderKiosks([]);
+    }
+  }
+
+  // ---- live --------------------------------------------------------------------------------
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  let pending = null;
+  function refreshSoon() {
+    // Several districts may report at once: one re-fetch per burst is enough.
+    if (pending) return;
+    pending = setTimeout(() => { pending = null; refresh().catch(() => {}); }, 300);
+  }
+
+  let retry = 1000;
+  async function connect() {
+    const live = document.getElementById("live");
+    try {
+      const response = await fetch("/api/v1/ws-ticket", {
+        method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() },
+      });
+      if (!response.ok) throw new Error("ticket " + response.status);
+      const { ticket } = await response.json();
+      const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+      const socket = new WebSocket(`${scheme}://${window.location.host}/ws/stats/?ticket=${encodeURIComponent(ticket)}`);
+      socket.onopen = () => { retry = 1000; live.dataset.state = "open"; live.textContent = t.live; };
+      socket.onmessage = (message) => {
+        const event = JSON.parse(message.data);
+        if (event.event === "stats.updated") refreshSoon();
+        if (event.event === "kiosk.alert") { addAlert(event.data || {}); loadKiosks(); }
+      };
+      socket.onclose = () => { live.dataset.state = "closed"; live.textContent = t.offline; reconnect(); };
+    } catch (error) {
+      live.dataset.state = "closed";
+      live.textContent = t.offline;
+      reconnect();
+    }
+  }
+
+  function reconnect() {
+    setTimeout(connect, retry);
+    retry = Math.min(retry * 2, 30000);
+  }
+
+  // ---- start -------------------------------------------------------------------------------
+
+  const select = document.getElementById("focus");
+  for (const d of state.districts) select.appendChild(html("option", { value: d.id }, d.name));
+  if (state.focus) select.value = String(state.focus);
+  select.addEventListener("change", () => focus(Number(select.value)));
+  document.getElementById("granularity").value = state.granularity;
+  renderRanking();
+  renderSeries();
+  renderCommunities();
+  document.body.dataset.ready = "true";
+  loadKiosks();
+  if (!params.has("static")) connect();
+})();
