@@ -3,6 +3,7 @@
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
@@ -47,7 +48,7 @@ class UserPublicOut(serializers.Serializer):
 
 
 class TokenIn(TokenObtainPairSerializer):
-    default_error_messages = {"no_active_account": _("Wrong phone number or password.")}
+    default_error_messages = {"no_active_account": gettext_lazy("Wrong phone number or password.")}
 
     def validate(self, attrs):
         try:

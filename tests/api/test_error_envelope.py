@@ -145,6 +145,9 @@ def test_a_content_length_that_is_not_a_number_is_400(api):
         b'{"phone": "\xff\xfe"}',
         b"\xef\xbb\xbf{}",
         b'{"phone": "\\ud800"}',
+        b'{"phone": ' + b"1" * 5000 + b"}",
+        b"",
+        b"null",
     ],
     ids=[
         "unclosed",
@@ -163,6 +166,9 @@ def test_a_content_length_that_is_not_a_number_is_400(api):
         "invalid-utf8",
         "utf8-bom",
         "lone-surrogate",
+        "5000-digit-number",
+        "empty",
+        "null",
     ],
 )
 def test_hostile_json_is_a_400_never_a_500(api, body):
@@ -170,6 +176,16 @@ def test_hostile_json_is_a_400_never_a_500(api, body):
 
     assert_envelope(response, 400)
     assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("value", [b"1e999", b"-1e999", b"1" * 400, b"1.5", b"true"])
+def test_odd_json_numbers_for_an_id_are_a_clean_4xx(as_user, district_officer, value):
+    response = _post_raw(
+        as_user(district_officer), "/api/v1/communities", b'{"name": "x", "district_id": ' + value + b"}"
+    )
+
+    assert response.status_code in {400, 404}
+    assert_envelope(response, response.status_code)
 
 
 def test_moderate_nesting_is_still_accepted_as_json(api):
