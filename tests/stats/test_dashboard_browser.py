@@ -1,0 +1,133 @@
+"""The dashboard in a real headless Chromium: a district officer signs in and sees only their district.
+
+Uses Debian's `chromium` at /usr/bin/chromium through Playwright for Python (no browser download).
+"""
+
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import sync_playwright
+
+from tests import factories
+
+from .factories import record
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+MARCH = "from=2026-03-01&to=2026-03-31"
+
+
+@pytest.fixture
+def plain_http(settings):
+    # The live server speaks plain HTTP; production's HTTPS-only cookies and redirect would get in the way.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+
+
+@contextmanager
+def chromium_page():
+    # Playwright's sync API runs an event loop in this thread, where Django then refuses database
+    # calls: set the data up first, then open the browser.
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(locale="zh-CN")
+        finally:
+            browser.close()
+
+
+def _sign_in(page, base_url: str, phone: str, lang: str = "") -> None:
+    page.goto(f"{base_url}/dashboard/")
+    assert "/dashboard/login/" in page.url
+    if lang:
+        page.goto(f"{base_url}/dashboard/login/?lang={lang}")
+    page.fill("#id_username", phone)
+    page.fill("#id_password", factories.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/dashboard/")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_district_officer_sees_their_districts_charts_and_no_other_district(
+    live_server, plain_http, xuchang_db
+):
+    weidu, jian_an, city = xuchang_db
+    officer = factories.DistrictOfficerFactory(district=weidu)
+    city_officer = factories.CityOfficerFactory(city=city)
+    # Weidu in March: 40 kg recycled of 100 kg (40 %); Jian'an: 90 kg landfilled (0 %).
+    record(city_officer, weidu, "recyclable", 40, "recycling", date(2026, 3, 10))
+    record(city_officer, weidu, "other", 60, "landfill", date(2026, 3, 10))
+    record(city_officer, jian_an, "other", 90, "landfill", date(2026, 3, 12))
+    call_command("refresh_rollups")
+    phone = str(officer.phone)
+
+    with chromium_page() as page:
+        _sign_in(page, live_server.url, phone)
+        page.goto(f"{live_server.url}/dashboard/?{MARCH}&granularity=week")
+        page.wait_for_selector("body[data-ready=true]")
+        _check_only_weidu(page, weidu.id, jian_an.id)
+
+
+def _check_only_weidu(page, weidu_id: int, jian_an_id: int) -> None:
+    ranking = page.locator("#ranking tbody tr")
+    assert ranking.count() == 1
+    assert ranking.first.get_attribute("data-district") == str(weidu_id)
+    assert "魏都区" in ranking.first.inner_text()
+    assert "40.0%" in ranking.first.inner_text()
+
+    rate_chart = page.locator(f"svg[data-chart=rate][data-district='{weidu_id}']")
+    assert rate_chart.count() == 1
+    assert [
+        float(v) for v in rate_chart.locator("circle").evaluate_all("n => n.map(c => c.dataset.value)")
+    ] == [0.4]
+    bars = page.locator(f"svg[data-chart=categories][data-district='{weidu_id}'] rect.bar")
+    shown = bars.evaluate_all(
+        "n => n.map(b => [b.dataset.category, Number(b.dataset.value), b.dataset.start])"
+    )
+    assert sorted(shown) == [["other", 60, "2026-03-09"], ["recyclable", 40, "2026-03-09"]]
+    assert (
+        page.locator("svg[data-chart=participation] rect.bar").count() == 6
+    )  # 1 March, then five Monday weeks
+
+    text = page.locator("body").inner_text()
+    assert "建安区" not in text
+    assert page.locator(f"[data-district='{jian_an_id}']").count() == 0
+
+    # The page re-fetches over the API with its session: the same numbers come back, still scoped.
+    stats = page.evaluate(
+        "fetch('/api/v1/stats/districts?from=2026-03-01&to=2026-03-31', {credentials: 'same-origin'})"
+        ".then(r => r.json())"
+    )
+    assert [row["district"]["id"] for row in stats["results"]] == [weidu_id]
+    assert stats["results"][0]["utilization_rate"] == 0.4
+    other = page.evaluate(
+        f"fetch('/api/v1/stats/districts/{jian_an_id}/series', {{credentials: 'same-origin'}}).then(r => r.status)"
+    )
+    assert other == 404
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_dashboard_switches_to_english(live_server, plain_http, xuchang_db):
+    weidu, _jian_an, _city = xuchang_db
+    phone = str(factories.DistrictOfficerFactory(district=weidu).phone)
+
+    with chromium_page() as page:
+        _sign_in(page, live_server.url, phone, lang="en")
+        page.goto(f"{live_server.url}/dashboard/?lang=en&{MARCH}")
+        page.wait_for_selector("body[data-ready=true]")
+
+        assert "Utilization rate" in page.locator("#ranking thead").inner_text()
+        assert "Weidu District" in page.locator("#ranking tbody").inner_text()
