@@ -270,3 +270,15 @@ def test_a_user_with_the_administrator_role_creates_staff_like_a_superuser(as_us
     assert response.status_code == 201
     assert _created().role == Role.CITY_OFFICER
     assert _created().city_id == weidu.city_id
+
+
+def test_an_inspector_made_by_a_district_officer_without_a_district_gets_theirs(
+    as_user, district_officer, weidu
+):
+    community = factories.CommunityFactory(district=weidu)
+
+    response = _create(as_user(district_officer), "inspector", communities=[community])
+
+    assert response.status_code == 201
+    assert _created().district_id == weidu.id
+    assert list(_created().communities.all()) == [community]
