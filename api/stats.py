@@ -172,6 +172,12 @@ class CommunityStatsOut(serializers.Serializer):
     deposits_kg = serializers.FloatField(allow_null=True)
 
 
+class CommunityStatsListOut(serializers.Serializer):
+    results = CommunityStatsOut(many=True)
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+
+
 class DistrictSettingsIn(serializers.Serializer):
     incineration_counts_as_recovery = serializers.BooleanField()
 
@@ -305,11 +311,11 @@ class DistrictSeriesView(APIView):
 class DistrictCommunitiesStatsView(APIView):
     permission_classes = [IsStaffMember]
 
-    @extend_schema(parameters=PERIOD_PARAMS, responses=CommunityStatsOut(many=True))
+    @extend_schema(parameters=PERIOD_PARAMS, responses=CommunityStatsListOut)
     def get(self, request, district_id: int):
         start, end = _period(request)
         rows = selectors.community_rows(request.user, district_id, start, end)
-        return Response({"results": CommunityStatsOut(rows, many=True).data, "next": None, "previous": None})
+        return Response(CommunityStatsListOut({"results": rows, "next": None, "previous": None}).data)
 
 
 class DistrictSettingsView(APIView):
