@@ -162,3 +162,21 @@ def test_a_bad_community_body_is_a_validation_error(as_user, district_officer, b
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "validation_error"
+
+
+def test_loading_the_reference_geography_again_changes_nothing_but_repairs_edits():
+    from backend.geo.models import City
+    from backend.geo.reference import load_xuchang
+
+    District.objects.filter(slug="weidu").update(name="改错的名字", admin_code="999999")
+    ids = dict(District.objects.values_list("slug", "id"))
+
+    city = load_xuchang(City, District)
+    load_xuchang(City, District)
+
+    assert City.objects.get() == city
+    assert (city.name, city.admin_code) == ("许昌市", "411000")
+    assert District.objects.count() == 9
+    assert dict(District.objects.values_list("slug", "id")) == ids
+    assert District.objects.get(slug="weidu").admin_code == "411002"
+    assert District.objects.get(slug="weidu").name == "魏都区"
