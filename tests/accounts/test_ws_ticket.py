@@ -214,3 +214,27 @@ async def test_the_socket_answers_a_ping():
 
     assert await socket.receive_json_from(timeout=2) == {"type": "pong"}
     await socket.disconnect()
+
+
+@sync_to_async
+def _ticket_over_http(user) -> str:
+    from tests.conftest import authenticated_client
+
+    response = authenticated_client(user).post("/api/v1/ws-ticket")
+    assert response.status_code == 201
+    return response.json()["ticket"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("socket_db")
+async def test_a_ticket_from_the_http_endpoint_opens_the_socket():
+    user = await sync_to_async(factories.ResidentFactory)()
+    ticket = await _ticket_over_http(user)
+    socket = _communicator(ticket)
+
+    connected, _ = await socket.connect()
+
+    assert connected
+    await _publish_committed(user.id, {"amount": 1})
+    assert (await socket.receive_json_from(timeout=2))["event"] == "points.credited"
+    await socket.disconnect()
