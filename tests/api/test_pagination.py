@@ -1,3 +1,5 @@
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -35,7 +37,7 @@ def test_a_feed_page_does_not_shift_when_rows_arrive_at_the_head(weidu):
     next_url = paginator.get_next_link()
 
     factories.CommunityFactory(district=weidu)
-    cursor = next_url.split("cursor=")[1].split("&")[0]
+    cursor = parse_qs(urlsplit(next_url).query)["cursor"][0]
     second = _page(FeedPagination(), {"page_size": "2", "cursor": cursor}, Community.objects.all())
 
     assert [c.id for c in first] == [rows[4].id, rows[3].id]
