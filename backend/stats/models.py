@@ -166,20 +166,75 @@ class DepositDaily(models.Model):
         return f"{self.day} {self.community_id} {self.material}: {self.weight_g} g"
 
 
-class CommunityDay(models.Model):
-    """Distinct participating households per community and day (exact, since a day is one bucket)."""
+class DistrictDropDaily(models.Model):
+    """DropDaily summed over a district's communities: what district and city statistics read."""
 
     day = models.DateField()
+    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=16)
+    drops = models.IntegerField(default=0)
+    accepted = models.IntegerField(default=0)
+    rejected = models.IntegerField(default=0)
+    verdicts = models.IntegerField(default=0)
+    correct = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["district", "day", "category"], name="district_drop_daily_key")
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.district_id} {self.category}: {self.drops}"
+
+
+class DistrictDepositDaily(models.Model):
+    """DepositDaily summed over a district's communities."""
+
+    day = models.DateField()
+    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
+    material = models.CharField(max_length=32)
+    category = models.CharField(max_length=16)
+    deposits = models.IntegerField(default=0)
+    weight_g = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["district", "day", "material"], name="district_deposit_daily_key")
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.district_id} {self.material}: {self.weight_g} g"
+
+
+class ParticipationCount(models.Model):
+    """Distinct participating households of a community in one calendar day, week, month or year.
+
+    Exact for whole buckets (a household belongs to one community, so communities add up); a period
+    that is not a whole bucket is counted from HouseholdMonth instead.
+    """
+
+    class Kind(models.TextChoices):
+        DAY = "day"
+        WEEK = "week"
+        MONTH = "month"
+        YEAR = "year"
+
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    start = models.DateField()
     district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
     community = models.ForeignKey("geo.Community", on_delete=models.CASCADE, related_name="+")
     households = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["day", "community"], name="community_day_key")]
-        indexes = [models.Index(fields=["district", "day"], name="community_day_district_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "kind", "start"], name="participation_count_key")
+        ]
+        indexes = [
+            models.Index(fields=["district", "kind", "start"], name="participation_district"),
+        ]
 
     def __str__(self):
-        return f"{self.day} {self.community_id}: {self.households}"
+        return f"{self.kind} {self.start} {self.community_id}: {self.households}"
 
 
 class HouseholdMonth(models.Model):

@@ -85,3 +85,13 @@ def month_masks(first: date, last: date) -> list[tuple[date, int]]:
         masks.append((month, mask))
         month = next_month(month)
     return masks
+
+
+def bucket_end(first: date, kind: str) -> date:
+    if kind == "year":
+        return first.replace(month=12, day=31)
+    if kind == "month":
+        return next_month(first) - timedelta(days=1)
+    if kind == "week":
+        return first + timedelta(days=6)
+    return first

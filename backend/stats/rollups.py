@@ -2,14 +2,13 @@
 """Keeping the rollup tables in step with the raw events, and proving they are.
 
 Incremental refresh: each source has a watermark (last id read, and the time of the last scan). A
-scan reads rows with a higher id or a changed/created timestamp at most OVERLAP before the last
-scan (so a transaction that committed late is still seen), turns them into dirty buckets -
-(community, day) for counts and weights, (household, month) for participation - and recomputes those
-buckets whole from the raw events. Recomputing is idempotent, so reading a row twice is harmless and
-a missed row is caught by the overlap; nothing is ever incremented blindly.
+scan reads rows with a higher id, or a created/graded/updated timestamp at most OVERLAP before the
+last scan (so a verdict, an auto-accept or a transaction that committed late is still seen), turns
+them into dirty buckets - (community, day) for counts and weights, (household, month) for
+participation - and recomputes those buckets whole from the raw events. Recomputing is idempotent,
+so reading a row twice is harmless; nothing is ever incremented blindly.
 
-The recount queries below are the definition of every rollup: a full rebuild inserts them, and
-`verify_rollups` compares them with the tables.
+The recount queries below define every rollup: `verify_rollups` compares them with the tables.
 """
 
 import logging
@@ -19,8 +18,8 @@ from datetime import date, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import sources
-from .models import CommunityHouseholds, Watermark
+from . import periods, sources
+from .models import Watermark
 from .sources import EventSource, local_day_sql
 
 logger = logging.getLogger(__name__)
@@ -31,18 +30,29 @@ ADVISORY_LOCK = 0x5354415453  # "STATS"
 
 T_DROP = "stats_dropdaily"
 T_DEPOSIT = "stats_depositdaily"
+T_DISTRICT_DROP = "stats_districtdropdaily"
+T_DISTRICT_DEPOSIT = "stats_districtdepositdaily"
 T_HOUSEHOLD = "stats_householdmonth"
-T_COMMUNITY_DAY = "stats_communityday"
+T_PARTICIPATION = "stats_participationcount"
 T_COLLECTION = "stats_collectiondaily"
+T_HOUSEHOLDS = "stats_communityhouseholds"
+
+DROP_COLUMNS = "day, district_id, community_id, category, drops, accepted, rejected, verdicts, correct"
+DEPOSIT_COLUMNS = "day, district_id, community_id, material, category, deposits, weight_g"
+DISTRICT_DROP_COLUMNS = "day, district_id, category, drops, accepted, rejected, verdicts, correct"
+DISTRICT_DEPOSIT_COLUMNS = "day, district_id, material, category, deposits, weight_g"
+HOUSEHOLD_COLUMNS = "month, household_id, district_id, community_id, days"
+PARTICIPATION_COLUMNS = "kind, start, district_id, community_id, households"
+BUCKET_KINDS = ("day", "week", "month", "year")
 
 
 # ---- the recount queries (the definition of each rollup) ----------------------------------------
 
 
 def drop_recount_sql(src: EventSource, where: str = "true") -> str:
-    day = local_day_sql(src.at)
     return f"""
-        SELECT {day} AS day, c.district_id, {src.community} AS community_id, {src.category} AS category,
+        SELECT {local_day_sql(src.at)} AS day, c.district_id, {src.community} AS community_id,
+               {src.category} AS category,
                count(*) AS drops,
                count(*) FILTER (WHERE {src.accepted}) AS accepted,
                count(*) FILTER (WHERE {src.rejected}) AS rejected,
@@ -54,9 +64,8 @@ def drop_recount_sql(src: EventSource, where: str = "true") -> str:
 
 
 def deposit_recount_sql(src: EventSource, where: str = "true") -> str:
-    day = local_day_sql(src.at)
     return f"""
-        SELECT {day} AS day, c.district_id, {src.community} AS community_id,
+        SELECT {local_day_sql(src.at)} AS day, c.district_id, {src.community} AS community_id,
                {src.material} AS material, {src.material_category} AS category,
                count(*) AS deposits, coalesce(sum({src.weight_g}), 0) AS weight_g
         FROM {src.from_sql} JOIN geo_community c ON c.id = {src.community}
@@ -64,8 +73,20 @@ def deposit_recount_sql(src: EventSource, where: str = "true") -> str:
         GROUP BY 1, 2, 3, 4, 5"""
 
 
+def district_drop_sql(community_rows: str) -> str:
+    return f"""SELECT day, district_id, category, sum(drops) AS drops, sum(accepted) AS accepted,
+                      sum(rejected) AS rejected, sum(verdicts) AS verdicts, sum(correct) AS correct
+               FROM ({community_rows}) r GROUP BY 1, 2, 3"""
+
+
+def district_deposit_sql(community_rows: str) -> str:
+    return f"""SELECT day, district_id, material, category, sum(deposits) AS deposits,
+                      sum(weight_g) AS weight_g
+               FROM ({community_rows}) r GROUP BY 1, 2, 3, 4"""
+
+
 def participation_events_sql(srcs: list[EventSource], where_by_source: dict[str, str] | None = None) -> str:
-    """(household, day) of every participating event, with the household's own community."""
+    """Distinct (household, day, household's community, district) of every participating event."""
     parts = []
     for src in srcs:
         extra = (where_by_source or {}).get(src.name, "true")
@@ -74,30 +95,35 @@ def participation_events_sql(srcs: list[EventSource], where_by_source: dict[str,
                 FROM {src.from_sql}
                 WHERE {src.household} IS NOT NULL AND {src.participates} AND {extra}"""
         )
-    return (
-        " UNION ".join(parts)
-        if parts
-        else "SELECT NULL::bigint AS household_id, NULL::date AS day WHERE false"
+    if not parts:
+        parts = ["SELECT NULL::bigint AS household_id, NULL::date AS day WHERE false"]
+    return f"""SELECT e.household_id, e.day, h.community_id, c.district_id
+               FROM ({" UNION ".join(parts)}) e
+               JOIN accounts_household h ON h.id = e.household_id
+               JOIN geo_community c ON c.id = h.community_id"""
+
+
+def household_month_sql(events: str) -> str:
+    return f"""SELECT date_trunc('month', e.day)::date AS month, e.household_id, e.district_id,
+                      e.community_id, bit_or(1 << (extract(day FROM e.day)::int - 1)) AS days
+               FROM ({events}) e GROUP BY 1, 2, 3, 4"""
+
+
+def participation_count_sql(events: str) -> str:
+    """Distinct households per community and calendar bucket, from (household, day, community) rows."""
+    return " UNION ALL ".join(
+        f"""SELECT '{kind}'::varchar AS kind, date_trunc('{kind}', e.day)::date AS start, e.district_id,
+                   e.community_id, count(DISTINCT e.household_id) AS households
+            FROM ({events}) e GROUP BY 2, 3, 4"""
+        for kind in BUCKET_KINDS
     )
 
 
-def household_recount_sql(srcs: list[EventSource], where_by_source: dict[str, str] | None = None) -> str:
-    return f"""
-        SELECT date_trunc('month', e.day)::date AS month, e.household_id, c.district_id,
-               h.community_id, bit_or(1 << (extract(day FROM e.day)::int - 1)) AS days
-        FROM ({participation_events_sql(srcs, where_by_source)}) e
-        JOIN accounts_household h ON h.id = e.household_id
-        JOIN geo_community c ON c.id = h.community_id
-        GROUP BY 1, 2, 3, 4"""
-
-
-COMMUNITY_DAY_FROM_HOUSEHOLDS_SQL = f"""
-    SELECT (hm.month + (b.bit) * interval '1 day')::date AS day, hm.district_id, hm.community_id,
-           count(*) AS households
-    FROM {T_HOUSEHOLD} hm
-    CROSS JOIN generate_series(0, 30) AS b(bit)
-    WHERE hm.days & (1 << b.bit) <> 0 AND {{where}}
-    GROUP BY 1, 2, 3"""
+# Household-month rows expanded back to (household, day) rows.
+EXPANDED_HOUSEHOLD_DAYS = f"""
+    SELECT hm.household_id, (hm.month + b.bit)::date AS day, hm.community_id, hm.district_id
+    FROM {T_HOUSEHOLD} hm CROSS JOIN generate_series(0, 30) AS b(bit)
+    WHERE hm.days & (1 << b.bit) <> 0 AND {{where}}"""
 
 COLLECTION_RECOUNT_SQL = """
     SELECT date AS day, district_id, community_id, category, destination, sum(weight_g) AS weight_g
@@ -109,48 +135,28 @@ HOUSEHOLD_COUNT_SQL = """
     GROUP BY 1, 2"""
 
 
-def recount_queries() -> dict[str, tuple[str, str, str]]:
-    """table -> (columns, recount SELECT, key columns); the contract verify_rollups checks."""
+def recount_queries() -> dict[str, tuple[str, str]]:
+    """table -> (columns, recount SELECT): the contract verify_rollups checks."""
     srcs = {s.name: s for s in sources.available()}
+    events = participation_events_sql(list(srcs.values()))
     queries = {
         T_COLLECTION: (
             "day, district_id, community_id, category, destination, weight_g",
             COLLECTION_RECOUNT_SQL,
-            "",
         ),
-        T_HOUSEHOLD: (
-            "month, household_id, district_id, community_id, days",
-            household_recount_sql(list(srcs.values())),
-            "",
-        ),
+        T_HOUSEHOLD: (HOUSEHOLD_COLUMNS, household_month_sql(events)),
+        T_PARTICIPATION: (PARTICIPATION_COLUMNS, participation_count_sql(events)),
+        T_HOUSEHOLDS: ("community_id, district_id, households", HOUSEHOLD_COUNT_SQL),
     }
     if "drops" in srcs:
-        queries[T_DROP] = (
-            "day, district_id, community_id, category, drops, accepted, rejected, verdicts, correct",
-            drop_recount_sql(srcs["drops"]),
-            "",
-        )
+        queries[T_DROP] = (DROP_COLUMNS, drop_recount_sql(srcs["drops"]))
+        queries[T_DISTRICT_DROP] = (DISTRICT_DROP_COLUMNS, district_drop_sql(drop_recount_sql(srcs["drops"])))
     if "deposits" in srcs:
-        queries[T_DEPOSIT] = (
-            "day, district_id, community_id, material, category, deposits, weight_g",
-            deposit_recount_sql(srcs["deposits"]),
-            "",
+        queries[T_DEPOSIT] = (DEPOSIT_COLUMNS, deposit_recount_sql(srcs["deposits"]))
+        queries[T_DISTRICT_DEPOSIT] = (
+            DISTRICT_DEPOSIT_COLUMNS,
+            district_deposit_sql(deposit_recount_sql(srcs["deposits"])),
         )
-    queries[T_COMMUNITY_DAY] = (
-        "day, district_id, community_id, households",
-        # Recounted from the events themselves, not from the household-month rollup.
-        f"""SELECT e.day, c.district_id, h.community_id, count(DISTINCT e.household_id) AS households
-            FROM ({participation_events_sql(list(srcs.values()))}) e
-            JOIN accounts_household h ON h.id = e.household_id
-            JOIN geo_community c ON c.id = h.community_id
-            GROUP BY 1, 2, 3""",
-        "",
-    )
-    queries[CommunityHouseholds._meta.db_table] = (
-        "community_id, district_id, households",
-        HOUSEHOLD_COUNT_SQL,
-        "",
-    )
     return queries
 
 
@@ -179,8 +185,20 @@ def _values(rows, types: tuple[str, ...]) -> tuple[str, list]:
     return ", ".join([row_sql] * len(rows)), params
 
 
+def _time_window(src: EventSource) -> str:
+    tz = sources.STATS_TZ_NAME
+    return (
+        f"{src.at} >= (%s::timestamp AT TIME ZONE '{tz}') AND {src.at} < (%s::timestamp AT TIME ZONE '{tz}')"
+    )
+
+
+def _window_params(days) -> list:
+    """Local-time bounds that prefilter raw events by their time column, a day of slack each side."""
+    return [min(days) - timedelta(days=1), max(days) + timedelta(days=2)]
+
+
 def _scan(cursor, src: EventSource, mark: Watermark, since) -> tuple[list[tuple], int]:
-    """Rows new or changed since the watermark: (community, day, household, household community)."""
+    """Rows new or changed since the watermark: (community, day, household, id)."""
     conditions = [f"{src.id} > %s"] + [f"{col} >= %s" for col in src.changed]
     params: list = [mark.last_id] + [since] * len(src.changed)
     union = " UNION ".join(
@@ -189,89 +207,176 @@ def _scan(cursor, src: EventSource, mark: Watermark, since) -> tuple[list[tuple]
             FROM {src.from_sql} WHERE {condition}"""
         for condition in conditions
     )
-    cursor.execute(
-        f"""SELECT s.community_id, s.day, s.household_id, h.community_id, s.id
-            FROM ({union}) s LEFT JOIN accounts_household h ON h.id = s.household_id""",
-        params,
-    )
+    cursor.execute(f"SELECT community_id, day, household_id, id FROM ({union}) s", params)
     rows = cursor.fetchall()
-    top = max((row[4] for row in rows), default=mark.last_id)
+    top = max((row[3] for row in rows), default=mark.last_id)
     return rows, max(top, mark.last_id)
 
 
-def _range_params(days: list[date]) -> list:
-    """Bounds in local time that prefilter the raw events by their time column (one day of slack)."""
-    return [min(days) - timedelta(days=1), max(days) + timedelta(days=2)]
+def _replace(cursor, table: str, columns: str, select: str, select_params: list, keys, key_sql) -> list:
+    """Delete `table` rows matching the keys and insert the recount's rows matching them.
+
+    `key_sql` is (key columns with types, join condition on t/r); returns the inserted rows' keys.
+    """
+    names, types, match = key_sql
+    values, params = _values(sorted(keys), types)
+    cursor.execute(
+        f"DELETE FROM {table} t USING (VALUES {values}) AS k({names}) WHERE {match.format(x='t')}", params
+    )
+    cursor.execute(
+        f"""INSERT INTO {table} ({columns}) SELECT {columns} FROM ({select}) r
+            WHERE EXISTS (SELECT 1 FROM (VALUES {values}) AS k({names}) WHERE {match.format(x="r")})""",
+        [*select_params, *params],
+    )
 
 
-def _time_window(src: EventSource) -> str:
-    return f"{src.at} >= %s::timestamp AT TIME ZONE '{sources.STATS_TZ_NAME}' AND {src.at} < %s::timestamp AT TIME ZONE '{sources.STATS_TZ_NAME}'"
+COMMUNITY_DAY_KEY = (
+    "community_id, day",
+    ("bigint", "date"),
+    "{x}.community_id = k.community_id AND {x}.day = k.day",
+)
+DISTRICT_DAY_KEY = (
+    "district_id, day",
+    ("bigint", "date"),
+    "{x}.district_id = k.district_id AND {x}.day = k.day",
+)
+HOUSEHOLD_MONTH_KEY = (
+    "household_id, month",
+    ("bigint", "date"),
+    "{x}.household_id = k.household_id AND {x}.month = k.month",
+)
 
 
-def _recompute_participation(
+def _refresh_counts(cursor, src: EventSource, buckets: set[tuple[int, date]]) -> set[int]:
+    """Recompute community and district rows of the dirty (community, day) buckets; returns districts."""
+    if not buckets:
+        return set()
+    days = [day for _community, day in buckets]
+    communities = sorted({community for community, _day in buckets})
+    where = f"{src.community} = ANY(%s) AND {_time_window(src)}"
+    if src.name == "drops":
+        table, columns, recount = T_DROP, DROP_COLUMNS, drop_recount_sql
+        district_table, district_columns, district_sql = (
+            T_DISTRICT_DROP,
+            DISTRICT_DROP_COLUMNS,
+            district_drop_sql,
+        )
+    else:
+        table, columns, recount = T_DEPOSIT, DEPOSIT_COLUMNS, deposit_recount_sql
+        district_table, district_columns, district_sql = (
+            T_DISTRICT_DEPOSIT,
+            DISTRICT_DEPOSIT_COLUMNS,
+            district_deposit_sql,
+        )
+    _replace(
+        cursor,
+        table,
+        columns,
+        recount(src, where),
+        [communities, *_window_params(days)],
+        buckets,
+        COMMUNITY_DAY_KEY,
+    )
+    cursor.execute("SELECT id, district_id FROM geo_community WHERE id = ANY(%s)", [communities])
+    district_of = dict(cursor.fetchall())
+    district_days = {(district_of[community], day) for community, day in buckets}
+    districts = sorted({district for district, _day in district_days})
+    _replace(
+        cursor,
+        district_table,
+        district_columns,
+        district_sql(f"SELECT * FROM {table} WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s"),
+        [districts, min(days), max(days)],
+        district_days,
+        DISTRICT_DAY_KEY,
+    )
+    return set(districts)
+
+
+def _refresh_households(
     cursor, srcs: list[EventSource], keys: set[tuple[int, date]]
 ) -> set[tuple[int, date]]:
     """Recompute household-month rows for (household, month) keys; returns the (community, month) touched."""
     if not keys:
         return set()
-    values, params = _values(sorted(keys), ("bigint", "date"))
-    cursor.execute(
-        f"DELETE FROM {T_HOUSEHOLD} t USING (VALUES {values}) AS k(household_id, month) "
-        "WHERE t.household_id = k.household_id AND t.month = k.month RETURNING t.community_id, t.month",
-        params,
-    )
-    touched = set(cursor.fetchall())
     households = sorted({household for household, _month in keys})
     months = [month for _household, month in keys]
-    lo, hi = min(months), max(months) + timedelta(days=32)
-    where = {src.name: f"{src.household} = ANY(%s) AND {_time_window(src)}" for src in srcs}
-    where_params = []
-    for _src in srcs:
-        where_params += [households, lo - timedelta(days=1), hi + timedelta(days=1)]
-    columns = "month, household_id, district_id, community_id, days"
     cursor.execute(
-        f"""INSERT INTO {T_HOUSEHOLD} ({columns})
-            SELECT {columns} FROM ({household_recount_sql(srcs, where)}) r
-            JOIN (VALUES {values}) AS k(household_id, month) ON r.household_id = k.household_id AND r.month = k.month
-            RETURNING community_id, month""",
-        [*where_params, *params],
+        f"SELECT DISTINCT community_id, month FROM {T_HOUSEHOLD} WHERE household_id = ANY(%s) AND month = ANY(%s)",
+        [households, sorted(set(months))],
     )
-    touched |= set(cursor.fetchall())
-    return touched
+    touched = set(cursor.fetchall())
+    where = {src.name: f"{src.household} = ANY(%s) AND {_time_window(src)}" for src in srcs}
+    window = _window_params([min(months), periods.next_month(max(months))])
+    params = []
+    for _src in srcs:
+        params += [households, *window]
+    _replace(
+        cursor,
+        T_HOUSEHOLD,
+        HOUSEHOLD_COLUMNS,
+        household_month_sql(participation_events_sql(srcs, where)),
+        params,
+        keys,
+        HOUSEHOLD_MONTH_KEY,
+    )
+    cursor.execute(
+        f"SELECT DISTINCT community_id, month FROM {T_HOUSEHOLD} WHERE household_id = ANY(%s) AND month = ANY(%s)",
+        [households, sorted(set(months))],
+    )
+    return touched | set(cursor.fetchall())
 
 
-def _recompute_community_days(cursor, touched: set[tuple[int, date]]) -> None:
+def _refresh_participation(cursor, touched: set[tuple[int, date]]) -> None:
+    """Recompute the day, week, month and year counts of communities whose households changed."""
     if not touched:
         return
-    values, params = _values(sorted(touched), ("bigint", "date"))
-    cursor.execute(
-        f"DELETE FROM {T_COMMUNITY_DAY} t USING (VALUES {values}) AS k(community_id, month) "
-        "WHERE t.community_id = k.community_id AND date_trunc('month', t.day)::date = k.month",
-        params,
+    communities = sorted({community for community, _month in touched})
+    months = sorted({month for _community, month in touched})
+    # Every bucket that overlaps a touched month, per touched community.
+    keys = set()
+    for community, month in touched:
+        day = month
+        while day < periods.next_month(month):
+            keys.add((community, "day", day))
+            keys.add((community, "week", day - timedelta(days=day.weekday())))
+            day += timedelta(days=1)
+        keys.add((community, "month", month))
+        keys.add((community, "year", month.replace(month=1)))
+    bucket_key = (
+        "community_id, kind, start",
+        ("bigint", "varchar", "date"),
+        "{x}.community_id = k.community_id AND {x}.kind = k.kind AND {x}.start = k.start",
     )
-    where = (
-        f"(hm.community_id, hm.month) IN (SELECT k.community_id, k.month FROM (VALUES {values}) "
-        "AS k(community_id, month))"
+    # Weeks reach into the neighbouring months; years need every month of the year.
+    lo = min(months).replace(month=1) - timedelta(days=7)
+    hi = periods.next_month(max(months).replace(month=12)) + timedelta(days=7)
+    expanded = EXPANDED_HOUSEHOLD_DAYS.format(
+        where="hm.community_id = ANY(%s) AND hm.month BETWEEN date_trunc('month', %s::date) AND %s"
     )
-    cursor.execute(
-        f"INSERT INTO {T_COMMUNITY_DAY} (day, district_id, community_id, households) "
-        + COMMUNITY_DAY_FROM_HOUSEHOLDS_SQL.format(where=where),
-        params,
+    _replace(
+        cursor,
+        T_PARTICIPATION,
+        PARTICIPATION_COLUMNS,
+        participation_count_sql(expanded),
+        [communities, lo, hi] * len(BUCKET_KINDS),
+        keys,
+        bucket_key,
     )
 
 
 def _refresh_household_counts(cursor) -> bool:
     cursor.execute("SELECT coalesce(max(id), 0), count(*) FROM accounts_household")
-    signature = cursor.fetchone()
+    top, count = cursor.fetchone()
+    signature = top * 1_000_000 + count
     mark, _created = Watermark.objects.get_or_create(source="households")
-    if (mark.last_id, mark.refreshed_at is not None) == (signature[0] * 1_000_000 + signature[1], True):
+    if mark.refreshed_at is not None and mark.last_id == signature:
         return False
-    cursor.execute(f"DELETE FROM {CommunityHouseholds._meta.db_table}")
+    cursor.execute(f"DELETE FROM {T_HOUSEHOLDS}")
     cursor.execute(
-        f"INSERT INTO {CommunityHouseholds._meta.db_table} (community_id, district_id, households) "
-        + HOUSEHOLD_COUNT_SQL
+        f"INSERT INTO {T_HOUSEHOLDS} (community_id, district_id, households) {HOUSEHOLD_COUNT_SQL}"
     )
-    mark.last_id = signature[0] * 1_000_000 + signature[1]
+    mark.last_id = signature
     mark.refreshed_at = timezone.now()
     mark.save()
     return True
@@ -290,72 +395,77 @@ def refresh(*, full: bool = False) -> RefreshResult:
         participation_keys: set[tuple[int, date]] = set()
         for src in srcs:
             mark, _created = Watermark.objects.select_for_update().get_or_create(source=src.name)
-            since = (mark.last_changed_at or scan_started) - OVERLAP
-            if mark.last_changed_at is None and mark.last_id == 0:
+            if mark.last_changed_at is None:
                 since = scan_started.replace(year=1970)
+            else:
+                since = mark.last_changed_at - OVERLAP
             rows, top = _scan(cursor, src, mark, since)
-            buckets = {(community, day) for community, day, _h, _hc, _id in rows}
-            for _community, day, household, _hc, _id in rows:
-                if household is not None:
-                    participation_keys.add((household, day.replace(day=1)))
+            buckets = {(community, day) for community, day, _household, _id in rows}
+            participation_keys |= {
+                (household, day.replace(day=1)) for _c, day, household, _id in rows if household is not None
+            }
+            result.districts |= _refresh_counts(cursor, src, buckets)
             if src.name == "drops":
-                _recompute_counts_for(cursor, T_DROP, drop_recount_sql, src, buckets)
                 result.drop_buckets = len(buckets)
             else:
-                _recompute_counts_for(cursor, T_DEPOSIT, deposit_recount_sql, src, buckets)
                 result.deposit_buckets = len(buckets)
-            if buckets:
-                cursor.execute(
-                    "SELECT DISTINCT district_id FROM geo_community WHERE id = ANY(%s)",
-                    [sorted({c for c, _d in buckets})],
-                )
-                result.districts |= {row[0] for row in cursor.fetchall()}
             mark.last_id = top
             mark.last_changed_at = scan_started
             mark.refreshed_at = timezone.now()
             mark.save()
-        touched = _recompute_participation(cursor, srcs, participation_keys)
+        touched = _refresh_households(cursor, srcs, participation_keys)
+        _refresh_participation(cursor, touched)
         result.household_months = len(participation_keys)
-        _recompute_community_days(cursor, touched)
+        if touched:
+            cursor.execute(
+                "SELECT DISTINCT district_id FROM geo_community WHERE id = ANY(%s)",
+                [sorted({community for community, _month in touched})],
+            )
+            result.districts |= {row[0] for row in cursor.fetchall()}
         result.households_changed = _refresh_household_counts(cursor)
     return result
 
 
-def _recompute_counts_for(cursor, table, recount, src: EventSource, buckets) -> None:
-    if not buckets:
-        return
-    keys, params = _values(sorted(buckets), ("bigint", "date"))
-    days = [day for _community, day in buckets]
-    communities = sorted({community for community, _day in buckets})
-    where = f"{src.community} = ANY(%s) AND {_time_window(src)}"
-    cursor.execute(
-        f"DELETE FROM {table} t USING (VALUES {keys}) AS k(community_id, day) "
-        "WHERE t.community_id = k.community_id AND t.day = k.day",
-        params,
-    )
-    columns = {
-        T_DROP: "day, district_id, community_id, category, drops, accepted, rejected, verdicts, correct",
-        T_DEPOSIT: "day, district_id, community_id, material, category, deposits, weight_g",
-    }[table]
-    cursor.execute(
-        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM ({recount(src, where)}) r "
-        f"JOIN (VALUES {keys}) AS k(community_id, day) ON r.community_id = k.community_id AND r.day = k.day",
-        [communities, *_range_params(days), *params],
-    )
-
-
 def _rebuild(cursor, srcs: list[EventSource], scan_started) -> RefreshResult:
     result = RefreshResult()
-    queries = recount_queries()
-    for table in (T_DROP, T_DEPOSIT, T_HOUSEHOLD, T_COMMUNITY_DAY, T_COLLECTION):
+    for table in (
+        T_DROP,
+        T_DEPOSIT,
+        T_DISTRICT_DROP,
+        T_DISTRICT_DEPOSIT,
+        T_HOUSEHOLD,
+        T_PARTICIPATION,
+        T_COLLECTION,
+    ):
         cursor.execute(f"DELETE FROM {table}")
-    for table in (T_DROP, T_DEPOSIT, T_HOUSEHOLD, T_COLLECTION):
-        if table in queries:
-            columns, select, _keys = queries[table]
-            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM ({select}) r")
+    for src in srcs:
+        if src.name == "drops":
+            cursor.execute(f"INSERT INTO {T_DROP} ({DROP_COLUMNS}) {drop_recount_sql(src)}")
+            cursor.execute(
+                f"INSERT INTO {T_DISTRICT_DROP} ({DISTRICT_DROP_COLUMNS}) "
+                + district_drop_sql(f"SELECT * FROM {T_DROP}")
+            )
+        else:
+            cursor.execute(f"INSERT INTO {T_DEPOSIT} ({DEPOSIT_COLUMNS}) {deposit_recount_sql(src)}")
+            cursor.execute(
+                f"INSERT INTO {T_DISTRICT_DEPOSIT} ({DISTRICT_DEPOSIT_COLUMNS}) "
+                + district_deposit_sql(f"SELECT * FROM {T_DEPOSIT}")
+            )
+    # One pass over the raw events for participation; both tables are grouped from it.
     cursor.execute(
-        f"INSERT INTO {T_COMMUNITY_DAY} (day, district_id, community_id, households) "
-        + COMMUNITY_DAY_FROM_HOUSEHOLDS_SQL.format(where="true")
+        f"CREATE TEMP TABLE stats_participation_events ON COMMIT DROP AS {participation_events_sql(srcs)}"
+    )
+    cursor.execute(
+        f"INSERT INTO {T_HOUSEHOLD} ({HOUSEHOLD_COLUMNS}) "
+        + household_month_sql("SELECT * FROM stats_participation_events")
+    )
+    cursor.execute(
+        f"INSERT INTO {T_PARTICIPATION} ({PARTICIPATION_COLUMNS}) "
+        + participation_count_sql("SELECT * FROM stats_participation_events")
+    )
+    cursor.execute(
+        f"INSERT INTO {T_COLLECTION} (day, district_id, community_id, category, destination, weight_g) "
+        + COLLECTION_RECOUNT_SQL
     )
     for src in srcs:
         cursor.execute(f"SELECT coalesce(max({src.id}), 0) FROM {src.from_sql}")
@@ -383,11 +493,11 @@ class Mismatch:
 
 
 def verify() -> list[Mismatch]:
-    """Compare every rollup table with its recount; an empty list means they are equal."""
+    """Compare every rollup table with its recount from the raw events; an empty list means equal."""
     problems = []
     with connection.cursor() as cursor:
-        for table, (columns, select, _keys) in recount_queries().items():
-            # Zero-weight collection rows (a record and its reversal) are equal to no row at all.
+        for table, (columns, select) in recount_queries().items():
+            # A record and its reversal leave a zero-weight rollup row, equal to no row at all.
             filter_zero = "WHERE weight_g <> 0" if table == T_COLLECTION else ""
             recount = f"SELECT {columns} FROM ({select}) r {filter_zero}"
             stored = f"SELECT {columns} FROM {table} {filter_zero}"
@@ -396,7 +506,8 @@ def verify() -> list[Mismatch]:
             cursor.execute(f"SELECT count(*) FROM (({stored}) EXCEPT ALL ({recount})) x")
             extra = cursor.fetchone()[0]
             if missing or extra:
-                cursor.execute(f"(({recount}) EXCEPT ALL ({stored})) LIMIT 5")
-                sample = cursor.fetchall()
-                problems.append(Mismatch(table, missing, extra, sample))
+                cursor.execute(
+                    f"(({recount}) EXCEPT ALL ({stored})) UNION ALL (({stored}) EXCEPT ALL ({recount})) LIMIT 6"
+                )
+                problems.append(Mismatch(table, missing, extra, cursor.fetchall()))
     return problems

@@ -63,7 +63,7 @@ def daily_flows(district_ids: list[int], start: date, end: date) -> dict[int, di
     ):
         flows[district][day].collected[(category, destination)] += int(weight)
     for district, day, category, weight in _rows(
-        """SELECT district_id, day, category, sum(weight_g) FROM stats_depositdaily
+        """SELECT district_id, day, category, sum(weight_g) FROM stats_districtdepositdaily
            WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s GROUP BY 1, 2, 3""",
         [district_ids, start, end],
     ):
@@ -80,10 +80,36 @@ def _mask_clause(start: date, end: date) -> tuple[str, list]:
     return "(" + " OR ".join(clauses) + ")", params
 
 
+def whole_bucket(start: date, end: date, today: date) -> tuple[str, date] | None:
+    """The calendar bucket (kind, start) that start..end amounts to, if any.
+
+    A period that runs from a bucket's first day to today or later, within the bucket, holds the same
+    events as the whole bucket (nothing has happened after today), so the year so far is the year.
+    """
+    for kind in ("day", "week", "month", "year"):
+        first = periods.bucket_start(start, kind) if kind != "year" else start.replace(month=1, day=1)
+        if first != start:
+            continue
+        last = periods.bucket_end(first, kind)
+        if end == last or (today <= end <= last):
+            return kind, first
+    return None
+
+
 def participating_households(
     district_ids: list[int], start: date, end: date, *, by: str = "district_id"
 ) -> dict[int, int]:
     """Distinct households with an accepted drop or a deposit in start..end, per district or community."""
+    bucket = whole_bucket(start, end, periods.today())
+    if bucket is not None:
+        return {
+            key: int(n)
+            for key, n in _rows(
+                f"""SELECT {by}, sum(households) FROM stats_participationcount
+                    WHERE district_id = ANY(%s) AND kind = %s AND start = %s GROUP BY 1""",
+                [district_ids, *bucket],
+            )
+        }
     where, params = _mask_clause(start, end)
     return dict(
         _rows(
@@ -105,10 +131,11 @@ def registered_households(district_ids: list[int], *, by: str = "district_id") -
 
 
 def drop_totals(district_ids: list[int], start: date, end: date, *, by: str = "district_id") -> dict:
+    table = "stats_districtdropdaily" if by == "district_id" else "stats_dropdaily"
     return {
         row[0]: row[1:]
         for row in _rows(
-            f"""SELECT {by}, sum(drops), sum(accepted), sum(verdicts), sum(correct) FROM stats_dropdaily
+            f"""SELECT {by}, sum(drops), sum(accepted), sum(verdicts), sum(correct) FROM {table}
                 WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s GROUP BY 1""",
             [district_ids, start, end],
         )
@@ -137,7 +164,7 @@ def district_rows(user: User, start: date, end: date) -> list[dict]:
     incineration = incineration_settings(ids)
     deposits_by_material: dict[int, dict[str, float]] = defaultdict(dict)
     for district, material, weight in _rows(
-        """SELECT district_id, material, sum(weight_g) FROM stats_depositdaily
+        """SELECT district_id, material, sum(weight_g) FROM stats_districtdepositdaily
            WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s GROUP BY 1, 2 ORDER BY 2""",
         [ids, start, end],
     ):
@@ -186,30 +213,23 @@ def district_rows(user: User, start: date, end: date) -> list[dict]:
 
 
 def _bucket_participation(district_id: int, spans: list[tuple[date, date]], granularity: str) -> list[int]:
-    if granularity == "day":
-        by_day = dict(
-            _rows(
-                """SELECT day, sum(households) FROM stats_communityday
-                   WHERE district_id = %s AND day BETWEEN %s AND %s GROUP BY 1""",
-                [district_id, spans[0][0], spans[-1][1]],
-            )
-        )
-        return [int(by_day.get(first, 0)) for first, _last in spans]
-    values, params = [], []
-    for index, (first, last) in enumerate(spans):
-        for month, mask in periods.month_masks(first, last):
-            values.append("(%s::int, %s::date, %s::int)")
-            params += [index, month, mask]
+    """Participating households per bucket: whole buckets from the counts, clipped ones from the months."""
+    today = periods.today()
     counted = dict(
         _rows(
-            f"""SELECT k.bucket, count(DISTINCT hm.household_id)
-                FROM (VALUES {", ".join(values)}) AS k(bucket, month, mask)
-                JOIN stats_householdmonth hm ON hm.month = k.month AND hm.days & k.mask <> 0
-                WHERE hm.district_id = %s GROUP BY 1""",
-            [*params, district_id],
+            """SELECT start, sum(households) FROM stats_participationcount
+               WHERE district_id = %s AND kind = %s AND start BETWEEN %s AND %s GROUP BY 1""",
+            [district_id, granularity, periods.bucket_start(spans[0][0], granularity), spans[-1][1]],
         )
     )
-    return [int(counted.get(i, 0)) for i in range(len(spans))]
+    result = []
+    for first, last in spans:
+        bucket = whole_bucket(first, last, today)
+        if bucket is not None and bucket[0] == granularity:
+            result.append(int(counted.get(first, 0)))
+        else:
+            result.append(int(participating_households([district_id], first, last).get(district_id, 0)))
+    return result
 
 
 def district_series(user: User, district_id: int, granularity: str, start: date, end: date) -> dict:
@@ -225,7 +245,7 @@ def district_series(user: User, district_id: int, granularity: str, start: date,
     flows = daily_flows([district.id], start, end).get(district.id, {})
     drops = [[0, 0, 0, 0] for _ in spans]
     for day, *values in _rows(
-        """SELECT day, sum(drops), sum(accepted), sum(verdicts), sum(correct) FROM stats_dropdaily
+        """SELECT day, sum(drops), sum(accepted), sum(verdicts), sum(correct) FROM stats_districtdropdaily
            WHERE district_id = %s AND day BETWEEN %s AND %s GROUP BY 1""",
         [district.id, start, end],
     ):
@@ -354,18 +374,18 @@ def export_rows(user: User, start: date, end: date) -> Iterator[list]:
     incineration = incineration_settings(list(districts))
     sql = """
         WITH days AS (
-            SELECT district_id, day FROM stats_dropdaily WHERE district_id = ANY(%(ids)s) AND day BETWEEN %(a)s AND %(b)s
-            UNION SELECT district_id, day FROM stats_depositdaily WHERE district_id = ANY(%(ids)s) AND day BETWEEN %(a)s AND %(b)s
+            SELECT district_id, day FROM stats_districtdropdaily WHERE district_id = ANY(%(ids)s) AND day BETWEEN %(a)s AND %(b)s
+            UNION SELECT district_id, day FROM stats_districtdepositdaily WHERE district_id = ANY(%(ids)s) AND day BETWEEN %(a)s AND %(b)s
             UNION SELECT district_id, day FROM stats_collectiondaily WHERE district_id = ANY(%(ids)s) AND day BETWEEN %(a)s AND %(b)s
-            UNION SELECT district_id, day FROM stats_communityday WHERE district_id = ANY(%(ids)s) AND day BETWEEN %(a)s AND %(b)s
+            UNION SELECT district_id, start FROM stats_participationcount WHERE kind = 'day' AND district_id = ANY(%(ids)s) AND start BETWEEN %(a)s AND %(b)s
         )
         SELECT d.day, d.district_id,
-            (SELECT coalesce(sum(drops), 0) FROM stats_dropdaily x WHERE x.district_id = d.district_id AND x.day = d.day),
-            (SELECT coalesce(sum(accepted), 0) FROM stats_dropdaily x WHERE x.district_id = d.district_id AND x.day = d.day),
-            (SELECT coalesce(sum(verdicts), 0) FROM stats_dropdaily x WHERE x.district_id = d.district_id AND x.day = d.day),
-            (SELECT coalesce(sum(correct), 0) FROM stats_dropdaily x WHERE x.district_id = d.district_id AND x.day = d.day),
-            (SELECT coalesce(sum(households), 0) FROM stats_communityday x WHERE x.district_id = d.district_id AND x.day = d.day),
-            (SELECT coalesce(json_object_agg(category, w), '{}') FROM (SELECT category, sum(weight_g) w FROM stats_depositdaily x
+            (SELECT coalesce(sum(drops), 0) FROM stats_districtdropdaily x WHERE x.district_id = d.district_id AND x.day = d.day),
+            (SELECT coalesce(sum(accepted), 0) FROM stats_districtdropdaily x WHERE x.district_id = d.district_id AND x.day = d.day),
+            (SELECT coalesce(sum(verdicts), 0) FROM stats_districtdropdaily x WHERE x.district_id = d.district_id AND x.day = d.day),
+            (SELECT coalesce(sum(correct), 0) FROM stats_districtdropdaily x WHERE x.district_id = d.district_id AND x.day = d.day),
+            (SELECT coalesce(sum(households), 0) FROM stats_participationcount x WHERE x.kind = 'day' AND x.district_id = d.district_id AND x.start = d.day),
+            (SELECT coalesce(json_object_agg(category, w), '{}') FROM (SELECT category, sum(weight_g) w FROM stats_districtdepositdaily x
                 WHERE x.district_id = d.district_id AND x.day = d.day GROUP BY 1) dep),
             (SELECT coalesce(json_agg(json_build_array(category, destination, w)), '[]') FROM (
                 SELECT category, destination, sum(weight_g) w FROM stats_collectiondaily x
