@@ -1,1 +1,1 @@
-from tests.accounts.conftest import throttle_rates  # noqa: F401  (shared fixture)
+from tests.accounts.conftest import throttle_rates, xuchang  # noqa: F401  (shared fixtures)
