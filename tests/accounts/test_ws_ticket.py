@@ -238,3 +238,19 @@ async def test_a_ticket_from_the_http_endpoint_opens_the_socket():
     await _publish_committed(user.id, {"amount": 1})
     assert (await socket.receive_json_from(timeout=2))["event"] == "points.credited"
     await socket.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("socket_db")
+@pytest.mark.parametrize("frame", ["not json", "[1, 2", "\x00", '"just a string"', "[]"])
+async def test_a_garbage_frame_from_the_client_does_not_break_the_socket(frame):
+    _user, ticket = await _resident_with_ticket()
+    socket = _communicator(ticket)
+    assert (await socket.connect())[0]
+
+    await socket.send_to(text_data=frame)
+    await socket.send_to(bytes_data=frame.encode())
+    await socket.send_json_to({"type": "ping"})
+
+    assert await socket.receive_json_from(timeout=2) == {"type": "pong"}
+    await socket.disconnect()
