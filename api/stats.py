@@ -21,8 +21,12 @@ from backend.stats.models import Destination
 from .permissions import IsStaffMember
 
 PERIOD_PARAMS = [
-    OpenApiParameter("from", OpenApiTypes.DATE, description="first day (Asia/Shanghai), default 1 January"),
-    OpenApiParameter("to", OpenApiTypes.DATE, description="last day, inclusive, default today"),
+    OpenApiParameter(
+        "from", OpenApiTypes.DATE, description="first day (Asia/Shanghai), default 1 January of the `to` year"
+    ),
+    OpenApiParameter(
+        "to", OpenApiTypes.DATE, description="last day, inclusive, default 31 December of this year"
+    ),
 ]
 
 # ---- serializers -------------------------------------------------------------------------------

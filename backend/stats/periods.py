@@ -32,10 +32,11 @@ def next_month(day: date) -> date:
 
 
 def parse_period(raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
-    """`from`/`to` as YYYY-MM-DD, both inclusive; default: the year so far."""
+    """`from`/`to` as YYYY-MM-DD, both inclusive; default: this calendar year, the period the target
+    is judged on (on_track then projects the year so far to 31 December)."""
     now = today()
     try:
-        end = date.fromisoformat(raw_to) if raw_to else now
+        end = date.fromisoformat(raw_to) if raw_to else now.replace(month=12, day=31)
         start = date.fromisoformat(raw_from) if raw_from else end.replace(month=1, day=1)
     except ValueError as exc:
         raise BadPeriod(fields={"from": ["YYYY-MM-DD"], "to": ["YYYY-MM-DD"]}) from exc

@@ -130,7 +130,7 @@
 
   function participationChart(container, series) {
     const points = series.points;
-    const maxY = Math.max(1, ...points.map((p) => p.participating_households)) * 1.1;
+    const maxY = Math.max(4, ...points.map((p) => p.participating_households)) * 1.1;
     const svg = frame(container, "participation", maxY, (v) => Math.round(v));
     const barW = Math.max(2, ((W - PAD.l - PAD.r) / Math.max(points.length, 1)) * 0.6);
     const accuracy = [];
