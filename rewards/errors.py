@@ -11,3 +11,38 @@ class InsufficientPoints(DomainError):
 class InvalidAmount(DomainError):
     code = "invalid"
     message = _("A ledger amount must be a positive whole number of points.")
+
+
+class OutOfStock(DomainError):
+    code = "out_of_stock"
+    message = _("This reward is out of stock.")
+
+
+class LimitReached(DomainError):
+    code = "limit_reached"
+    message = _("You have reached the limit for this reward.")
+
+
+class RewardUnavailable(DomainError):
+    code = "reward_unavailable"
+    message = _("This reward is not available now.")
+
+
+class NotCancellable(DomainError):
+    code = "not_cancellable"
+    message = _("Only an unfulfilled voucher can be cancelled.")
+
+
+class CodeUsed(DomainError):
+    code = "code_used"
+    message = _("This voucher has already been used or closed.")
+
+
+class IdempotencyConflict(DomainError):
+    code = "idempotency_conflict"
+    message = _("This Idempotency-Key was used before with a different request.")
+
+
+class NotYourShop(DomainError):
+    code = "permission_denied"
+    message = _("This voucher belongs to another shop.")

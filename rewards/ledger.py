@@ -21,19 +21,13 @@ class LedgerResult:
     created: bool
 
 
-def system_account_id(kind: str) -> int:
-    account, _ = Account.objects.get_or_create(kind=kind, owner=None)
-    return account.id
+SYSTEM_KINDS = [Account.Kind.ISSUANCE, Account.Kind.REDEMPTION, Account.Kind.EXPIRY, Account.Kind.ADJUSTMENT]
 
 
-_system_ids: dict[str, int] = {}
-
-
-def _system(kind: str) -> int:
-    # System accounts never change once made, so their ids are cached per process.
-    if kind not in _system_ids:
-        _system_ids[kind] = system_account_id(kind)
-    return _system_ids[kind]
+def ensure_system_accounts() -> None:
+    """System accounts come with the migrations; this restores them where a test flushed the tables."""
+    for kind in SYSTEM_KINDS:
+        Account.objects.get_or_create(kind=kind, owner=None)
 
 
 def resident_account_id(resident) -> int:
@@ -96,10 +90,12 @@ def _move(
         row = cursor.fetchone()
         if row is None:
             raise InsufficientPoints()
+        # The system account is found inside the statement: no extra round trip, no cached id.
         cursor.execute(
             "INSERT INTO rewards_posting (transaction_id, account_id, amount, created_at) "
-            "VALUES (%s, %s, %s, now()), (%s, %s, %s, now())",
-            [transaction_id, account_id, amount, transaction_id, _system(system_kind), -amount],
+            "VALUES (%s, %s, %s, now()), "
+            "(%s, (SELECT id FROM rewards_account WHERE kind = %s AND owner_id IS NULL), %s, now())",
+            [transaction_id, account_id, amount, transaction_id, system_kind, -amount],
         )
         return LedgerResult(transaction_id, row[0], created=True)
 

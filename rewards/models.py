@@ -125,3 +125,94 @@ class PointRules(models.Model):
 
     def __str__(self):
         return f"rules of {self.city_id}"
+
+
+class Shop(models.Model):
+    """A shop or recycling supermarket whose merchants fulfil vouchers of its rewards."""
+
+    name = models.CharField(_("name"), max_length=100)
+    district = models.ForeignKey("geo.District", on_delete=models.PROTECT, null=True, blank=True)
+    merchants = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="shops")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name
+
+
+class Reward(models.Model):
+    """A catalog item. `total_stock` counts every unit ever stocked, so stock is conserved:
+    stock + units held by issued or fulfilled redemptions == total_stock."""
+
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    points_cost = models.PositiveIntegerField()
+    stock = models.PositiveIntegerField(default=0)
+    total_stock = models.PositiveIntegerField(default=0)
+    per_resident_limit = models.PositiveIntegerField(null=True, blank=True)
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="rewards")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["points_cost", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(points_cost__gt=0), name="reward_cost_positive"),
+            models.CheckConstraint(
+                condition=Q(stock__lte=models.F("total_stock")), name="reward_stock_within_total"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Redemption(models.Model):
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("issued")
+        FULFILLED = "fulfilled", _("fulfilled")
+        CANCELLED = "cancelled", _("cancelled")
+        EXPIRED = "expired", _("expired")
+
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="redemptions"
+    )
+    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
+    quantity = models.PositiveIntegerField()
+    points_spent = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ISSUED)
+    voucher_code = models.CharField(max_length=400, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    fulfilled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["resident", "reward", "status"], name="redemption_limit_lookup")]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="redemption_quantity_positive")
+        ]
+
+    def __str__(self):
+        return f"redemption {self.pk} ({self.status})"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a resident's or staff member's retried write, keyed by their Idempotency-Key."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=100)
+    fingerprint = models.CharField(max_length=64)
+    response = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_key_once")]
+
+    def __str__(self):
+        return f"{self.scope}:{self.key}"

@@ -1,7 +1,82 @@
-"""Reads of points, scoped to the caller."""
+"""Reads of points, the catalog and redemptions, scoped to the caller."""
 
-from .models import Account
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+
+from .models import Account, LedgerTransaction, Posting, Redemption, Reward
+
+EARNING_KINDS = [LedgerTransaction.Kind.SORTING, LedgerTransaction.Kind.DEPOSIT]
 
 
 def balance_of(user) -> int:
     return Account.objects.filter(owner=user).values_list("balance", flat=True).first() or 0
+
+
+def points_summary(user) -> dict:
+    postings = Posting.objects.filter(account__owner=user)
+    totals = postings.aggregate(
+        earned=Sum("amount", filter=Q(transaction__kind__in=EARNING_KINDS)),
+        redeemed=Sum(
+            "amount",
+            filter=Q(transaction__kind__in=[LedgerTransaction.Kind.REDEEM, LedgerTransaction.Kind.REFUND]),
+        ),
+    )
+    return {
+        "balance": balance_of(user),
+        "earned_total": totals["earned"] or 0,
+        # Refunds cancel the redemptions they undo, so only points actually kept by rewards count.
+        "redeemed_total": -(totals["redeemed"] or 0),
+    }
+
+
+def ledger_feed(user) -> QuerySet[Posting]:
+    return Posting.objects.filter(account__owner=user).select_related("transaction")
+
+
+def catalog(now: datetime | None = None) -> QuerySet[Reward]:
+    now = now or timezone.now()
+    return (
+        Reward.objects.filter(active=True)
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=now))
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+        .select_related("shop")
+    )
+
+
+def redemptions_of(user) -> QuerySet[Redemption]:
+    return Redemption.objects.filter(resident=user).select_related("reward")
+
+
+def period_start(period: str, now: datetime | None = None) -> datetime:
+    """Start of the current Asia/Shanghai week (Monday) or month."""
+    local = timezone.localtime(now or timezone.now())
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "week":
+        return midnight - timedelta(days=midnight.weekday())
+    return midnight.replace(day=1)
+
+
+def leaderboard(
+    *, scope: str, period: str, community_id=None, district_id=None, limit: int = 20
+) -> list[dict]:
+    """Points earned (sorting and deposits) in the period, by resident, display names only."""
+    postings = Posting.objects.filter(
+        account__kind=Account.Kind.RESIDENT,
+        transaction__kind__in=EARNING_KINDS,
+        created_at__gte=period_start(period),
+    )
+    if scope == "community":
+        postings = postings.filter(account__owner__household__community_id=community_id)
+    else:
+        postings = postings.filter(account__owner__household__community__district_id=district_id)
+    rows = (
+        postings.values("account__owner_id", "account__owner__display_name")
+        .annotate(points=Sum("amount"))
+        .order_by("-points", "account__owner_id")[:limit]
+    )
+    return [
+        {"rank": index, "display_name": row["account__owner__display_name"], "points": row["points"]}
+        for index, row in enumerate(rows, start=1)
+    ]

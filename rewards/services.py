@@ -1,5 +1,253 @@
-"""Write use cases of rewards. The ledger primitives are re-exported here as the one API other areas call."""
+"""Write use cases of rewards: the ledger primitives other areas call, the catalog and redemptions.
 
-from .ledger import LedgerResult, credit, debit, refund, reverse
+Lock order, everywhere: the resident's points account, then the reward row, then the redemption row.
+Redeeming locks the account first so one resident's concurrent redemptions cannot both pass the
+per-resident limit; stock is taken with a conditional UPDATE so it can never go below zero.
+"""
 
-__all__ = ["LedgerResult", "credit", "debit", "refund", "reverse"]
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+
+from backend.codes.signing import VOUCHER, InvalidCode, sign, verify
+from backend.errors import NotFound
+from backend.realtime.groups import user_group
+from backend.realtime.publish import publish
+
+from .errors import (
+    CodeUsed,
+    IdempotencyConflict,
+    InsufficientPoints,
+    LimitReached,
+    NotCancellable,
+    NotYourShop,
+    OutOfStock,
+    RewardUnavailable,
+)
+from .ledger import LedgerResult, credit, debit, refund, resident_account_id, reverse
+from .models import IdempotencyRecord, Redemption, Reward
+
+__all__ = [
+    "LedgerResult",
+    "cancel_redemption",
+    "create_reward",
+    "credit",
+    "debit",
+    "expire_vouchers",
+    "fulfil_voucher",
+    "redeem_reward",
+    "refund",
+    "reverse",
+]
+
+HELD = [Redemption.Status.ISSUED, Redemption.Status.FULFILLED]
+
+
+@dataclass(frozen=True)
+class RedemptionResult:
+    body: dict
+    replayed: bool
+
+
+def create_reward(**fields) -> Reward:
+    fields.setdefault("total_stock", fields.get("stock", 0))
+    return Reward.objects.create(**fields)
+
+
+def restock(*, reward: Reward, quantity: int) -> Reward:
+    Reward.objects.filter(pk=reward.pk).update(
+        stock=F("stock") + quantity, total_stock=F("total_stock") + quantity
+    )
+    reward.refresh_from_db()
+    return reward
+
+
+def _fingerprint(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _claim_idempotency_key(user, scope: str, key: str, payload: dict) -> IdempotencyRecord | dict:
+    """Insert the key in the caller's transaction; a stored first answer is returned instead when it exists.
+
+    A concurrent request with the same key waits here until the first commits or rolls back.
+    """
+    fingerprint = _fingerprint(payload)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO rewards_idempotencyrecord (user_id, scope, key, fingerprint, response, created_at) "
+            "VALUES (%s, %s, %s, %s, NULL, now()) ON CONFLICT (user_id, scope, key) DO NOTHING RETURNING id",
+            [user.pk, scope, key, fingerprint],
+        )
+        row = cursor.fetchone()
+    if row:
+        return IdempotencyRecord(pk=row[0], user=user, scope=scope, key=key, fingerprint=fingerprint)
+    existing = IdempotencyRecord.objects.get(user=user, scope=scope, key=key)
+    if existing.fingerprint != fingerprint:
+        raise IdempotencyConflict()
+    return existing.response
+
+
+def _redemption_body(redemption: Redemption, balance: int) -> dict:
+    return {
+        "id": redemption.pk,
+        "status": redemption.status,
+        "voucher_code": redemption.voucher_code,
+        "points_spent": redemption.points_spent,
+        "balance": balance,
+        "reward_id": redemption.reward_id,
+        "quantity": redemption.quantity,
+    }
+
+
+def redeem_reward(
+    *, resident, reward_id: int, quantity: int, idempotency_key: str | None = None
+) -> RedemptionResult:
+    """Reserve stock, spend points and issue a voucher, all or nothing."""
+    with transaction.atomic():
+        record = None
+        if idempotency_key:
+            claimed = _claim_idempotency_key(
+                resident, "redeem", idempotency_key, {"reward_id": reward_id, "quantity": quantity}
+            )
+            if isinstance(claimed, dict):
+                return RedemptionResult(claimed, replayed=True)
+            record = claimed
+        account_id = resident_account_id(resident)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT balance FROM rewards_account WHERE id = %s FOR UPDATE", [account_id])
+            balance = cursor.fetchone()[0]
+        now = timezone.now()
+        reward = Reward.objects.filter(pk=reward_id).first()
+        if (
+            reward is None
+            or not reward.active
+            or (reward.valid_from and reward.valid_from > now)
+            or (reward.valid_until and reward.valid_until <= now)
+        ):
+            raise RewardUnavailable()
+        cost = reward.points_cost * quantity
+        if balance < cost:
+            raise InsufficientPoints(extra={"balance": balance, "points_needed": cost})
+        if reward.per_resident_limit is not None:
+            held = (
+                Redemption.objects.filter(resident=resident, reward=reward, status__in=HELD).aggregate(
+                    total=Sum("quantity")
+                )["total"]
+                or 0
+            )
+            if held + quantity > reward.per_resident_limit:
+                raise LimitReached(extra={"limit": reward.per_resident_limit, "held": held})
+        taken = Reward.objects.filter(pk=reward.pk, stock__gte=quantity).update(stock=F("stock") - quantity)
+        if not taken:
+            raise OutOfStock()
+        redemption = Redemption.objects.create(
+            resident=resident, reward=reward, quantity=quantity, points_spent=cost
+        )
+        redemption.voucher_code = sign(VOUCHER, {"r": redemption.pk, "n": secrets.token_hex(4)})
+        redemption.save(update_fields=["voucher_code"])
+        result = debit(
+            resident=resident, amount=cost, cause=f"redeem:{redemption.pk}", memo=reward.name[:200]
+        )
+        body = _redemption_body(redemption, result.balance)
+        if record is not None:
+            IdempotencyRecord.objects.filter(pk=record.pk).update(response=body)
+        _announce(redemption, result.balance)
+    return RedemptionResult(body, replayed=False)
+
+
+def _announce(redemption: Redemption, balance: int | None) -> None:
+    publish(
+        user_group(redemption.resident_id),
+        "redemption.updated",
+        {"id": redemption.pk, "status": redemption.status, "balance": balance},
+    )
+
+
+def _close_with_refund(redemption: Redemption, status: str, cause: str) -> LedgerResult:
+    """Move an issued redemption to a closed state, refund its points and restock, exactly once.
+
+    The caller holds the redemption row lock; the conditional update makes a racing fulfil lose cleanly.
+    """
+    closed = Redemption.objects.filter(pk=redemption.pk, status=Redemption.Status.ISSUED).update(
+        status=status, closed_at=timezone.now()
+    )
+    if not closed:
+        raise NotCancellable()
+    result = refund(resident=redemption.resident, amount=redemption.points_spent, cause=cause)
+    Reward.objects.filter(pk=redemption.reward_id).update(stock=F("stock") + redemption.quantity)
+    redemption.status = status
+    _announce(redemption, result.balance)
+    return result
+
+
+def cancel_redemption(*, resident, redemption_id: int) -> tuple[Redemption, int]:
+    with transaction.atomic():
+        redemption = (
+            Redemption.objects.select_for_update()
+            .select_related("resident")
+            .filter(pk=redemption_id, resident=resident)
+            .first()
+        )
+        if redemption is None:
+            raise NotFound()
+        if redemption.status != Redemption.Status.ISSUED:
+            raise NotCancellable()
+        # Lock the account before the reward row, as redeem does.
+        resident_account_id(resident)
+        result = _close_with_refund(redemption, Redemption.Status.CANCELLED, f"cancel:{redemption.pk}")
+        redemption.refresh_from_db()
+    return redemption, result.balance
+
+
+def fulfil_voucher(*, merchant, voucher_code: str) -> Redemption:
+    try:
+        payload = verify(VOUCHER, voucher_code)
+        redemption_id = int(payload["r"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidCode() from exc
+    with transaction.atomic():
+        redemption = (
+            Redemption.objects.select_for_update().select_related("reward").filter(pk=redemption_id).first()
+        )
+        if redemption is None or redemption.voucher_code != voucher_code:
+            raise InvalidCode()
+        if not merchant.is_superuser and not redemption.reward.shop.merchants.filter(pk=merchant.pk).exists():
+            raise NotYourShop()
+        done = Redemption.objects.filter(pk=redemption.pk, status=Redemption.Status.ISSUED).update(
+            status=Redemption.Status.FULFILLED, fulfilled_at=timezone.now(), fulfilled_by=merchant
+        )
+        if not done:
+            raise CodeUsed()
+        redemption.refresh_from_db()
+        _announce(redemption, None)
+    return redemption
+
+
+def expire_vouchers(*, now=None) -> int:
+    """Close issued vouchers whose reward window has ended, refunding and restocking each once."""
+    now = now or timezone.now()
+    expired = 0
+    candidates = (
+        Redemption.objects.filter(status=Redemption.Status.ISSUED)
+        .filter(Q(reward__valid_until__lte=now))
+        .values_list("pk", flat=True)
+    )
+    for redemption_id in list(candidates.iterator()):
+        with transaction.atomic():
+            redemption = (
+                Redemption.objects.select_for_update(skip_locked=True)
+                .select_related("resident")
+                .filter(pk=redemption_id, status=Redemption.Status.ISSUED)
+                .first()
+            )
+            if redemption is None:
+                continue
+            resident_account_id(redemption.resident)
+            _close_with_refund(redemption, Redemption.Status.EXPIRED, f"expire:{redemption.pk}")
+            expired += 1
+    return expired

@@ -3,9 +3,24 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from backend.geo.models import District
+from backend.geo.models import City, District
+from backend.geo.reference import load_xuchang
+from rewards.fixtures_data import load_default_materials
+from rewards.ledger import ensure_system_accounts
+from rewards.models import Account, Material
 
 from . import factories
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(django_db_setup, django_db_blocker):
+    """Reference rows come from data migrations, and a transactional test's flush deletes them;
+    restore them (committed, outside the test's transaction) whenever they are missing."""
+    with django_db_blocker.unblock():
+        if not District.objects.exists() or not Account.objects.filter(owner=None).exists():
+            load_xuchang(City, District)
+            load_default_materials(Material)
+            ensure_system_accounts()
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,106 @@
+from django.contrib import admin
+
+from .models import Account, LedgerTransaction, Material, PointRules, Posting, Redemption, Reward, Shop
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The ledger is append-only: admins read it; corrections are new transactions, never edits."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "owner", "balance", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["owner__display_name", "owner__phone"]
+
+
+class PostingInline(admin.TabularInline):
+    model = Posting
+    extra = 0
+    can_delete = False
+    readonly_fields = ["account", "amount", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LedgerTransaction)
+class LedgerTransactionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "idempotency_key", "kind", "memo", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["idempotency_key"]
+    inlines = [PostingInline]
+
+
+@admin.register(Material)
+class MaterialAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "name",
+        "name_en",
+        "category",
+        "points_per_kg",
+        "min_weight_g",
+        "max_weight_g",
+        "active",
+    ]
+    list_filter = ["category", "active"]
+
+
+@admin.register(PointRules)
+class PointRulesAdmin(admin.ModelAdmin):
+    list_display = [
+        "city",
+        "points_per_accepted_drop",
+        "resident_daily_drop_points_cap",
+        "resident_daily_deposit_points_cap",
+        "kiosk_daily_points_cap",
+        "updated_at",
+    ]
+
+
+@admin.register(Shop)
+class ShopAdmin(admin.ModelAdmin):
+    list_display = ["name", "district", "created_at"]
+    filter_horizontal = ["merchants"]
+
+
+@admin.register(Reward)
+class RewardAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "points_cost",
+        "stock",
+        "total_stock",
+        "per_resident_limit",
+        "shop",
+        "active",
+        "valid_until",
+    ]
+    list_filter = ["active", "shop"]
+    exclude = ["total_stock"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Stock moves only through redemptions once a reward exists, or conservation would break.
+        return ["stock"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.total_stock = obj.stock
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Redemption)
+class RedemptionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "resident", "reward", "quantity", "points_spent", "status", "created_at"]
+    list_filter = ["status"]
+    exclude = ["voucher_code"]
