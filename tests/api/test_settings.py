@@ -5,6 +5,7 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -24,13 +25,19 @@ def strong_keys() -> dict[str, str]:
     return {name: secrets.token_urlsafe(48) for name in KEY_NAMES}
 
 
+def _server_database_url() -> str:
+    """The maintenance database of the suite's server: it always exists, unlike the suite's own name."""
+    url = urlsplit(os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres")
+    return urlunsplit(url._replace(path="/postgres"))
+
+
 def production_env(**overrides) -> dict[str, str]:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", "/tmp"),
         "DJANGO_SETTINGS_MODULE": "backend.settings",
         "DEBUG": "0",
-        "DATABASE_URL": os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres",
+        "DATABASE_URL": _server_database_url(),
         "ALLOWED_HOSTS": "example.org",
         **strong_keys(),
     }
