@@ -168,3 +168,19 @@ def test_a_deactivated_user_cannot_refresh(api, person):
 
     assert response.status_code == 401
     assert "access" not in response.json()
+
+
+def test_a_forged_forwarded_for_header_does_not_escape_the_login_throttle(api, person, throttle_rates):
+    throttle_rates(login="3/min")
+
+    answers = [
+        api.post(
+            TOKEN,
+            {"phone": "+8613912345678", "password": "wrong-password-1"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"10.0.0.{n}",
+        ).status_code
+        for n in range(5)
+    ]
+
+    assert answers == [401, 401, 401, 429, 429]
