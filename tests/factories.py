@@ -1,14 +1,21 @@
 """Test data builders. Phone numbers are valid mainland mobile numbers, unique per call."""
 
+import functools
 import itertools
 
 import factory
+from django.contrib.auth.hashers import make_password
 
 from backend.accounts.models import Household, Role, User
 from backend.geo.models import Community, District
 
 _phone_numbers = itertools.count(1)
 PASSWORD = "sorting-is-fun-42"
+
+
+@functools.cache
+def _password_hash() -> str:
+    return make_password(PASSWORD)
 
 
 def next_phone() -> str:
@@ -34,17 +41,12 @@ class HouseholdFactory(factory.django.DjangoModelFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     phone = factory.LazyFunction(next_phone)
     display_name = factory.Sequence(lambda n: f"居民{n}")
     role = Role.RESIDENT
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
-
-    @factory.post_generation
-    def save_password(obj, create, extracted, **kwargs):
-        if create:
-            obj.save()
+    # Argon2 is slow by design; hashing once and sharing the hash keeps hundreds of factory users fast.
+    password = factory.LazyFunction(lambda: _password_hash())
 
 
 class ResidentFactory(UserFactory):
