@@ -28,6 +28,52 @@ urlpatterns = [
 
 # Each area appends its own routes below its marker (keep the markers).
 # -- rewards --
+from . import rewards as rewards_api  # noqa: E402
+
+urlpatterns += [
+    path("me/points", rewards_api.MePointsView.as_view(), name="me-points"),
+    path("me/ledger", rewards_api.MeLedgerView.as_view(), name="me-ledger"),
+    path("rewards", rewards_api.RewardListCreateView.as_view(), name="rewards"),
+    path("redemptions", rewards_api.RedemptionListCreateView.as_view(), name="redemptions"),
+    path("redemptions/fulfil", rewards_api.RedemptionFulfilView.as_view(), name="redemption-fulfil"),
+    path(
+        "redemptions/<int:redemption_id>/cancel",
+        rewards_api.RedemptionCancelView.as_view(),
+        name="redemption-cancel",
+    ),
+    path("materials", rewards_api.MaterialListCreateView.as_view(), name="materials"),
+    path("materials/<slug:code>", rewards_api.MaterialDetailView.as_view(), name="material"),
+    path("point-rules", rewards_api.PointRulesView.as_view(), name="point-rules"),
+    path("leaderboards", rewards_api.LeaderboardView.as_view(), name="leaderboards"),
+]
 # -- sorting --
 # -- kiosks --
 # -- stats --
+from . import stats as stats_api  # noqa: E402
+
+urlpatterns += [
+    path("collections", stats_api.CollectionListCreateView.as_view(), name="collections"),
+    path(
+        "collections/<int:collection_id>/correct",
+        stats_api.CollectionCorrectView.as_view(),
+        name="collection-correct",
+    ),
+    path("collections/import", stats_api.CollectionImportView.as_view(), name="collections-import"),
+    path("stats/districts", stats_api.DistrictStatsListView.as_view(), name="stats-districts"),
+    path(
+        "stats/districts/<int:district_id>/series",
+        stats_api.DistrictSeriesView.as_view(),
+        name="stats-district-series",
+    ),
+    path(
+        "stats/districts/<int:district_id>/communities",
+        stats_api.DistrictCommunitiesStatsView.as_view(),
+        name="stats-district-communities",
+    ),
+    path(
+        "stats/districts/<int:district_id>/settings",
+        stats_api.DistrictSettingsView.as_view(),
+        name="stats-district-settings",
+    ),
+    path("stats/export.csv", stats_api.StatsExportView.as_view(), name="stats-export"),
+]

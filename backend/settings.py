@@ -290,3 +290,9 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# -- accounts --
+# Throttles key on the client address. Without NUM_PROXIES DRF trusts any X-Forwarded-For a client
+# sends, so a forged header would buy a fresh login budget per request. Behind a proxy, let the ASGI
+# server rewrite the address from trusted proxies (uvicorn --proxy-headers) or set NUM_PROXIES.
+REST_FRAMEWORK["NUM_PROXIES"] = int(os.environ.get("NUM_PROXIES", "0"))

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("api.urls")),
+    path("dashboard/", include("api.dashboard_urls")),
 ]
 
 handler400 = "api.handlers.bad_request"
