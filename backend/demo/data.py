@@ -7,6 +7,8 @@ demo accounts share one published password.
 from backend.accounts.models import Role, User
 from backend.accounts.services import join_household
 from backend.geo.models import Community, District
+from rewards.models import Reward, Shop
+from rewards.services import create_reward, credit
 
 DEMO_PASSWORD = "greenloop-demo-2026"  # noqa: S105 (published on purpose; DEBUG only)
 ADMIN_PHONE = "+8613800000000"
@@ -32,6 +34,14 @@ RESIDENTS = [
     ("+8613700000003", "王五", "西关社区", "3号楼502"),
     ("+8613700000004", "赵六", "将官池社区", "8号楼203"),
     ("+8613700000005", "钱七", "魏武社区", "2号楼1101"),
+]
+
+
+REWARDS = [
+    # name, points, stock, per-resident limit
+    ("环保购物袋", 100, 200, 2),
+    ("洗洁精一瓶", 300, 50, 1),
+    ("公交卡充值10元", 800, 30, 1),
 ]
 
 
@@ -69,5 +79,14 @@ def load_demo() -> dict:
         user, created = _user(phone, display_name=name, role=Role.RESIDENT)
         if created:
             join_household(user=user, community=communities[community_name], address=address)
+        credit(resident=user, amount=500, cause=f"demo-welcome:{user.pk}", kind="adjustment", memo="欢迎积分")
         residents.append(user)
-    return {"admin": admin, "staff": staff, "residents": residents, "communities": communities}
+
+    shop, _ = Shop.objects.get_or_create(
+        name="七里店绿色回收超市", defaults={"district": District.objects.get(slug="weidu")}
+    )
+    shop.merchants.add(staff[Role.MERCHANT])
+    for name, cost, stock, limit in REWARDS:
+        if not Reward.objects.filter(name=name, shop=shop).exists():
+            create_reward(name=name, points_cost=cost, stock=stock, per_resident_limit=limit, shop=shop)
+    return {"admin": admin, "staff": staff, "residents": residents, "communities": communities, "shop": shop}
