@@ -166,6 +166,25 @@ class DepositDaily(models.Model):
         return f"{self.day} {self.community_id} {self.material}: {self.weight_g} g"
 
 
+class CommunityDaily(models.Model):
+    """A community's totals per day (all categories and materials): what the community breakdown reads."""
+
+    day = models.DateField()
+    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey("geo.Community", on_delete=models.CASCADE, related_name="+")
+    drops = models.IntegerField(default=0)
+    verdicts = models.IntegerField(default=0)
+    correct = models.IntegerField(default=0)
+    deposits_g = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["community", "day"], name="community_daily_key")]
+        indexes = [models.Index(fields=["district", "day"], name="community_daily_district_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.community_id}: {self.drops} drops, {self.deposits_g} g"
+
+
 class DistrictDropDaily(models.Model):
     """DropDaily summed over a district's communities: what district and city statistics read."""
 

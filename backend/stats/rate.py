@@ -121,3 +121,26 @@ def project(
     projected = mean_y + slope * ((end - start).days - mean_x)
     projected = min(1.0, max(0.0, projected))
     return Projection(so_far, projected, projected >= target, "linear_trend")
+
+
+# ---- the same definition in SQL, for reads over the rollup tables ------------------------------
+
+
+def _pairs_sql(pairs) -> str:
+    return ", ".join(f"('{category}', '{destination}')" for category, destination in sorted(pairs))
+
+
+def collection_recovered_sql(
+    *, weight: str, category: str, destination: str, incineration_counts: str
+) -> str:
+    """SQL for the recovered part of a collection row; mirrors `is_recovery` (tests check both)."""
+    return (
+        f"CASE WHEN ({category}, {destination}) IN ({_pairs_sql(RECOVERY_ROUTES)}) THEN {weight} "
+        f"WHEN {destination} = '{Destination.INCINERATION.value}' AND {incineration_counts} THEN {weight} "
+        "ELSE 0 END"
+    )
+
+
+def deposit_recovered_sql(*, weight: str, category: str) -> str:
+    categories = ", ".join(f"'{c}'" for c in sorted(RECOVERED_DEPOSIT_CATEGORIES))
+    return f"CASE WHEN {category} IN ({categories}) THEN {weight} ELSE 0 END"

@@ -32,6 +32,7 @@ T_DROP = "stats_dropdaily"
 T_DEPOSIT = "stats_depositdaily"
 T_DISTRICT_DROP = "stats_districtdropdaily"
 T_DISTRICT_DEPOSIT = "stats_districtdepositdaily"
+T_COMMUNITY_DAILY = "stats_communitydaily"
 T_HOUSEHOLD = "stats_householdmonth"
 T_PARTICIPATION = "stats_participationcount"
 T_COLLECTION = "stats_collectiondaily"
@@ -41,6 +42,7 @@ DROP_COLUMNS = "day, district_id, community_id, category, drops, accepted, rejec
 DEPOSIT_COLUMNS = "day, district_id, community_id, material, category, deposits, weight_g"
 DISTRICT_DROP_COLUMNS = "day, district_id, category, drops, accepted, rejected, verdicts, correct"
 DISTRICT_DEPOSIT_COLUMNS = "day, district_id, material, category, deposits, weight_g"
+COMMUNITY_DAILY_COLUMNS = "day, district_id, community_id, drops, verdicts, correct, deposits_g"
 HOUSEHOLD_COLUMNS = "month, household_id, district_id, community_id, days"
 PARTICIPATION_COLUMNS = "kind, start, district_id, community_id, households"
 BUCKET_KINDS = ("day", "week", "month", "year")
@@ -83,6 +85,24 @@ def district_deposit_sql(community_rows: str) -> str:
     return f"""SELECT day, district_id, material, category, sum(deposits) AS deposits,
                       sum(weight_g) AS weight_g
                FROM ({community_rows}) r GROUP BY 1, 2, 3, 4"""
+
+
+def community_daily_sql(drop_rows: str | None, deposit_rows: str | None) -> str:
+    parts = []
+    if drop_rows:
+        parts.append(
+            f"SELECT day, district_id, community_id, drops, verdicts, correct, 0 AS deposits_g FROM ({drop_rows}) a"
+        )
+    if deposit_rows:
+        parts.append(
+            "SELECT day, district_id, community_id, 0 AS drops, 0 AS verdicts, 0 AS correct, weight_g AS deposits_g "
+            f"FROM ({deposit_rows}) b"
+        )
+    if not parts:
+        parts.append("SELECT NULL::date AS day, 0 AS district_id, 0 AS community_id, 0, 0, 0, 0 WHERE false")
+    return f"""SELECT day, district_id, community_id, sum(drops) AS drops, sum(verdicts) AS verdicts,
+                      sum(correct) AS correct, sum(deposits_g) AS deposits_g
+               FROM ({" UNION ALL ".join(parts)}) r GROUP BY 1, 2, 3"""
 
 
 def participation_events_sql(srcs: list[EventSource], where_by_source: dict[str, str] | None = None) -> str:
@@ -148,6 +168,13 @@ def recount_queries() -> dict[str, tuple[str, str]]:
         T_PARTICIPATION: (PARTICIPATION_COLUMNS, participation_count_sql(events)),
         T_HOUSEHOLDS: ("community_id, district_id, households", HOUSEHOLD_COUNT_SQL),
     }
+    queries[T_COMMUNITY_DAILY] = (
+        COMMUNITY_DAILY_COLUMNS,
+        community_daily_sql(
+            drop_recount_sql(srcs["drops"]) if "drops" in srcs else None,
+            deposit_recount_sql(srcs["deposits"]) if "deposits" in srcs else None,
+        ),
+    )
     if "drops" in srcs:
         queries[T_DROP] = (DROP_COLUMNS, drop_recount_sql(srcs["drops"]))
         queries[T_DISTRICT_DROP] = (DISTRICT_DROP_COLUMNS, district_drop_sql(drop_recount_sql(srcs["drops"])))
@@ -293,6 +320,23 @@ def _refresh_counts(cursor, src: EventSource, buckets: set[tuple[int, date]]) ->
     return set(districts)
 
 
+def _refresh_community_daily(cursor, buckets: set[tuple[int, date]]) -> None:
+    if not buckets:
+        return
+    days = [day for _community, day in buckets]
+    communities = sorted({community for community, _day in buckets})
+    where = "WHERE community_id = ANY(%s) AND day BETWEEN %s AND %s"
+    _replace(
+        cursor,
+        T_COMMUNITY_DAILY,
+        COMMUNITY_DAILY_COLUMNS,
+        community_daily_sql(f"SELECT * FROM {T_DROP} {where}", f"SELECT * FROM {T_DEPOSIT} {where}"),
+        [communities, min(days), max(days)] * 2,
+        buckets,
+        COMMUNITY_DAY_KEY,
+    )
+
+
 def _refresh_households(
     cursor, srcs: list[EventSource], keys: set[tuple[int, date]]
 ) -> set[tuple[int, date]]:
@@ -393,6 +437,7 @@ def refresh(*, full: bool = False) -> RefreshResult:
         if full:
             return _rebuild(cursor, srcs, scan_started)
         participation_keys: set[tuple[int, date]] = set()
+        all_buckets: set[tuple[int, date]] = set()
         for src in srcs:
             mark, _created = Watermark.objects.select_for_update().get_or_create(source=src.name)
             if mark.last_changed_at is None:
@@ -405,6 +450,7 @@ def refresh(*, full: bool = False) -> RefreshResult:
                 (household, day.replace(day=1)) for _c, day, household, _id in rows if household is not None
             }
             result.districts |= _refresh_counts(cursor, src, buckets)
+            all_buckets |= buckets
             if src.name == "drops":
                 result.drop_buckets = len(buckets)
             else:
@@ -413,6 +459,7 @@ def refresh(*, full: bool = False) -> RefreshResult:
             mark.last_changed_at = scan_started
             mark.refreshed_at = timezone.now()
             mark.save()
+        _refresh_community_daily(cursor, all_buckets)
         touched = _refresh_households(cursor, srcs, participation_keys)
         _refresh_participation(cursor, touched)
         result.household_months = len(participation_keys)
@@ -451,6 +498,10 @@ def _rebuild(cursor, srcs: list[EventSource], scan_started) -> RefreshResult:
                 f"INSERT INTO {T_DISTRICT_DEPOSIT} ({DISTRICT_DEPOSIT_COLUMNS}) "
                 + district_deposit_sql(f"SELECT * FROM {T_DEPOSIT}")
             )
+    cursor.execute(
+        f"INSERT INTO {T_COMMUNITY_DAILY} ({COMMUNITY_DAILY_COLUMNS}) "
+        + community_daily_sql(f"SELECT * FROM {T_DROP}", f"SELECT * FROM {T_DEPOSIT}")
+    )
     # One pass over the raw events for participation; both tables are grouped from it.
     cursor.execute(
         f"CREATE TEMP TABLE stats_participation_events ON COMMIT DROP AS {participation_events_sql(srcs)}"

@@ -3,7 +3,6 @@
 # ruff: noqa: S608 - SQL is assembled from table names in code; values always travel as parameters.
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import connection
@@ -17,9 +16,32 @@ from . import periods, rate
 from .models import Collection, DistrictStatsSettings
 
 MIN_CELL_HOUSEHOLDS = 5
+CATEGORIES = ("recyclable", "kitchen", "hazardous", "other")
+
+# The rate's definition (rate.py) in SQL, over the rollup rows `x` and the district settings `s`.
+RECOVERED_COLLECTION = rate.collection_recovered_sql(
+    weight="x.weight_g",
+    category="x.category",
+    destination="x.destination",
+    incineration_counts="coalesce(s.incineration_counts_as_recovery, false)",
+)
+RECOVERED_DEPOSIT = rate.deposit_recovered_sql(weight="x.weight_g", category="x.category")
+
+# (district, day, recovered g, handled g, collected g, deposited g) per day with any weight.
+DAILY_UTILIZATION_SQL = f"""
+    SELECT district_id, day, sum(recovered), sum(handled), sum(collected), sum(deposited) FROM (
+        SELECT x.district_id, x.day, {RECOVERED_COLLECTION} AS recovered, x.weight_g AS handled,
+               x.weight_g AS collected, 0 AS deposited
+        FROM stats_collectiondaily x LEFT JOIN stats_districtstatssettings s ON s.district_id = x.district_id
+        WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s
+        UNION ALL
+        SELECT x.district_id, x.day, {RECOVERED_DEPOSIT}, x.weight_g, 0, x.weight_g
+        FROM stats_districtdepositdaily x
+        WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s
+    ) u GROUP BY 1, 2"""
 
 
-def _rows(sql: str, params: list) -> list[tuple]:
+def _rows(sql: str, params) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -41,34 +63,30 @@ def incineration_settings(district_ids: list[int]) -> dict[int, bool]:
     )
 
 
-@dataclass
-class Flows:
-    """Weights of one district (or community) over some days, enough to compute the rate."""
-
-    collected: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
-    deposited: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-
-    def utilization(self, incineration_counts: bool) -> rate.Utilization:
-        return rate.utilization(
-            collected_g=self.collected, deposited_g=self.deposited, incineration_counts=incineration_counts
+def daily_utilization(district_ids: list[int], start: date, end: date) -> dict[int, dict[date, tuple]]:
+    """district -> day -> (Utilization, collected g, deposited g)."""
+    result: dict[int, dict[date, tuple]] = defaultdict(dict)
+    for district, day, recovered, handled, collected, deposited in _rows(
+        DAILY_UTILIZATION_SQL, {"ids": district_ids, "a": start, "b": end}
+    ):
+        result[district][day] = (
+            rate.Utilization(int(recovered), int(handled)),
+            int(collected),
+            int(deposited),
         )
+    return result
 
 
-def daily_flows(district_ids: list[int], start: date, end: date) -> dict[int, dict[date, Flows]]:
-    flows: dict[int, dict[date, Flows]] = defaultdict(lambda: defaultdict(Flows))
-    for district, day, category, destination, weight in _rows(
-        """SELECT district_id, day, category, destination, sum(weight_g) FROM stats_collectiondaily
-           WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s GROUP BY 1, 2, 3, 4""",
+def collected_by_category(district_ids: list[int], start: date, end: date) -> dict[int, dict[str, int]]:
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    for district, category, weight in _rows(
+        """SELECT district_id, category, sum(weight_g) FROM stats_collectiondaily
+           WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s GROUP BY 1, 2 HAVING sum(weight_g) <> 0
+           ORDER BY 2""",
         [district_ids, start, end],
     ):
-        flows[district][day].collected[(category, destination)] += int(weight)
-    for district, day, category, weight in _rows(
-        """SELECT district_id, day, category, sum(weight_g) FROM stats_districtdepositdaily
-           WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s GROUP BY 1, 2, 3""",
-        [district_ids, start, end],
-    ):
-        flows[district][day].deposited[category] += int(weight)
-    return flows
+        result[district][category] = int(weight)
+    return result
 
 
 def _mask_clause(start: date, end: date) -> tuple[str, list]:
@@ -150,6 +168,10 @@ def _kg(grams: int) -> float:
     return round(grams / 1000, 3)
 
 
+def _rate(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
 def district_rows(user: User, start: date, end: date) -> list[dict]:
     """One statistics row per district the user may see, ordered by utilization rate (best first)."""
     districts = list(visible_districts(user).order_by("id"))
@@ -160,7 +182,8 @@ def district_rows(user: User, start: date, end: date) -> list[dict]:
     households = registered_households(ids)
     participating = participating_households(ids, start, end)
     drops = drop_totals(ids, start, end)
-    flows = daily_flows(ids, start, end)
+    daily = daily_utilization(ids, start, end)
+    collected = collected_by_category(ids, start, end)
     incineration = incineration_settings(ids)
     deposits_by_material: dict[int, dict[str, float]] = defaultdict(dict)
     for district, material, weight in _rows(
@@ -171,16 +194,10 @@ def district_rows(user: User, start: date, end: date) -> list[dict]:
         deposits_by_material[district][material] = _kg(int(weight))
     rows = []
     for district in districts:
+        days = [(day, values[0]) for day, values in daily.get(district.id, {}).items()]
+        total = sum((u for _d, u in days), rate.ZERO)
+        projection = rate.project(days, start=start, end=end, today=today)
         counts = drops.get(district.id, (0, 0, 0, 0))
-        days = flows.get(district.id, {})
-        counts_incineration = incineration.get(district.id, False)
-        daily = [(day, f.utilization(counts_incineration)) for day, f in days.items()]
-        total = sum((u for _d, u in daily), rate.ZERO)
-        projection = rate.project(daily, start=start, end=end, today=today)
-        collected: dict[str, int] = defaultdict(int)
-        for f in days.values():
-            for (category, _destination), weight in f.collected.items():
-                collected[category] += weight
         registered = int(households.get(district.id, 0))
         participants = int(participating.get(district.id, 0))
         rows.append(
@@ -194,16 +211,14 @@ def district_rows(user: User, start: date, end: date) -> list[dict]:
                 "verdicts": int(counts[2] or 0),
                 "accuracy_rate": _ratio(int(counts[3] or 0), int(counts[2] or 0)),
                 "deposits_kg_by_material": deposits_by_material.get(district.id, {}),
-                "collected_kg_by_category": {k: _kg(v) for k, v in sorted(collected.items())},
+                "collected_kg_by_category": {k: _kg(v) for k, v in collected.get(district.id, {}).items()},
                 "recovered_kg": _kg(total.recovered_g),
                 "handled_kg": _kg(total.handled_g),
-                "utilization_rate": None if total.rate is None else round(total.rate, 4),
+                "utilization_rate": _rate(total.rate),
                 "target": rate.TARGET,
-                "projected_rate": None
-                if projection.projected_rate is None
-                else round(projection.projected_rate, 4),
+                "projected_rate": _rate(projection.projected_rate),
                 "on_track": projection.on_track,
-                "incineration_counts_as_recovery": counts_incineration,
+                "incineration_counts_as_recovery": incineration.get(district.id, False),
             }
         )
     rows.sort(
@@ -241,8 +256,7 @@ def district_series(user: User, district_id: int, granularity: str, start: date,
         while day <= last:
             index_of[day] = index
             day += timedelta(days=1)
-    counts_incineration = incineration_settings([district.id]).get(district.id, False)
-    flows = daily_flows([district.id], start, end).get(district.id, {})
+    ids = [district.id]
     drops = [[0, 0, 0, 0] for _ in spans]
     for day, *values in _rows(
         """SELECT day, sum(drops), sum(accepted), sum(verdicts), sum(correct) FROM stats_districtdropdaily
@@ -252,21 +266,23 @@ def district_series(user: User, district_id: int, granularity: str, start: date,
         bucket = drops[index_of[day]]
         for i, value in enumerate(values):
             bucket[i] += int(value)
-    bucket_flows = [Flows() for _ in spans]
-    for day, f in flows.items():
-        target = bucket_flows[index_of[day]]
-        for key, weight in f.collected.items():
-            target.collected[key] += weight
-        for key, weight in f.deposited.items():
-            target.deposited[key] += weight
+    use = [rate.ZERO for _ in spans]
+    deposited = [0 for _ in spans]
+    for day, (utilization, _collected, deposit_g) in (
+        daily_utilization(ids, start, end).get(district.id, {}).items()
+    ):
+        use[index_of[day]] = use[index_of[day]] + utilization
+        deposited[index_of[day]] += deposit_g
+    collected: list[dict[str, int]] = [defaultdict(int) for _ in spans]
+    for day, category, weight in _rows(
+        """SELECT day, category, sum(weight_g) FROM stats_collectiondaily
+           WHERE district_id = %s AND day BETWEEN %s AND %s GROUP BY 1, 2""",
+        [district.id, start, end],
+    ):
+        collected[index_of[day]][category] += int(weight)
     participation = _bucket_participation(district.id, spans, granularity)
     points = []
     for index, (first, last) in enumerate(spans):
-        f = bucket_flows[index]
-        use = f.utilization(counts_incineration)
-        collected: dict[str, int] = defaultdict(int)
-        for (category, _destination), weight in f.collected.items():
-            collected[category] += weight
         n_drops, accepted, verdicts, correct = drops[index]
         points.append(
             {
@@ -277,11 +293,11 @@ def district_series(user: User, district_id: int, granularity: str, start: date,
                 "verdicts": verdicts,
                 "accuracy_rate": _ratio(correct, verdicts),
                 "participating_households": participation[index],
-                "deposits_kg": _kg(sum(f.deposited.values())),
-                "collected_kg_by_category": {k: _kg(v) for k, v in sorted(collected.items())},
-                "recovered_kg": _kg(use.recovered_g),
-                "handled_kg": _kg(use.handled_g),
-                "utilization_rate": None if use.rate is None else round(use.rate, 4),
+                "deposits_kg": _kg(deposited[index]),
+                "collected_kg_by_category": {k: _kg(v) for k, v in sorted(collected[index].items()) if v},
+                "recovered_kg": _kg(use[index].recovered_g),
+                "handled_kg": _kg(use[index].handled_g),
+                "utilization_rate": _rate(use[index].rate),
             }
         )
     return {
@@ -300,14 +316,14 @@ def community_rows(user: User, district_id: int, start: date, end: date) -> list
     ids = [district.id]
     households = registered_households(ids, by="community_id")
     participating = participating_households(ids, start, end, by="community_id")
-    drops = drop_totals(ids, start, end, by="community_id")
-    deposits = dict(
-        _rows(
-            """SELECT community_id, sum(weight_g) FROM stats_depositdaily
-               WHERE district_id = %s AND day BETWEEN %s AND %s GROUP BY 1""",
+    totals = {
+        row[0]: row[1:]
+        for row in _rows(
+            """SELECT community_id, sum(drops), sum(verdicts), sum(correct), sum(deposits_g)
+               FROM stats_communitydaily WHERE district_id = %s AND day BETWEEN %s AND %s GROUP BY 1""",
             [district.id, start, end],
         )
-    )
+    }
     rows = []
     for community in Community.objects.filter(district=district).order_by("id"):
         registered = int(households.get(community.id, 0))
@@ -325,14 +341,14 @@ def community_rows(user: User, district_id: int, start: date, end: date) -> list
             )
         else:
             participants = int(participating.get(community.id, 0))
-            counts = drops.get(community.id, (0, 0, 0, 0))
+            n_drops, verdicts, correct, deposits_g = totals.get(community.id, (0, 0, 0, 0))
             row.update(
                 households=registered,
                 participating_households=participants,
                 participation_rate=_ratio(participants, registered),
-                drops=int(counts[0] or 0),
-                accuracy_rate=_ratio(int(counts[3] or 0), int(counts[2] or 0)),
-                deposits_kg=_kg(int(deposits.get(community.id, 0))),
+                drops=int(n_drops),
+                accuracy_rate=_ratio(int(correct), int(verdicts)),
+                deposits_kg=_kg(int(deposits_g)),
             )
         rows.append(row)
     return rows
@@ -365,55 +381,56 @@ EXPORT_COLUMNS = [
     "utilization_rate",
 ]
 
+EXPORT_SQL = f"""
+    WITH dr AS (
+        SELECT district_id, day, sum(drops) drops, sum(accepted) accepted, sum(verdicts) verdicts,
+               sum(correct) correct
+        FROM stats_districtdropdaily WHERE district_id = ANY(%(ids)s) AND day BETWEEN %(a)s AND %(b)s GROUP BY 1, 2
+    ), dep AS (
+        SELECT x.district_id, x.day, sum(x.weight_g) weight, sum({RECOVERED_DEPOSIT}) recovered
+        FROM stats_districtdepositdaily x
+        WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s GROUP BY 1, 2
+    ), col AS (
+        SELECT x.district_id, x.day, sum(x.weight_g) weight, sum({RECOVERED_COLLECTION}) recovered,
+               {", ".join(f"sum(x.weight_g) FILTER (WHERE x.category = '{c}') {c}" for c in CATEGORIES)}
+        FROM stats_collectiondaily x LEFT JOIN stats_districtstatssettings s ON s.district_id = x.district_id
+        WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s GROUP BY 1, 2
+    ), pc AS (
+        SELECT district_id, start AS day, sum(households) households FROM stats_participationcount
+        WHERE kind = 'day' AND district_id = ANY(%(ids)s) AND start BETWEEN %(a)s AND %(b)s GROUP BY 1, 2
+    ), days AS (
+        SELECT district_id, day FROM dr UNION SELECT district_id, day FROM dep
+        UNION SELECT district_id, day FROM col UNION SELECT district_id, day FROM pc
+    )
+    SELECT d.day, d.district_id, coalesce(dr.drops, 0), coalesce(dr.accepted, 0), coalesce(dr.verdicts, 0),
+           coalesce(dr.correct, 0), coalesce(pc.households, 0), coalesce(dep.weight, 0),
+           {", ".join(f"coalesce(col.{c}, 0)" for c in CATEGORIES)},
+           coalesce(col.recovered, 0) + coalesce(dep.recovered, 0), coalesce(col.weight, 0) + coalesce(dep.weight, 0)
+    FROM days d
+    LEFT JOIN dr ON dr.district_id = d.district_id AND dr.day = d.day
+    LEFT JOIN dep ON dep.district_id = d.district_id AND dep.day = d.day
+    LEFT JOIN col ON col.district_id = d.district_id AND col.day = d.day
+    LEFT JOIN pc ON pc.district_id = d.district_id AND pc.day = d.day
+    ORDER BY d.day, d.district_id"""
+
 
 def export_rows(user: User, start: date, end: date) -> Iterator[list]:
-    """Daily rows per visible district, streamed from one server-side cursor (no full list in memory)."""
-    districts = {d.id: d for d in visible_districts(user)}
-    if not districts:
+    """Daily rows per visible district, fetched in batches (the response streams, memory stays flat)."""
+    names = dict(visible_districts(user).values_list("id", "name"))
+    if not names:
         return
-    incineration = incineration_settings(list(districts))
-    sql = """
-        WITH days AS (
-            SELECT district_id, day FROM stats_districtdropdaily WHERE district_id = ANY(%(ids)s) AND day BETWEEN %(a)s AND %(b)s
-            UNION SELECT district_id, day FROM stats_districtdepositdaily WHERE district_id = ANY(%(ids)s) AND day BETWEEN %(a)s AND %(b)s
-            UNION SELECT district_id, day FROM stats_collectiondaily WHERE district_id = ANY(%(ids)s) AND day BETWEEN %(a)s AND %(b)s
-            UNION SELECT district_id, start FROM stats_participationcount WHERE kind = 'day' AND district_id = ANY(%(ids)s) AND start BETWEEN %(a)s AND %(b)s
-        )
-        SELECT d.day, d.district_id,
-            (SELECT coalesce(sum(drops), 0) FROM stats_districtdropdaily x WHERE x.district_id = d.district_id AND x.day = d.day),
-            (SELECT coalesce(sum(accepted), 0) FROM stats_districtdropdaily x WHERE x.district_id = d.district_id AND x.day = d.day),
-            (SELECT coalesce(sum(verdicts), 0) FROM stats_districtdropdaily x WHERE x.district_id = d.district_id AND x.day = d.day),
-            (SELECT coalesce(sum(correct), 0) FROM stats_districtdropdaily x WHERE x.district_id = d.district_id AND x.day = d.day),
-            (SELECT coalesce(sum(households), 0) FROM stats_participationcount x WHERE x.kind = 'day' AND x.district_id = d.district_id AND x.start = d.day),
-            (SELECT coalesce(json_object_agg(category, w), '{}') FROM (SELECT category, sum(weight_g) w FROM stats_districtdepositdaily x
-                WHERE x.district_id = d.district_id AND x.day = d.day GROUP BY 1) dep),
-            (SELECT coalesce(json_agg(json_build_array(category, destination, w)), '[]') FROM (
-                SELECT category, destination, sum(weight_g) w FROM stats_collectiondaily x
-                WHERE x.district_id = d.district_id AND x.day = d.day GROUP BY 1, 2) col)
-        FROM days d ORDER BY d.day, d.district_id"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"ids": list(districts), "a": start, "b": end})
+        cursor.execute(EXPORT_SQL, {"ids": list(names), "a": start, "b": end})
         while batch := cursor.fetchmany(500):
-            for day, district_id, n, accepted, verdicts, correct, hh, deposited, collected in batch:
-                flows = Flows()
-                for category, weight in (deposited or {}).items():
-                    flows.deposited[category] += int(weight)
-                by_category: dict[str, int] = defaultdict(int)
-                for category, destination, weight in collected or []:
-                    flows.collected[(category, destination)] += int(weight)
-                    by_category[category] += int(weight)
-                use = flows.utilization(incineration.get(district_id, False))
+            for day, district_id, *counts, deposits, c1, c2, c3, c4, recovered, handled in batch:
+                use = rate.Utilization(int(recovered), int(handled))
                 yield [
                     day.isoformat(),
                     district_id,
-                    districts[district_id].name,
-                    n,
-                    accepted,
-                    verdicts,
-                    correct,
-                    hh,
-                    _kg(sum(flows.deposited.values())),
-                    *(_kg(by_category.get(c, 0)) for c in ("recyclable", "kitchen", "hazardous", "other")),
+                    names[district_id],
+                    *(int(n) for n in counts),
+                    _kg(int(deposits)),
+                    *(_kg(int(c)) for c in (c1, c2, c3, c4)),
                     _kg(use.recovered_g),
                     _kg(use.handled_g),
                     "" if use.rate is None else round(use.rate, 4),
