@@ -130,3 +130,40 @@ def test_a_few_days_of_data_use_the_rate_so_far():
     assert projection.method == "rate_so_far"
     assert projection.projected_rate == pytest.approx(0.3)
     assert projection.on_track is False
+
+
+def test_the_sql_form_of_the_rate_agrees_with_the_python_definition():
+    from django.db import connection
+
+    from backend.categories import WasteCategory
+    from backend.stats.models import Destination
+
+    cases = [
+        (category.value, destination.value, incineration)
+        for category in WasteCategory
+        for destination in Destination
+        for incineration in (False, True)
+    ]
+    values = ", ".join(["(%s, %s, %s)"] * len(cases))
+    sql = (
+        rate.collection_recovered_sql(weight="1000", category="c", destination="d", incineration_counts="i")
+        + f" FROM (VALUES {values}) AS v(c, d, i)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT c, d, i, " + sql, [x for case in cases for x in case])
+        from_sql = {(c, d, i): w for c, d, i, w in cursor.fetchall()}
+        cursor.execute(
+            "SELECT c, "  # noqa: S608 - SQL built from code constants
+            + rate.deposit_recovered_sql(weight="1000", category="c")
+            + " FROM (VALUES ('recyclable'), ('hazardous')) AS v(c)"
+        )
+        deposits = dict(cursor.fetchall())
+
+    for category, destination, incineration in cases:
+        expected = 1000 if rate.is_recovery(category, destination, incineration_counts=incineration) else 0
+        assert from_sql[(category, destination, incineration)] == expected, (
+            category,
+            destination,
+            incineration,
+        )
+    assert deposits == {"recyclable": 1000, "hazardous": 0}
