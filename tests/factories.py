@@ -54,6 +54,9 @@ class ResidentFactory(UserFactory):
 
 
 class InspectorFactory(UserFactory):
+    class Meta:
+        skip_postgeneration_save = True
+
     role = Role.INSPECTOR
     district = factory.LazyFunction(lambda: District.objects.get(slug="weidu"))
     display_name = factory.Sequence(lambda n: f"督导员{n}")
