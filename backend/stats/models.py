@@ -185,6 +185,29 @@ class CommunityDaily(models.Model):
         return f"{self.day} {self.community_id}: {self.drops} drops, {self.deposits_g} g"
 
 
+class DistrictDay(models.Model):
+    """A district's weights per day, already split the way the rate needs them (see rate.py).
+
+    Collection columns are written in the collection's own transaction; deposit columns by the
+    rollup job. Incinerated weight is kept apart because the district setting decides at read time
+    whether it counts as recovered.
+    """
+
+    day = models.DateField()
+    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
+    collected_g = models.BigIntegerField(default=0)
+    collected_recovered_g = models.BigIntegerField(default=0)
+    incinerated_g = models.BigIntegerField(default=0)
+    deposited_g = models.BigIntegerField(default=0)
+    deposit_recovered_g = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["district", "day"], name="district_day_key")]
+
+    def __str__(self):
+        return f"{self.day} {self.district_id}: {self.collected_g + self.deposited_g} g"
+
+
 class DistrictDropDaily(models.Model):
     """DropDaily summed over a district's communities: what district and city statistics read."""
 

@@ -144,3 +144,11 @@ def collection_recovered_sql(
 def deposit_recovered_sql(*, weight: str, category: str) -> str:
     categories = ", ".join(f"'{c}'" for c in sorted(RECOVERED_DEPOSIT_CATEGORIES))
     return f"CASE WHEN {category} IN ({categories}) THEN {weight} ELSE 0 END"
+
+
+def district_day_recovered_sql(*, alias: str, incineration_counts: str) -> str:
+    """Recovered weight of a DistrictDay row, whose columns were split by the two functions above."""
+    return (
+        f"{alias}.collected_recovered_g + {alias}.deposit_recovered_g"
+        f" + CASE WHEN {incineration_counts} THEN {alias}.incinerated_g ELSE 0 END"
+    )

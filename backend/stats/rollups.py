@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import periods, sources
+from . import periods, rate, sources
 from .models import Watermark
 from .sources import EventSource, local_day_sql
 
@@ -33,6 +33,7 @@ T_DEPOSIT = "stats_depositdaily"
 T_DISTRICT_DROP = "stats_districtdropdaily"
 T_DISTRICT_DEPOSIT = "stats_districtdepositdaily"
 T_COMMUNITY_DAILY = "stats_communitydaily"
+T_DISTRICT_DAY = "stats_districtday"
 T_HOUSEHOLD = "stats_householdmonth"
 T_PARTICIPATION = "stats_participationcount"
 T_COLLECTION = "stats_collectiondaily"
@@ -42,6 +43,9 @@ DROP_COLUMNS = "day, district_id, community_id, category, drops, accepted, rejec
 DEPOSIT_COLUMNS = "day, district_id, community_id, material, category, deposits, weight_g"
 DISTRICT_DROP_COLUMNS = "day, district_id, category, drops, accepted, rejected, verdicts, correct"
 DISTRICT_DEPOSIT_COLUMNS = "day, district_id, material, category, deposits, weight_g"
+DISTRICT_DAY_COLUMNS = (
+    "day, district_id, collected_g, collected_recovered_g, incinerated_g, deposited_g, deposit_recovered_g"
+)
 COMMUNITY_DAILY_COLUMNS = "day, district_id, community_id, drops, verdicts, correct, deposits_g"
 HOUSEHOLD_COLUMNS = "month, household_id, district_id, community_id, days"
 PARTICIPATION_COLUMNS = "kind, start, district_id, community_id, households"
@@ -85,6 +89,28 @@ def district_deposit_sql(community_rows: str) -> str:
     return f"""SELECT day, district_id, material, category, sum(deposits) AS deposits,
                       sum(weight_g) AS weight_g
                FROM ({community_rows}) r GROUP BY 1, 2, 3, 4"""
+
+
+def district_day_sql(deposit_rows: str | None) -> str:
+    """District-day weights split for the rate: collections from their table, deposits from `deposit_rows`."""
+    collection_recovered = rate.collection_recovered_sql(
+        weight="weight_g", category="category", destination="destination", incineration_counts="false"
+    )
+    parts = [
+        f"""SELECT date AS day, district_id, weight_g AS collected_g, {collection_recovered} AS collected_recovered_g,
+                   CASE WHEN destination = 'incineration' THEN weight_g ELSE 0 END AS incinerated_g,
+                   0 AS deposited_g, 0 AS deposit_recovered_g
+            FROM stats_collection"""
+    ]
+    if deposit_rows:
+        deposit_recovered = rate.deposit_recovered_sql(weight="weight_g", category="category")
+        parts.append(
+            f"""SELECT day, district_id, 0, 0, 0, weight_g, {deposit_recovered} FROM ({deposit_rows}) d"""
+        )
+    return f"""SELECT day, district_id, sum(collected_g) AS collected_g,
+                      sum(collected_recovered_g) AS collected_recovered_g, sum(incinerated_g) AS incinerated_g,
+                      sum(deposited_g) AS deposited_g, sum(deposit_recovered_g) AS deposit_recovered_g
+               FROM ({" UNION ALL ".join(parts)}) r GROUP BY 1, 2"""
 
 
 def community_daily_sql(drop_rows: str | None, deposit_rows: str | None) -> str:
@@ -168,6 +194,10 @@ def recount_queries() -> dict[str, tuple[str, str]]:
         T_PARTICIPATION: (PARTICIPATION_COLUMNS, participation_count_sql(events)),
         T_HOUSEHOLDS: ("community_id, district_id, households", HOUSEHOLD_COUNT_SQL),
     }
+    queries[T_DISTRICT_DAY] = (
+        DISTRICT_DAY_COLUMNS,
+        district_day_sql(deposit_recount_sql(srcs["deposits"]) if "deposits" in srcs else None),
+    )
     queries[T_COMMUNITY_DAILY] = (
         COMMUNITY_DAILY_COLUMNS,
         community_daily_sql(
@@ -317,7 +347,25 @@ def _refresh_counts(cursor, src: EventSource, buckets: set[tuple[int, date]]) ->
         district_days,
         DISTRICT_DAY_KEY,
     )
+    if src.name == "deposits":
+        _refresh_district_day_deposits(cursor, district_days)
     return set(districts)
+
+
+def _refresh_district_day_deposits(cursor, district_days: set[tuple[int, date]]) -> None:
+    """Set the deposit columns of DistrictDay; the collection columns belong to the collection writes."""
+    values, params = _values(sorted(district_days), ("bigint", "date"))
+    recovered = rate.deposit_recovered_sql(weight="x.weight_g", category="x.category")
+    cursor.execute(
+        f"""INSERT INTO {T_DISTRICT_DAY} ({DISTRICT_DAY_COLUMNS})
+            SELECT k.day, k.district_id, 0, 0, 0, coalesce(sum(x.weight_g), 0), coalesce(sum({recovered}), 0)
+            FROM (VALUES {values}) AS k(district_id, day)
+            LEFT JOIN {T_DISTRICT_DEPOSIT} x ON x.district_id = k.district_id AND x.day = k.day
+            GROUP BY 1, 2
+            ON CONFLICT (district_id, day) DO UPDATE SET
+                deposited_g = EXCLUDED.deposited_g, deposit_recovered_g = EXCLUDED.deposit_recovered_g""",
+        params,
+    )
 
 
 def _refresh_community_daily(cursor, buckets: set[tuple[int, date]]) -> None:
@@ -498,6 +546,11 @@ def _rebuild(cursor, srcs: list[EventSource], scan_started) -> RefreshResult:
                 f"INSERT INTO {T_DISTRICT_DEPOSIT} ({DISTRICT_DEPOSIT_COLUMNS}) "
                 + district_deposit_sql(f"SELECT * FROM {T_DEPOSIT}")
             )
+    has_deposits = any(src.name == "deposits" for src in srcs)
+    cursor.execute(
+        f"INSERT INTO {T_DISTRICT_DAY} ({DISTRICT_DAY_COLUMNS}) "
+        + district_day_sql(f"SELECT * FROM {T_DEPOSIT}" if has_deposits else None)
+    )
     cursor.execute(
         f"INSERT INTO {T_COMMUNITY_DAILY} ({COMMUNITY_DAILY_COLUMNS}) "
         + community_daily_sql(f"SELECT * FROM {T_DROP}", f"SELECT * FROM {T_DEPOSIT}")
@@ -549,7 +602,11 @@ def verify() -> list[Mismatch]:
     with connection.cursor() as cursor:
         for table, (columns, select) in recount_queries().items():
             # A record and its reversal leave a zero-weight rollup row, equal to no row at all.
-            filter_zero = "WHERE weight_g <> 0" if table == T_COLLECTION else ""
+            filter_zero = {
+                T_COLLECTION: "WHERE weight_g <> 0",
+                T_DISTRICT_DAY: "WHERE collected_g <> 0 OR collected_recovered_g <> 0 OR incinerated_g <> 0"
+                " OR deposited_g <> 0 OR deposit_recovered_g <> 0",
+            }.get(table, "")
             recount = f"SELECT {columns} FROM ({select}) r {filter_zero}"
             stored = f"SELECT {columns} FROM {table} {filter_zero}"
             cursor.execute(f"SELECT count(*) FROM (({recount}) EXCEPT ALL ({stored})) x")

@@ -26,19 +26,17 @@ RECOVERED_COLLECTION = rate.collection_recovered_sql(
     incineration_counts="coalesce(s.incineration_counts_as_recovery, false)",
 )
 RECOVERED_DEPOSIT = rate.deposit_recovered_sql(weight="x.weight_g", category="x.category")
+RECOVERED_DISTRICT_DAY = rate.district_day_recovered_sql(
+    alias="x", incineration_counts="coalesce(s.incineration_counts_as_recovery, false)"
+)
 
 # (district, day, recovered g, handled g, collected g, deposited g) per day with any weight.
 DAILY_UTILIZATION_SQL = f"""
-    SELECT district_id, day, sum(recovered), sum(handled), sum(collected), sum(deposited) FROM (
-        SELECT x.district_id, x.day, {RECOVERED_COLLECTION} AS recovered, x.weight_g AS handled,
-               x.weight_g AS collected, 0 AS deposited
-        FROM stats_collectiondaily x LEFT JOIN stats_districtstatssettings s ON s.district_id = x.district_id
-        WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s
-        UNION ALL
-        SELECT x.district_id, x.day, {RECOVERED_DEPOSIT}, x.weight_g, 0, x.weight_g
-        FROM stats_districtdepositdaily x
-        WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s
-    ) u GROUP BY 1, 2"""
+    SELECT x.district_id, x.day, {RECOVERED_DISTRICT_DAY}, x.collected_g + x.deposited_g, x.collected_g,
+           x.deposited_g
+    FROM stats_districtday x LEFT JOIN stats_districtstatssettings s ON s.district_id = x.district_id
+    WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s
+      AND (x.collected_g <> 0 OR x.deposited_g <> 0)"""
 
 
 def _rows(sql: str, params) -> list[tuple]:

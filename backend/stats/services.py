@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -13,9 +13,9 @@ from backend.accounts.selectors import can_manage_district
 from backend.errors import InvalidInput, NotFound
 from backend.geo.models import Community, District
 
-from . import periods
+from . import periods, rate
 from .errors import AlreadyCorrected, DuplicateReference, FutureDate, NotCorrectable
-from .models import Collection, CollectionDaily, DistrictStatsSettings
+from .models import Collection, CollectionDaily, Destination, DistrictStatsSettings
 
 MAX_COLLECTION_G = 10_000_000_000  # 10,000 t in one record is a typo, not a weighbridge ticket
 
@@ -61,6 +61,24 @@ def _roll(collection: Collection) -> None:
     )
     if not created:
         CollectionDaily.objects.filter(pk=rollup.pk).update(weight_g=F("weight_g") + collection.weight_g)
+    weight = collection.weight_g
+    recovered = (
+        weight
+        if rate.is_recovery(collection.category, collection.destination, incineration_counts=False)
+        else 0
+    )
+    incinerated = weight if collection.destination == Destination.INCINERATION else 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO stats_districtday (day, district_id, collected_g, collected_recovered_g, incinerated_g,
+                                              deposited_g, deposit_recovered_g)
+               VALUES (%s, %s, %s, %s, %s, 0, 0)
+               ON CONFLICT (district_id, day) DO UPDATE SET
+                   collected_g = stats_districtday.collected_g + EXCLUDED.collected_g,
+                   collected_recovered_g = stats_districtday.collected_recovered_g + EXCLUDED.collected_recovered_g,
+                   incinerated_g = stats_districtday.incinerated_g + EXCLUDED.incinerated_g""",
+            [collection.date, collection.district_id, weight, recovered, incinerated],
+        )
 
 
 def _insert(actor: User, values: CollectionValues, **extra) -> Collection:
