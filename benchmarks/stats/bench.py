@@ -1,0 +1,175 @@
+"""Statistics at city scale: load ~10 million drops and deposits, refresh the rollups, time the endpoints.
+
+    DATABASE_ADMIN_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+    .venv/bin/python benchmarks/stats/bench.py --events 10000000
+
+It (re)creates its own database (default `greenloop_stats_bench`), migrates it, writes the geography,
+households, residents, bins, kiosks and events straight into the tables with generate_series SQL,
+rebuilds the rollups (`refresh_rollups --full`), times one incremental round after a burst of new
+events, and prints p50/p95 latency of the statistics endpoints, called in-process through Django's
+test client (middleware, authentication, DRF and serialisation included; no network).
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--events", type=int, default=10_000_000, help="drops + deposits (default 10 million)"
+    )
+    parser.add_argument("--households", type=int, default=400_000)
+    parser.add_argument("--communities-per-district", type=int, default=60)
+    parser.add_argument("--requests", type=int, default=200, help="requests per endpoint")
+    parser.add_argument("--db", default="greenloop_stats_bench")
+    parser.add_argument("--reuse", action="store_true", help="keep the loaded database, only re-time")
+    parser.add_argument("--verify", action="store_true", help="also run verify_rollups (slow at full size)")
+    return parser.parse_args()
+
+
+ARGS = parse_args()
+ADMIN_URL = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+os.environ["DATABASE_URL"] = ADMIN_URL.rsplit("/", 1)[0] + "/" + ARGS.db
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{ARGS.db}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{ARGS.db}"')
+
+
+def timed(label: str):
+    class Timer:
+        def __enter__(self):
+            self.started = time.perf_counter()
+            print(f"-- {label} ...", flush=True)
+            return self
+
+        def __exit__(self, *exc):
+            self.seconds = time.perf_counter() - self.started
+            print(f"   {label}: {self.seconds:.1f} s", flush=True)
+
+    return Timer()
+
+
+def main() -> None:
+    if not ARGS.reuse:
+        recreate_database()
+    import django
+
+    django.setup()
+    import load
+    from django.core.management import call_command
+    from django.db import connection
+
+    if not ARGS.reuse:
+        with timed("migrate"):
+            call_command("migrate", verbosity=0)
+        with timed("geography, households, residents, bins, kiosks"):
+            load.people_and_places(
+                communities_per_district=ARGS.communities_per_district, households=ARGS.households
+            )
+        with timed(f"{ARGS.events:,} drops and deposits"):
+            counts = load.events(ARGS.events)
+        print(f"   loaded {counts}")
+        with timed("collections"):
+            load.collections()
+        with timed("VACUUM ANALYZE"):
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
+        with timed("refresh_rollups --full"):
+            call_command("refresh_rollups", full=True)
+    with timed("incremental refresh after 1,000 new drops and 500 new deposits (late ones too)"):
+        load.burst(drops=1000, deposits=500)
+        started = time.perf_counter()
+        call_command("refresh_rollups")
+        print(f"   one incremental round: {(time.perf_counter() - started) * 1000:.0f} ms")
+    if ARGS.verify:
+        with timed("verify_rollups"):
+            call_command("verify_rollups")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    latency()
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def latency() -> None:
+    from rest_framework.test import APIClient
+
+    from backend.accounts.models import Role, User
+    from backend.geo.models import District
+
+    weidu = District.objects.get(slug="weidu")
+    city_officer = User.objects.filter(role=Role.CITY_OFFICER).first()
+    district_officer = User.objects.filter(role=Role.DISTRICT_OFFICER, district=weidu).first()
+    year = "from=2026-01-01&to=2026-12-31"
+    cases = [
+        ("city officer: a year's statistics, 9 districts", city_officer, f"/api/v1/stats/districts?{year}"),
+        ("district officer: a year's statistics", district_officer, f"/api/v1/stats/districts?{year}"),
+        (
+            "city officer: clipped period 15 Feb - 20 Sep",
+            city_officer,
+            "/api/v1/stats/districts?from=2026-02-15&to=2026-09-20",
+        ),
+        (
+            "series, a year by day",
+            district_officer,
+            f"/api/v1/stats/districts/{weidu.id}/series?{year}&granularity=day",
+        ),
+        (
+            "series, a year by week",
+            district_officer,
+            f"/api/v1/stats/districts/{weidu.id}/series?{year}&granularity=week",
+        ),
+        (
+            "series, a year by month",
+            district_officer,
+            f"/api/v1/stats/districts/{weidu.id}/series?{year}&granularity=month",
+        ),
+        (
+            "community breakdown, a year",
+            district_officer,
+            f"/api/v1/stats/districts/{weidu.id}/communities?{year}",
+        ),
+    ]
+    print()
+    print(f"{'endpoint':52} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for label, user, url in cases:
+        client = APIClient()
+        client.force_authenticate(user)
+        for _ in range(5):  # warm caches and connections
+            assert client.get(url).status_code == 200, url
+        samples = []
+        for _ in range(ARGS.requests):
+            started = time.perf_counter()
+            response = client.get(url)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+        print(
+            f"{label:52} {len(samples):>5} {statistics.median(samples):>8.1f} "
+            f"{percentile(samples, 0.95):>8.1f} {max(samples):>8.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
