@@ -52,6 +52,8 @@ STATUS_BY_CODE = {
     "implausible_weight": 400,
     "material_not_accepted": 400,
     "batch_too_large": 400,
+    "session_not_found": 404,
+    "session_closed": 409,
     # rewards
     "insufficient_points": 409,
     "out_of_stock": 409,

@@ -48,6 +48,28 @@ urlpatterns += [
 ]
 # -- sorting --
 # -- kiosks --
+from . import kiosks as kiosks_api  # noqa: E402
+
+urlpatterns += [
+    path("kiosks", kiosks_api.KioskListCreateView.as_view(), name="kiosks"),
+    path("kiosks/<int:kiosk_id>", kiosks_api.KioskDetailView.as_view(), name="kiosk"),
+    path(
+        "kiosks/<int:kiosk_id>/rotate-secret", kiosks_api.KioskRotateSecretView.as_view(), name="kiosk-rotate"
+    ),
+    path("kiosk-sessions/claim", kiosks_api.SessionClaimView.as_view(), name="kiosk-session-claim"),
+    path("kiosk/sessions", kiosks_api.KioskSessionOpenView.as_view(), name="kiosk-sessions"),
+    path(
+        "kiosk/sessions/<uuid:session_id>", kiosks_api.KioskSessionDetailView.as_view(), name="kiosk-session"
+    ),
+    path(
+        "kiosk/sessions/<uuid:session_id>/close",
+        kiosks_api.KioskSessionCloseView.as_view(),
+        name="kiosk-session-close",
+    ),
+    path("kiosk/deposits", kiosks_api.KioskDepositCreateView.as_view(), name="kiosk-deposits"),
+    path("kiosk/deposits/batch", kiosks_api.KioskDepositBatchView.as_view(), name="kiosk-deposits-batch"),
+    path("kiosk/heartbeat", kiosks_api.KioskHeartbeatView.as_view(), name="kiosk-heartbeat"),
+]
 # -- stats --
 from . import stats as stats_api  # noqa: E402
 

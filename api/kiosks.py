@@ -1,0 +1,312 @@
+"""Kiosks over HTTP: staff provisioning, signed device requests, session claims by residents."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.errors import InvalidInput
+from backend.geo.models import Community
+from kiosks import selectors, services
+from kiosks.models import Kiosk
+
+from .kiosk_auth import IsKiosk, KioskSignatureAuthentication
+from .permissions import IsResident, IsStaffMember
+
+KIOSK_AUTH = {"authentication_classes": [KioskSignatureAuthentication], "permission_classes": [IsKiosk]}
+SIGNED_HEADERS = [
+    OpenApiParameter("X-Timestamp", str, OpenApiParameter.HEADER, required=True, description="Unix seconds"),
+    OpenApiParameter(
+        "X-Nonce", str, OpenApiParameter.HEADER, required=True, description="16-64 characters, unique"
+    ),
+]
+
+# ---- serializers -------------------------------------------------------------------------------
+
+
+class KioskIn(serializers.Serializer):
+    community_id = serializers.IntegerField(min_value=1)
+    name = serializers.CharField(max_length=100)
+    materials = serializers.ListField(child=serializers.SlugField(max_length=32), min_length=1, max_length=50)
+
+
+class KioskSecretOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    secret = serializers.CharField()
+    secret_version = serializers.IntegerField()
+
+
+class KioskPatchIn(serializers.Serializer):
+    enabled = serializers.BooleanField(required=False)
+    materials = serializers.ListField(
+        child=serializers.SlugField(max_length=32), min_length=1, required=False
+    )
+
+
+class KioskAlertOut(serializers.Serializer):
+    kind = serializers.CharField()
+    material = serializers.CharField()
+    detail = serializers.CharField()
+    raised_at = serializers.DateTimeField()
+
+
+class KioskOut(serializers.ModelSerializer):
+    materials = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    alerts = KioskAlertOut(many=True, source="open_alerts", read_only=True)
+    district_id = serializers.IntegerField(source="community.district_id", read_only=True)
+
+    class Meta:
+        model = Kiosk
+        fields = [
+            "id",
+            "name",
+            "community_id",
+            "district_id",
+            "enabled",
+            "reported_status",
+            "last_heartbeat_at",
+            "fill_levels",
+            "firmware",
+            "materials",
+            "alerts",
+        ]
+
+
+class SessionOpenOut(serializers.Serializer):
+    session_id = serializers.UUIDField()
+    code = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class SessionStatusOut(serializers.Serializer):
+    session_id = serializers.UUIDField(source="pk")
+    status = serializers.CharField()
+    resident_display_name = serializers.SerializerMethodField()
+    expires_at = serializers.DateTimeField()
+
+    def get_resident_display_name(self, session) -> str | None:
+        return session.resident.display_name if session.resident_id else None
+
+
+class SessionClaimIn(serializers.Serializer):
+    code = serializers.CharField(max_length=400)
+
+
+class SessionClaimOut(serializers.Serializer):
+    session_id = serializers.UUIDField(source="pk")
+    kiosk = serializers.SerializerMethodField()
+
+    def get_kiosk(self, session) -> dict:
+        return {"id": session.kiosk_id, "name": session.kiosk.name}
+
+
+class DepositIn(serializers.Serializer):
+    deposit_id = serializers.UUIDField()
+    session_id = serializers.UUIDField(required=False, allow_null=True)
+    resident_code = serializers.CharField(required=False, allow_null=True, max_length=400)
+    material = serializers.CharField(max_length=32)
+    weight_g = serializers.IntegerField(min_value=1, max_value=10_000_000)
+    count = serializers.IntegerField(min_value=0, max_value=100_000, required=False, allow_null=True)
+    occurred_at = serializers.DateTimeField()
+
+    def validate(self, attrs):
+        if bool(attrs.get("session_id")) == bool(attrs.get("resident_code")):
+            raise serializers.ValidationError("Give exactly one of session_id and resident_code.")
+        return attrs
+
+
+class DepositOut(serializers.Serializer):
+    deposit_id = serializers.UUIDField()
+    points_awarded = serializers.IntegerField()
+    balance = serializers.IntegerField()
+
+
+class DepositBatchIn(serializers.Serializer):
+    deposits = serializers.ListField(child=serializers.JSONField(), allow_empty=False)
+
+
+class DepositBatchItemOut(serializers.Serializer):
+    deposit_id = serializers.CharField(allow_null=True)
+    status = serializers.IntegerField(required=False)
+    points_awarded = serializers.IntegerField(required=False)
+    balance = serializers.IntegerField(required=False)
+    error = serializers.DictField(required=False)
+
+
+class DepositBatchOut(serializers.Serializer):
+    results = DepositBatchItemOut(many=True)
+
+
+class HeartbeatIn(serializers.Serializer):
+    status = serializers.CharField(max_length=32)
+    fill_levels = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=100), required=False
+    )
+    firmware = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+
+def parse_deposit(item) -> dict:
+    data = DepositIn(data=item)
+    if not data.is_valid():
+        raise InvalidInput(fields=data.errors)
+    return data.validated_data
+
+
+# ---- staff views -------------------------------------------------------------------------------
+
+
+class KioskListCreateView(generics.ListAPIView):
+    permission_classes = [IsStaffMember]
+    serializer_class = KioskOut
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Kiosk.objects.none()
+        return selectors.kiosks_visible_to(self.request.user)
+
+    @extend_schema(request=KioskIn, responses={201: KioskSecretOut})
+    def post(self, request):
+        data = KioskIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        community = get_object_or_404(
+            Community.objects.select_related("district"), pk=data.validated_data["community_id"]
+        )
+        kiosk, secret = services.provision_kiosk(
+            actor=request.user,
+            community=community,
+            name=data.validated_data["name"],
+            material_codes=data.validated_data["materials"],
+        )
+        body = {"id": kiosk.pk, "secret": secret, "secret_version": kiosk.secret_version}
+        return Response(KioskSecretOut(body).data, status=status.HTTP_201_CREATED)
+
+
+def _staff_kiosk(request, kiosk_id) -> Kiosk:
+    return get_object_or_404(selectors.kiosks_visible_to(request.user), pk=kiosk_id)
+
+
+class KioskDetailView(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(responses=KioskOut)
+    def get(self, request, kiosk_id: int):
+        return Response(KioskOut(_staff_kiosk(request, kiosk_id)).data)
+
+    @extend_schema(request=KioskPatchIn, responses=KioskOut)
+    def patch(self, request, kiosk_id: int):
+        kiosk = _staff_kiosk(request, kiosk_id)
+        data = KioskPatchIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        if "enabled" in data.validated_data:
+            services.set_enabled(actor=request.user, kiosk=kiosk, enabled=data.validated_data["enabled"])
+        if "materials" in data.validated_data:
+            services.set_materials(
+                actor=request.user, kiosk=kiosk, material_codes=data.validated_data["materials"]
+            )
+        return Response(KioskOut(_staff_kiosk(request, kiosk_id)).data)
+
+
+class KioskRotateSecretView(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(request=None, responses=KioskSecretOut)
+    def post(self, request, kiosk_id: int):
+        kiosk = _staff_kiosk(request, kiosk_id)
+        secret = services.rotate_secret(actor=request.user, kiosk=kiosk)
+        kiosk.refresh_from_db()
+        return Response(
+            KioskSecretOut({"id": kiosk.pk, "secret": secret, "secret_version": kiosk.secret_version}).data
+        )
+
+
+# ---- resident view -----------------------------------------------------------------------------
+
+
+class SessionClaimView(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(request=SessionClaimIn, responses=SessionClaimOut)
+    def post(self, request):
+        data = SessionClaimIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = services.claim_session(resident=request.user, code=data.validated_data["code"])
+        return Response(SessionClaimOut(session).data)
+
+
+# ---- kiosk views (signed requests) --------------------------------------------------------------
+
+
+class KioskSessionOpenView(APIView):
+    authentication_classes = KIOSK_AUTH["authentication_classes"]
+    permission_classes = KIOSK_AUTH["permission_classes"]
+
+    @extend_schema(request=None, responses={201: SessionOpenOut}, parameters=SIGNED_HEADERS)
+    def post(self, request):
+        session, code = services.open_session(kiosk=request.auth)
+        body = {"session_id": session.pk, "code": code, "expires_at": session.expires_at}
+        return Response(SessionOpenOut(body).data, status=status.HTTP_201_CREATED)
+
+
+class KioskSessionDetailView(APIView):
+    authentication_classes = KIOSK_AUTH["authentication_classes"]
+    permission_classes = KIOSK_AUTH["permission_classes"]
+
+    @extend_schema(responses=SessionStatusOut, parameters=SIGNED_HEADERS)
+    def get(self, request, session_id):
+        return Response(
+            SessionStatusOut(services.kiosk_session(kiosk=request.auth, session_id=session_id)).data
+        )
+
+
+class KioskSessionCloseView(APIView):
+    authentication_classes = KIOSK_AUTH["authentication_classes"]
+    permission_classes = KIOSK_AUTH["permission_classes"]
+
+    @extend_schema(request=None, responses=SessionStatusOut, parameters=SIGNED_HEADERS)
+    def post(self, request, session_id):
+        return Response(
+            SessionStatusOut(services.close_session(kiosk=request.auth, session_id=session_id)).data
+        )
+
+
+class KioskDepositCreateView(APIView):
+    authentication_classes = KIOSK_AUTH["authentication_classes"]
+    permission_classes = KIOSK_AUTH["permission_classes"]
+
+    @extend_schema(request=DepositIn, responses={201: DepositOut, 200: DepositOut}, parameters=SIGNED_HEADERS)
+    def post(self, request):
+        data = DepositIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = services.record_deposit(kiosk=request.auth, payload=data.validated_data)
+        return Response(outcome.body, status=outcome.status)
+
+
+class KioskDepositBatchView(APIView):
+    authentication_classes = KIOSK_AUTH["authentication_classes"]
+    permission_classes = KIOSK_AUTH["permission_classes"]
+
+    @extend_schema(request=DepositBatchIn, responses=DepositBatchOut, parameters=SIGNED_HEADERS)
+    def post(self, request):
+        items = request.data.get("deposits") if isinstance(request.data, dict) else None
+        if not isinstance(items, list) or not items:
+            raise InvalidInput(fields={"deposits": ["A non-empty list of deposits is required."]})
+        results = services.record_batch(kiosk=request.auth, items=items, parse=parse_deposit)
+        return Response({"results": results})
+
+
+class KioskHeartbeatView(APIView):
+    authentication_classes = KIOSK_AUTH["authentication_classes"]
+    permission_classes = KIOSK_AUTH["permission_classes"]
+
+    @extend_schema(request=HeartbeatIn, responses={204: None}, parameters=SIGNED_HEADERS)
+    def post(self, request):
+        data = HeartbeatIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.heartbeat(
+            kiosk=request.auth,
+            status=data.validated_data["status"],
+            fill_levels=data.validated_data.get("fill_levels", {}),
+            firmware=data.validated_data.get("firmware", ""),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,121 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Kiosk(models.Model):
+    """A recycling kiosk. Its secret is derived from the master key, its id and `secret_version`;
+    nothing secret is stored. After a rotation the previous version keeps working until
+    `previous_secret_valid_until`, so a kiosk that was offline can still upload what it holds."""
+
+    community = models.ForeignKey("geo.Community", on_delete=models.PROTECT, related_name="kiosks")
+    name = models.CharField(_("name"), max_length=100)
+    enabled = models.BooleanField(default=True)
+    secret_version = models.PositiveIntegerField(default=1)
+    previous_secret_valid_until = models.DateTimeField(null=True, blank=True)
+    materials = models.ManyToManyField("rewards.Material", related_name="kiosks")
+    last_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    reported_status = models.CharField(max_length=32, blank=True)
+    fill_levels = models.JSONField(default=dict, blank=True)
+    firmware = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name
+
+
+class KioskNonce(models.Model):
+    """Nonces seen inside the signature window, remembered in PostgreSQL so a replay is refused by
+    every server process. Rows older than the window are purged by `purge_kiosk_nonces`."""
+
+    kiosk = models.ForeignKey(Kiosk, on_delete=models.CASCADE, related_name="+")
+    nonce = models.CharField(max_length=64)
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kiosk", "nonce"], name="kiosk_nonce_once")]
+
+    def __str__(self):
+        return self.nonce
+
+
+class KioskSession(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        CLAIMED = "claimed", _("claimed")
+        CLOSED = "closed", _("closed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kiosk = models.ForeignKey(Kiosk, on_delete=models.CASCADE, related_name="sessions")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return str(self.id)
+
+
+class Deposit(models.Model):
+    """Recyclables a kiosk weighed for a resident: an append-only event, once per (kiosk, deposit_id)."""
+
+    kiosk = models.ForeignKey(Kiosk, on_delete=models.PROTECT, related_name="deposits")
+    deposit_id = models.UUIDField()
+    resident = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposits")
+    household = models.ForeignKey("accounts.Household", on_delete=models.PROTECT, null=True, related_name="+")
+    community = models.ForeignKey("geo.Community", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey(
+        KioskSession, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    material = models.ForeignKey("rewards.Material", on_delete=models.PROTECT, related_name="+")
+    weight_g = models.PositiveIntegerField()
+    count = models.PositiveIntegerField(null=True, blank=True)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    points_awarded = models.PositiveIntegerField(default=0)
+    # sha256 of the canonical request body: a retry must match it, or it is a conflict.
+    fingerprint = models.CharField(max_length=64)
+    response = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kiosk", "deposit_id"], name="deposit_once_per_kiosk")]
+        indexes = [
+            models.Index(fields=["resident", "occurred_at"], name="deposit_resident_day"),
+            models.Index(fields=["kiosk", "occurred_at"], name="deposit_kiosk_day"),
+            models.Index(fields=["occurred_at"], name="deposit_occurred"),
+        ]
+
+    def __str__(self):
+        return str(self.deposit_id)
+
+
+class KioskAlert(models.Model):
+    class Kind(models.TextChoices):
+        FILL = "fill", _("compartment nearly full")
+        SILENT = "silent", _("kiosk silent")
+
+    kiosk = models.ForeignKey(Kiosk, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    material = models.CharField(max_length=32, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+    raised_at = models.DateTimeField(auto_now_add=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kiosk", "kind", "material"],
+                condition=Q(cleared_at__isnull=True),
+                name="one_open_alert",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kiosk_id}:{self.kind}:{self.material}"

@@ -1,0 +1,458 @@
+"""Write use cases of kiosks: provisioning, request authentication, sessions, deposits, heartbeats.
+
+A deposit is exactly-once per (kiosk, deposit_id): its row is inserted with ON CONFLICT DO NOTHING in
+the same transaction as the ledger credit, so a retry (or a concurrent duplicate, which waits on the
+first one's unique key) finds the stored first answer. Lock order inside a deposit: the deposit row,
+the kiosk row (its daily cap), then the resident's points account (their daily cap and balance).
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from backend.accounts.codes import resident_from_code
+from backend.accounts.errors import ScopeViolation
+from backend.accounts.selectors import can_manage_district
+from backend.codes.signing import KIOSK_SESSION, ExpiredCode, InvalidCode, sign, verify
+from backend.errors import DomainError, NotFound
+from backend.realtime.groups import city_stats_group, district_stats_group, kiosk_group
+from backend.realtime.publish import publish
+from rewards.models import Material
+from rewards.rules import deposit_points, rules_for_city
+from rewards.selectors import balance_of
+from rewards.services import credit
+
+from .credentials import derive_secret, signature_matches
+from .errors import (
+    BadSignature,
+    BatchTooLarge,
+    CodeUsed,
+    FutureDeposit,
+    IdempotencyConflict,
+    ImplausibleWeight,
+    KioskDisabled,
+    MaterialNotAccepted,
+    NoResident,
+    SessionNotFound,
+    SessionNotUsable,
+    StaleDeposit,
+    UnknownMaterial,
+)
+from .models import Deposit, Kiosk, KioskAlert, KioskNonce, KioskSession
+
+SIGNATURE_WINDOW = timedelta(seconds=300)
+ROTATION_GRACE = timedelta(days=7)
+OFFLINE_WINDOW = timedelta(days=30)
+FUTURE_TOLERANCE = timedelta(minutes=5)
+# A claimed session accepts deposits made within this time after the claim.
+SESSION_USE_WINDOW = timedelta(minutes=30)
+SILENCE_LIMIT = timedelta(minutes=10)
+FILL_ALERT_PERCENT = 90
+BATCH_LIMIT = 500
+NONCE_LENGTH = range(16, 65)
+
+
+# ---- provisioning ------------------------------------------------------------------------------
+
+
+def _materials(codes: list[str]) -> list[Material]:
+    materials = list(Material.objects.filter(code__in=set(codes), active=True))
+    missing = sorted(set(codes) - {m.code for m in materials})
+    if missing:
+        raise UnknownMaterial(fields={"materials": [f"unknown: {', '.join(missing)}"]})
+    return materials
+
+
+@transaction.atomic
+def provision_kiosk(*, actor, community, name: str, material_codes: list[str]) -> tuple[Kiosk, str]:
+    if not can_manage_district(actor, community.district):
+        raise ScopeViolation()
+    kiosk = Kiosk.objects.create(community=community, name=name.strip())
+    kiosk.materials.set(_materials(material_codes))
+    return kiosk, derive_secret(kiosk.pk, kiosk.secret_version)
+
+
+def _managed(actor, kiosk: Kiosk) -> None:
+    if not can_manage_district(actor, kiosk.community.district):
+        raise NotFound()
+
+
+@transaction.atomic
+def rotate_secret(*, actor, kiosk: Kiosk, grace: timedelta = ROTATION_GRACE) -> str:
+    _managed(actor, kiosk)
+    kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
+    kiosk.secret_version += 1
+    kiosk.previous_secret_valid_until = timezone.now() + grace
+    kiosk.save(update_fields=["secret_version", "previous_secret_valid_until"])
+    return derive_secret(kiosk.pk, kiosk.secret_version)
+
+
+def set_enabled(*, actor, kiosk: Kiosk, enabled: bool) -> Kiosk:
+    _managed(actor, kiosk)
+    Kiosk.objects.filter(pk=kiosk.pk).update(enabled=enabled)
+    kiosk.enabled = enabled
+    return kiosk
+
+
+def set_materials(*, actor, kiosk: Kiosk, material_codes: list[str]) -> Kiosk:
+    _managed(actor, kiosk)
+    kiosk.materials.set(_materials(material_codes))
+    return kiosk
+
+
+# ---- request authentication ---------------------------------------------------------------------
+
+
+def authenticate(
+    *, kiosk_id: str, signature: str, timestamp: str, nonce: str, method: str, path: str, body: bytes
+) -> Kiosk:
+    """The kiosk that signed this request, or BadSignature / KioskDisabled. Spends the nonce."""
+    now = timezone.now()
+    try:
+        sent_at = int(timestamp)
+        kiosk_pk = int(kiosk_id)
+    except (TypeError, ValueError) as exc:
+        raise BadSignature() from exc
+    if abs(now.timestamp() - sent_at) > SIGNATURE_WINDOW.total_seconds():
+        raise BadSignature("X-Timestamp is more than 300 seconds off the server's clock.")
+    if not nonce or len(nonce) not in NONCE_LENGTH or not nonce.isascii() or not nonce.isprintable():
+        raise BadSignature("X-Nonce must be 16 to 64 printable ASCII characters.")
+    if not signature or len(signature) != 64:
+        raise BadSignature()
+    kiosk = Kiosk.objects.select_related("community__district").filter(pk=kiosk_pk).first()
+    if kiosk is None:
+        raise BadSignature()
+    versions = [kiosk.secret_version]
+    if kiosk.previous_secret_valid_until and kiosk.previous_secret_valid_until > now:
+        versions.append(kiosk.secret_version - 1)
+    signed = {"method": method, "path_with_query": path, "timestamp": timestamp, "nonce": nonce, "body": body}
+    if not any(signature_matches(derive_secret(kiosk.pk, v), signature, **signed) for v in versions):
+        raise BadSignature()
+    if not kiosk.enabled:
+        raise KioskDisabled()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO kiosks_kiosknonce (kiosk_id, nonce, seen_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT (kiosk_id, nonce) DO NOTHING RETURNING id",
+            [kiosk.pk, nonce, now],
+        )
+        if cursor.fetchone() is None:
+            raise BadSignature("This X-Nonce was used before.")
+    return kiosk
+
+
+def purge_nonces(*, now: datetime | None = None) -> int:
+    # Twice the window: a nonce older than that can no longer pass the timestamp check anyway.
+    cutoff = (now or timezone.now()) - 2 * SIGNATURE_WINDOW
+    deleted, _ = KioskNonce.objects.filter(seen_at__lt=cutoff).delete()
+    return deleted
+
+
+# ---- sessions ----------------------------------------------------------------------------------
+
+
+def open_session(*, kiosk: Kiosk) -> tuple[KioskSession, str]:
+    now = timezone.now()
+    session = KioskSession.objects.create(kiosk=kiosk, expires_at=now + KIOSK_SESSION.max_age)
+    return session, sign(KIOSK_SESSION, {"s": session.pk.hex})
+
+
+def claim_session(*, resident, code: str) -> KioskSession:
+    """A resident claims the session the kiosk shows: once, and only while it is fresh."""
+    try:
+        payload = verify(KIOSK_SESSION, code)
+        session_pk = payload["s"]
+    except ExpiredCode:
+        raise
+    except (KeyError, TypeError) as exc:
+        raise InvalidCode() from exc
+    with transaction.atomic():
+        session = KioskSession.objects.select_related("kiosk").filter(pk=session_pk).first()
+        if session is None:
+            raise InvalidCode()
+        now = timezone.now()
+        claimed = KioskSession.objects.filter(
+            pk=session.pk, status=KioskSession.Status.OPEN, expires_at__gt=now
+        ).update(status=KioskSession.Status.CLAIMED, resident=resident, claimed_at=now)
+        if not claimed:
+            session.refresh_from_db()
+            if session.status == KioskSession.Status.OPEN:
+                raise ExpiredCode()
+            raise CodeUsed()
+        session.refresh_from_db()
+        publish(
+            kiosk_group(session.kiosk_id),
+            "session.claimed",
+            {"session_id": str(session.pk), "resident_display_name": resident.display_name},
+        )
+    return session
+
+
+def kiosk_session(*, kiosk: Kiosk, session_id) -> KioskSession:
+    session = KioskSession.objects.select_related("resident").filter(pk=session_id, kiosk=kiosk).first()
+    if session is None:
+        raise SessionNotFound()
+    if session.status == KioskSession.Status.OPEN and session.expires_at <= timezone.now():
+        # An unclaimed session that timed out is closed; closing it lazily keeps polling cheap.
+        KioskSession.objects.filter(pk=session.pk, status=KioskSession.Status.OPEN).update(
+            status=KioskSession.Status.CLOSED, closed_at=session.expires_at
+        )
+        session.refresh_from_db()
+    return session
+
+
+def close_session(*, kiosk: Kiosk, session_id) -> KioskSession:
+    session = kiosk_session(kiosk=kiosk, session_id=session_id)
+    KioskSession.objects.filter(pk=session.pk).exclude(status=KioskSession.Status.CLOSED).update(
+        status=KioskSession.Status.CLOSED, closed_at=timezone.now()
+    )
+    session.refresh_from_db()
+    return session
+
+
+# ---- deposits ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DepositOutcome:
+    status: int  # 201 first time, 200 replay
+    body: dict
+
+
+def fingerprint(payload: dict) -> str:
+    canonical = {
+        "deposit_id": str(payload["deposit_id"]),
+        "session_id": str(payload["session_id"]) if payload.get("session_id") else None,
+        "resident_code": payload.get("resident_code") or None,
+        "material": payload["material"],
+        "weight_g": payload["weight_g"],
+        "count": payload.get("count"),
+        "occurred_at": payload["occurred_at"].isoformat(),
+    }
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+def _replay(existing_fingerprint: str, response: dict, expected: str) -> DepositOutcome:
+    if existing_fingerprint != expected:
+        raise IdempotencyConflict()
+    return DepositOutcome(200, response)
+
+
+def _day_bounds(moment: datetime) -> tuple[datetime, datetime]:
+    local = timezone.localtime(moment)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)
+
+
+def _resident_for(kiosk: Kiosk, payload: dict, occurred_at: datetime) -> tuple[object, KioskSession | None]:
+    if payload.get("session_id"):
+        session = (
+            KioskSession.objects.select_related("resident")
+            .filter(pk=payload["session_id"], kiosk=kiosk)
+            .first()
+        )
+        if session is None:
+            raise SessionNotFound()
+        usable_until = (session.claimed_at or occurred_at) + SESSION_USE_WINDOW
+        if session.closed_at:
+            usable_until = min(usable_until, session.closed_at)
+        if session.resident is None or occurred_at > usable_until:
+            raise SessionNotUsable()
+        return session.resident, session
+    if payload.get("resident_code"):
+        return resident_from_code(payload["resident_code"]), None
+    raise NoResident()
+
+
+def _accepted_material(kiosk: Kiosk, code: str) -> Material:
+    material = Material.objects.filter(code=code, active=True).first()
+    if material is None:
+        raise UnknownMaterial()
+    if not kiosk.materials.filter(pk=material.pk).exists():
+        raise MaterialNotAccepted()
+    return material
+
+
+def record_deposit(*, kiosk: Kiosk, payload: dict) -> DepositOutcome:
+    """Record one deposit and credit its points, exactly once per (kiosk, deposit_id)."""
+    expected = fingerprint(payload)
+    existing = (
+        Deposit.objects.filter(kiosk=kiosk, deposit_id=payload["deposit_id"])
+        .values_list("fingerprint", "response")
+        .first()
+    )
+    if existing:
+        return _replay(existing[0], existing[1], expected)
+
+    now = timezone.now()
+    occurred_at = payload["occurred_at"]
+    if occurred_at < now - OFFLINE_WINDOW:
+        raise StaleDeposit()
+    if occurred_at > now + FUTURE_TOLERANCE:
+        raise FutureDeposit()
+    material = _accepted_material(kiosk, payload["material"])
+    weight_g = payload["weight_g"]
+    if not material.min_weight_g <= weight_g <= material.max_weight_g:
+        raise ImplausibleWeight(
+            extra={"min_weight_g": material.min_weight_g, "max_weight_g": material.max_weight_g}
+        )
+    resident, session = _resident_for(kiosk, payload, occurred_at)
+    household_id = resident.household_id
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO kiosks_deposit (kiosk_id, deposit_id, resident_id, household_id, community_id, "
+                "session_id, material_id, weight_g, count, occurred_at, received_at, points_awarded, fingerprint, "
+                "response) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, '{}') "
+                "ON CONFLICT (kiosk_id, deposit_id) DO NOTHING RETURNING id",
+                [
+                    kiosk.pk,
+                    payload["deposit_id"],
+                    resident.pk,
+                    household_id,
+                    kiosk.community_id,
+                    session.pk if session else None,
+                    material.pk,
+                    weight_g,
+                    payload.get("count"),
+                    occurred_at,
+                    now,
+                    expected,
+                ],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            # A concurrent duplicate committed first: answer as its retry.
+            first = (
+                Deposit.objects.filter(kiosk=kiosk, deposit_id=payload["deposit_id"])
+                .values_list("fingerprint", "response")
+                .get()
+            )
+            return _replay(first[0], first[1], expected)
+        points = _capped_points(kiosk, resident, material, weight_g, occurred_at)
+        balance = None
+        if points:
+            result = credit(
+                resident=resident,
+                amount=points,
+                cause=f"deposit:{kiosk.pk}:{payload['deposit_id']}",
+                kind="deposit",
+                memo=f"{material.name} {weight_g} g",
+            )
+            balance = result.balance
+        if balance is None:
+            balance = balance_of(resident)
+        body = {"deposit_id": str(payload["deposit_id"]), "points_awarded": points, "balance": balance}
+        Deposit.objects.filter(pk=row[0]).update(points_awarded=points, response=body)
+    return DepositOutcome(201, body)
+
+
+def _capped_points(kiosk: Kiosk, resident, material: Material, weight_g: int, occurred_at: datetime) -> int:
+    """Points for this deposit within the day's caps of the kiosk and the resident.
+
+    Locks the kiosk row, then the resident's points account, so concurrent deposits cannot both
+    squeeze under a cap.
+    """
+    raw = deposit_points(material, weight_g)
+    if raw == 0:
+        return 0
+    rules = rules_for_city(kiosk.community.district.city_id)
+    start, end = _day_bounds(occurred_at)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM kiosks_kiosk WHERE id = %s FOR UPDATE", [kiosk.pk])
+        cursor.execute("SELECT 1 FROM rewards_account WHERE owner_id = %s FOR UPDATE", [resident.pk])
+    day = {"occurred_at__gte": start, "occurred_at__lt": end}
+    kiosk_today = Deposit.objects.filter(kiosk=kiosk, **day).aggregate(t=Sum("points_awarded"))["t"] or 0
+    resident_today = (
+        Deposit.objects.filter(resident=resident, **day).aggregate(t=Sum("points_awarded"))["t"] or 0
+    )
+    room = min(
+        rules.kiosk_daily_points_cap - kiosk_today,
+        rules.resident_daily_deposit_points_cap - resident_today,
+    )
+    return max(0, min(raw, room))
+
+
+def record_batch(*, kiosk: Kiosk, items: list, parse) -> list[dict]:
+    """Each item in its own transaction, answered in order; one bad item never fails the others.
+
+    `parse(item)` returns a validated payload or raises InvalidInput with the item's field errors.
+    """
+    if len(items) > BATCH_LIMIT:
+        raise BatchTooLarge()
+    results = []
+    for item in items:
+        deposit_id = item.get("deposit_id") if isinstance(item, dict) else None
+        try:
+            payload = parse(item)
+            outcome = record_deposit(kiosk=kiosk, payload=payload)
+            results.append({**outcome.body, "status": outcome.status})
+        except DomainError as exc:
+            error = {"code": exc.code, "message": str(exc.message)}
+            if exc.fields:
+                error["fields"] = exc.fields
+            results.append(
+                {"deposit_id": deposit_id if isinstance(deposit_id, str) else None, "error": error}
+            )
+    return results
+
+
+# ---- heartbeats and alerts ------------------------------------------------------------------------
+
+
+def _alert(kiosk: Kiosk, kind: str, material: str = "", detail: str = "") -> None:
+    _alert_row, created = KioskAlert.objects.get_or_create(
+        kiosk=kiosk, kind=kind, material=material, cleared_at=None, defaults={"detail": detail}
+    )
+    if created:
+        payload = {
+            "kiosk_id": kiosk.pk,
+            "kiosk": kiosk.name,
+            "kind": kind,
+            "material": material,
+            "detail": detail,
+            "district_id": kiosk.community.district_id,
+        }
+        publish(district_stats_group(kiosk.community.district_id), "kiosk.alert", payload)
+        publish(city_stats_group(kiosk.community.district.city_id), "kiosk.alert", payload)
+
+
+def _clear(kiosk: Kiosk, kind: str, materials: list[str] | None = None) -> None:
+    alerts = KioskAlert.objects.filter(kiosk=kiosk, kind=kind, cleared_at__isnull=True)
+    if materials is not None:
+        alerts = alerts.filter(material__in=materials)
+    alerts.update(cleared_at=timezone.now())
+
+
+@transaction.atomic
+def heartbeat(*, kiosk: Kiosk, status: str, fill_levels: dict, firmware: str = "") -> None:
+    Kiosk.objects.filter(pk=kiosk.pk).update(
+        last_heartbeat_at=timezone.now(),
+        reported_status=status[:32],
+        fill_levels=fill_levels,
+        firmware=firmware[:64] or kiosk.firmware,
+    )
+    _clear(kiosk, KioskAlert.Kind.SILENT)
+    full = {m: p for m, p in fill_levels.items() if p >= FILL_ALERT_PERCENT}
+    for material, percent in full.items():
+        _alert(kiosk, KioskAlert.Kind.FILL, material, f"{percent}% full")
+    _clear(kiosk, KioskAlert.Kind.FILL, [m for m in fill_levels if m not in full])
+
+
+def check_silent_kiosks(*, now: datetime | None = None) -> int:
+    """Raise a `silent` alert for every enabled kiosk not heard from for 10 minutes; idempotent."""
+    cutoff = (now or timezone.now()) - SILENCE_LIMIT
+    raised = 0
+    silent = Kiosk.objects.filter(enabled=True, created_at__lt=cutoff).select_related("community__district")
+    for kiosk in silent.exclude(last_heartbeat_at__gte=cutoff):
+        with transaction.atomic():
+            before = KioskAlert.objects.filter(kiosk=kiosk, kind="silent", cleared_at__isnull=True).exists()
+            _alert(kiosk, KioskAlert.Kind.SILENT, detail="no heartbeat for 10 minutes")
+            raised += not before
+    return raised
