@@ -322,6 +322,9 @@ class Watermark(models.Model):
 
     source = models.CharField(max_length=32, unique=True)
     last_id = models.BigIntegerField(default=0)
+    # Ids below last_id not seen yet, with when the gap was first noticed: a transaction that took
+    # its id early may commit late. Gaps are re-read by primary key until they expire.
+    gaps = models.JSONField(default=dict, blank=True)
     last_changed_at = models.DateTimeField(null=True, blank=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,9 +1,10 @@
 # ruff: noqa: S608 - the SQL is assembled from table and column names in code, never from input.
 """Keeping the rollup tables in step with the raw events, and proving they are.
 
-Incremental refresh: each source has a watermark (last id read, and the time of the last scan). A
-scan reads rows with a higher id, or a created/graded/updated timestamp at most OVERLAP before the
-last scan (so a verdict, an auto-accept or a transaction that committed late is still seen), turns
+Incremental refresh: each source has a watermark: the last id read, the ids below it not seen yet
+(a transaction that took its id early may commit late; such gaps are re-read by primary key for
+OVERLAP), and the time of the last scan (rows whose change timestamp - a verdict - is at most
+OVERLAP older than that are read again). A scan turns
 them into dirty buckets - (community, day) for counts and weights, (household, month) for
 participation - and recomputes those buckets whole from the raw events. Recomputing is idempotent,
 so reading a row twice is harmless; nothing is ever incremented blindly.
@@ -254,10 +255,18 @@ def _window_params(days) -> list:
     return [min(days) - timedelta(days=1), max(days) + timedelta(days=2)]
 
 
-def _scan(cursor, src: EventSource, mark: Watermark, since) -> tuple[list[tuple], int]:
-    """Rows new or changed since the watermark: (community, day, household, id)."""
-    conditions = [f"{src.id} > %s"] + [f"{col} >= %s" for col in src.changed]
-    params: list = [mark.last_id] + [since] * len(src.changed)
+MAX_GAPS = 100_000
+
+
+def _scan(cursor, src: EventSource, mark: Watermark, since) -> list[tuple]:
+    """Rows new or changed since the watermark: (community, day, household, id).
+
+    Reads rows above the id watermark, rows at the ids still missing below it (gaps), and rows whose
+    change timestamps are recent. Updates `mark.last_id` and `mark.gaps` (the caller saves it).
+    """
+    gaps = {int(key): first_seen for key, first_seen in (mark.gaps or {}).items()}
+    conditions = [f"{src.id} > %s", f"{src.id} = ANY(%s)"] + [f"{col} >= %s" for col in src.changed]
+    params: list = [mark.last_id, sorted(gaps)] + [since] * len(src.changed)
     union = " UNION ".join(
         f"""SELECT {src.id} AS id, {src.community} AS community_id, {local_day_sql(src.at)} AS day,
                    {src.household} AS household_id
@@ -266,8 +275,24 @@ def _scan(cursor, src: EventSource, mark: Watermark, since) -> tuple[list[tuple]
     )
     cursor.execute(f"SELECT community_id, day, household_id, id FROM ({union}) s", params)
     rows = cursor.fetchall()
-    top = max((row[3] for row in rows), default=mark.last_id)
-    return rows, max(top, mark.last_id)
+    seen = {row[3] for row in rows}
+    now = timezone.now().timestamp()
+    # Gaps that appeared are done; old gaps were rolled back, not delayed.
+    gaps = {
+        gap: first for gap, first in gaps.items() if gap not in seen and now - first < OVERLAP.total_seconds()
+    }
+    new_ids = sorted(i for i in seen if i > mark.last_id)
+    # The very first scan starts at the first row there is: ids below it are history, not gaps.
+    previous = mark.last_id if mark.last_id or not new_ids else new_ids[0] - 1
+    for row_id in new_ids:
+        for missing in range(previous + 1, min(row_id, previous + 1 + MAX_GAPS)):
+            gaps[missing] = now
+        previous = row_id
+    mark.last_id = previous
+    if len(gaps) > MAX_GAPS:
+        gaps = dict(sorted(gaps.items())[-MAX_GAPS:])
+    mark.gaps = {str(gap): first for gap, first in gaps.items()}
+    return rows
 
 
 def _replace(cursor, table: str, columns: str, select: str, select_params: list, keys, key_sql) -> list:
@@ -492,7 +517,7 @@ def refresh(*, full: bool = False) -> RefreshResult:
                 since = scan_started.replace(year=1970)
             else:
                 since = mark.last_changed_at - OVERLAP
-            rows, top = _scan(cursor, src, mark, since)
+            rows = _scan(cursor, src, mark, since)
             buckets = {(community, day) for community, day, _household, _id in rows}
             participation_keys |= {
                 (household, day.replace(day=1)) for _c, day, household, _id in rows if household is not None
@@ -503,7 +528,6 @@ def refresh(*, full: bool = False) -> RefreshResult:
                 result.drop_buckets = len(buckets)
             else:
                 result.deposit_buckets = len(buckets)
-            mark.last_id = top
             mark.last_changed_at = scan_started
             mark.refreshed_at = timezone.now()
             mark.save()
@@ -528,6 +552,8 @@ def _rebuild(cursor, srcs: list[EventSource], scan_started) -> RefreshResult:
         T_DEPOSIT,
         T_DISTRICT_DROP,
         T_DISTRICT_DEPOSIT,
+        T_DISTRICT_DAY,
+        T_COMMUNITY_DAILY,
         T_HOUSEHOLD,
         T_PARTICIPATION,
         T_COLLECTION,
@@ -571,12 +597,26 @@ def _rebuild(cursor, srcs: list[EventSource], scan_started) -> RefreshResult:
         f"INSERT INTO {T_COLLECTION} (day, district_id, community_id, category, destination, weight_g) "
         + COLLECTION_RECOUNT_SQL
     )
+    now = timezone.now().timestamp()
     for src in srcs:
+        # Ids missing among the latest ones may belong to transactions still in flight.
+        cursor.execute(
+            f"""SELECT g FROM (SELECT coalesce(min({src.id}), 1) AS low, coalesce(max({src.id}), 0) AS top
+                               FROM {src.from_sql}) t,
+                generate_series(greatest(t.low, t.top - 10000), t.top) g
+                WHERE NOT EXISTS (SELECT 1 FROM {src.from_sql} WHERE {src.id} = g)"""
+        )
+        gaps = {str(row[0]): now for row in cursor.fetchall()}
         cursor.execute(f"SELECT coalesce(max({src.id}), 0) FROM {src.from_sql}")
         top = cursor.fetchone()[0]
         Watermark.objects.update_or_create(
             source=src.name,
-            defaults={"last_id": top, "last_changed_at": scan_started, "refreshed_at": timezone.now()},
+            defaults={
+                "last_id": top,
+                "gaps": gaps,
+                "last_changed_at": scan_started,
+                "refreshed_at": timezone.now(),
+            },
         )
     Watermark.objects.filter(source="households").delete()
     result.households_changed = _refresh_household_counts(cursor)

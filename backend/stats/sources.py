@@ -55,7 +55,7 @@ def drop_source() -> EventSource:
     drop, drop_table = _table("sorting", "Drop")
     bin_model, bin_table = _table("sorting", "Bin")
     names = _fields(drop)
-    changed = tuple(f"d.{_column(drop, n)}" for n in ("created_at", "graded_at", "updated_at") if n in names)
+    changed = tuple(f"d.{_column(drop, n)}" for n in ("graded_at", "updated_at") if n in names)
     at = "d." + _column(drop, "created_at")
     household = f"d.{_column(drop, 'household')}" if "household" in names else "NULL"
     if "verdict" in names:
@@ -97,9 +97,8 @@ def deposit_source() -> EventSource:
     else:
         community = "k." + _column(kiosk, "community")
         kiosk_join = f"JOIN {kiosk_table} k ON k.id = p.{_column(deposit, 'kiosk')}"
-    changed = tuple(
-        f"p.{_column(deposit, n)}" for n in ("created_at", "received_at", "updated_at") if n in names
-    )
+    # Deposits never change once written: new rows and late commits are found by id alone.
+    changed: tuple[str, ...] = ()
     household = f"p.{_column(deposit, 'household')}" if "household" in names else "NULL"
     return EventSource(
         name="deposits",

@@ -167,3 +167,70 @@ def test_the_sql_form_of_the_rate_agrees_with_the_python_definition():
             incineration,
         )
     assert deposits == {"recyclable": 1000, "hazardous": 0}
+
+
+# ---- kiosk deposits in the rate, and Asia/Shanghai days -------------------------------------
+
+
+def _at(local: str):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromisoformat(local).replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def test_recyclable_deposits_are_recovered_and_hazardous_ones_only_handled(
+    as_user, district_officer, weidu, community, resident
+):
+    from .factories import deposit, kiosk
+
+    box = kiosk(community)
+    record(district_officer, weidu, "other", 100, "landfill", DAY)
+    deposit(box, resident, "paper", 30_000, _at("2026-03-10T09:00"))
+    deposit(box, resident, "batteries", 10_000, _at("2026-03-10T09:05"))
+    call_command("refresh_rollups")
+
+    row = _row(as_user(district_officer), weidu)
+
+    # recovered 30 kg of paper; handled 100 + 30 + 10 = 140 kg
+    assert row["recovered_kg"] == 30
+    assert row["handled_kg"] == 140
+    assert row["utilization_rate"] == round(30 / 140, 4)
+    assert row["deposits_kg_by_material"] == {"batteries": 10, "paper": 30}
+    assert row["participating_households"] == 1
+
+
+def test_late_offline_deposits_land_on_their_shanghai_day_across_midnight(
+    as_user, district_officer, weidu, community, resident
+):
+    from .factories import deposit, kiosk
+
+    box = kiosk(community)
+    # 23:59 on 10 March in Xuchang is 15:59 UTC; 00:01 on 11 March is still 10 March in UTC.
+    deposit(box, resident, "paper", 1_000, _at("2026-03-10T23:59"))
+    deposit(box, resident, "plastic", 2_000, _at("2026-03-11T00:01"))
+    call_command("refresh_rollups")
+    # The kiosk was offline: a deposit of the evening of the 9th arrives after both.
+    deposit(box, resident, "glass", 4_000, _at("2026-03-09T22:30"))
+    call_command("refresh_rollups")
+
+    series = (
+        as_user(district_officer)
+        .get(
+            f"/api/v1/stats/districts/{weidu.id}/series",
+            {"from": "2026-03-09", "to": "2026-03-11", "granularity": "day"},
+        )
+        .json()
+    )
+
+    by_day = {p["start"]: p for p in series["points"]}
+    assert {day: p["deposits_kg"] for day, p in by_day.items()} == {
+        "2026-03-09": 4.0,
+        "2026-03-10": 1.0,
+        "2026-03-11": 2.0,
+    }
+    assert [by_day[d]["participating_households"] for d in sorted(by_day)] == [1, 1, 1]
+    assert all(by_day[d]["utilization_rate"] == 1.0 for d in by_day)
+    from backend.stats import rollups
+
+    assert rollups.verify() == []
