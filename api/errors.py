@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 STATUS_BY_CODE = {
     # generic
     "invalid": 400,
+    "validation_error": 400,
     "not_found": 404,
     "permission_denied": 403,
     # accounts

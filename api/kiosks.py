@@ -6,7 +6,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.errors import InvalidInput
+from backend.errors import InvalidInput, ValidationFailed
 from backend.geo.models import Community
 from kiosks import selectors, services
 from kiosks.models import Kiosk
@@ -149,7 +149,7 @@ class HeartbeatIn(serializers.Serializer):
 def parse_deposit(item) -> dict:
     data = DepositIn(data=item)
     if not data.is_valid():
-        raise InvalidInput(fields=data.errors)
+        raise ValidationFailed(fields=data.errors)
     return data.validated_data
 
 

@@ -27,3 +27,10 @@ class PermissionDenied(DomainError):
 class InvalidInput(DomainError):
     code = "invalid"
     message = _("The input is not valid.")
+
+
+class ValidationFailed(DomainError):
+    """Field-level validation errors found outside a request's own serializer (a batch item, say)."""
+
+    code = "validation_error"
+    message = _("The input is not valid.")
