@@ -10,9 +10,10 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import sync_playwright
 
+from kiosks.models import KioskAlert
 from tests import factories
 
-from .factories import record
+from .factories import kiosk, record
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -70,6 +71,10 @@ def test_a_district_officer_sees_their_districts_charts_and_no_other_district(
     record(city_officer, weidu, "recyclable", 40, "recycling", date(2026, 3, 10))
     record(city_officer, weidu, "other", 60, "landfill", date(2026, 3, 10))
     record(city_officer, jian_an, "other", 90, "landfill", date(2026, 3, 12))
+    weidu_kiosk = kiosk(factories.CommunityFactory(district=weidu))
+    jian_an_kiosk = kiosk(factories.CommunityFactory(district=jian_an))
+    KioskAlert.objects.create(kiosk=weidu_kiosk, kind="fill", material="paper", detail="95%")
+    KioskAlert.objects.create(kiosk=jian_an_kiosk, kind="silent")
     call_command("refresh_rollups")
     phone = str(officer.phone)
 
@@ -78,6 +83,9 @@ def test_a_district_officer_sees_their_districts_charts_and_no_other_district(
         page.goto(f"{live_server.url}/dashboard/?{MARCH}&granularity=week")
         page.wait_for_selector("body[data-ready=true]")
         _check_only_weidu(page, weidu.id, jian_an.id)
+        page.wait_for_selector(f"#kiosks tr[data-kiosk='{weidu_kiosk.id}']")
+        assert page.locator("#kiosks tbody tr").count() == 1
+        assert "满溢告警" in page.locator(f"#kiosks tr[data-kiosk='{weidu_kiosk.id}']").inner_text()
 
 
 def _check_only_weidu(page, weidu_id: int, jian_an_id: int) -> None:

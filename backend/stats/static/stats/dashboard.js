@@ -223,6 +223,11 @@
     participationChart(document.getElementById("chart-participation"), state.series);
   }
 
+  function alertText(alert) {
+    const kind = t["alert_" + alert.kind] || alert.kind;
+    return [kind, alert.material, alert.detail].filter(Boolean).join(" · ");
+  }
+
   function renderKiosks(kiosks) {
     const body = document.querySelector("#kiosks tbody");
     if (!kiosks || !kiosks.length) {
@@ -231,22 +236,29 @@
       return;
     }
     body.replaceChildren(...kiosks.map((k) => {
-      const tr = html("tr", { "data-kiosk": k.id });
+      const tr = html("tr", { "data-kiosk": k.id, "data-district": k.district_id });
       const fill = Object.entries(k.fill_levels || {}).map(([m, v]) => `${m} ${v}%`).join(" · ");
-      const alerts = (k.alerts || []).map((a) => (typeof a === "string" ? a : a.message || a.code || a.type)).join(", ");
+      const alerts = (k.alerts || []).map(alertText).join(", ");
+      const status = k.enabled === false ? t.disabled : (k.reported_status || "—");
+      const seen = k.last_heartbeat_at ? new Date(k.last_heartbeat_at).toLocaleString(state.lang === "en" ? "en" : "zh-CN") : "—";
       tr.append(
-        html("td", {}, k.name || String(k.id)), html("td", {}, k.status || ""),
-        html("td", {}, k.last_heartbeat_at || k.last_heartbeat || k.last_seen_at || "—"),
+        html("td", {}, k.name || String(k.id)), html("td", {}, status), html("td", {}, seen),
         html("td", {}, fill), html("td", { class: alerts ? "bad" : "" }, alerts),
       );
       return tr;
     }));
   }
 
+  const alertsSeen = new Set();
   function addAlert(data) {
+    // City staff hear an alert on the district's group and on the city's: show it once.
+    const key = [data.kiosk_id, data.kind, data.material].join("/");
+    if (alertsSeen.has(key)) return;
+    alertsSeen.add(key);
+    setTimeout(() => alertsSeen.delete(key), 5000);
     const list = document.getElementById("alerts");
-    const text = [data.kiosk_name || data.kiosk || data.kiosk_id, data.message || data.kind || data.code].filter(Boolean).join(": ");
-    list.prepend(html("li", { class: "alert" }, text || JSON.stringify(data)));
+    const item = html("li", { class: "alert", "data-kiosk": data.kiosk_id }, `${data.kiosk || data.kiosk_id}: ${alertText(data)}`);
+    list.prepend(item);
     while (list.children.length > 10) list.removeChild(list.lastChild);
   }
 
