@@ -3,6 +3,9 @@
 Uses Debian's `chromium` at /usr/bin/chromium through Playwright for Python (no browser download).
 """
 
+import threading
+import time
+import uuid
 from contextlib import contextmanager
 from datetime import date
 
@@ -139,3 +142,118 @@ def test_the_dashboard_switches_to_english(live_server, plain_http, xuchang_db):
 
         assert "Utilization rate" in page.locator("#ranking thead").inner_text()
         assert "Weidu District" in page.locator("#ranking tbody").inner_text()
+
+
+@contextmanager
+def asgi_server(port: int):
+    """The real ASGI application (HTTP and WebSockets) under uvicorn, in a thread of this process."""
+    import asyncio
+    import threading
+
+    import uvicorn
+
+    from backend.asgi import application
+
+    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def short_lived_connections():
+    # The server's worker threads open their own connections; closing them after each request keeps
+    # the test database free to be flushed and dropped.
+    from django.db import connection
+
+    saved = connection.settings_dict["CONN_MAX_AGE"]
+    connection.settings_dict["CONN_MAX_AGE"] = 0
+    yield
+    connection.settings_dict["CONN_MAX_AGE"] = saved
+
+
+@pytest.fixture
+def redis_layer(settings):
+    # Two threads (the server's event loop and this test) share events only through a real layer.
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [settings.REDIS_URL or "redis://127.0.0.1:6379/15"],
+                "prefix": f"test-stats-live-{uuid.uuid4().hex[:8]}",
+            },
+        }
+    }
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_dashboard_updates_live_when_the_rollups_move(
+    plain_http, redis_layer, short_lived_connections, xuchang_db
+):
+    weidu, _jian_an, city = xuchang_db
+    officer = factories.DistrictOfficerFactory(district=weidu)
+    city_officer = factories.CityOfficerFactory(city=city)
+    record(city_officer, weidu, "other", 100, "landfill", date(2026, 3, 10))
+    call_command("refresh_rollups")
+    phone = str(officer.phone)
+
+    with asgi_server(_free_port()) as base_url, chromium_page() as page:
+        _sign_in(page, base_url, phone)
+        page.goto(f"{base_url}/dashboard/?{MARCH}")
+        page.wait_for_selector("#live[data-state=open]", timeout=10_000)
+        assert "0.0%" in page.locator("#ranking tbody tr").first.inner_text()
+
+        # Playwright's loop lives in this thread, so the write happens in another one.
+        writer = threading.Thread(target=_recycle_and_refresh, args=(city_officer.id, weidu.id))
+        writer.start()
+        writer.join(20)
+
+        page.wait_for_selector("#live[data-updated]", timeout=10_000)
+        assert "50.0%" in page.locator("#ranking tbody tr").first.inner_text()
+        assert page.locator("svg[data-chart=rate] circle").evaluate_all(
+            "n => n.map(c => c.dataset.value)"
+        ) == [
+            "0",
+            "1",
+        ]
+
+
+def _recycle_and_refresh(user_id: int, district_id: int) -> None:
+    from django.db import connection
+
+    from backend.accounts.models import User
+    from backend.geo.models import District
+
+    try:
+        record(
+            User.objects.get(pk=user_id),
+            District.objects.get(pk=district_id),
+            "recyclable",
+            100,
+            "recycling",
+            date(2026, 3, 11),
+        )
+        call_command("refresh_rollups")
+        from backend.stats import notify
+
+        # Collections move the rollups in their own transaction; the worker's round announces them.
+        notify.stats_updated({district_id})
+    finally:
+        connection.close()
