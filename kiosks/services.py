@@ -11,8 +11,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import OuterRef
 from django.utils import timezone
 
 from backend.accounts.codes import resident_from_code
@@ -22,8 +23,9 @@ from backend.codes.signing import KIOSK_SESSION, ExpiredCode, InvalidCode, sign,
 from backend.errors import DomainError, NotFound
 from backend.realtime.groups import city_stats_group, district_stats_group, kiosk_group
 from backend.realtime.publish import publish
+from rewards.ledger import lock_resident_account
 from rewards.models import Material
-from rewards.rules import deposit_points, rules_for_city
+from rewards.rules import cached_materials, cached_rules, deposit_points
 from rewards.selectors import balance_of
 from rewards.services import credit
 
@@ -124,7 +126,16 @@ def authenticate(
         raise BadSignature("X-Nonce must be 16 to 64 printable ASCII characters.")
     if not signature or len(signature) != 64:
         raise BadSignature()
-    kiosk = Kiosk.objects.select_related("community__district").filter(pk=kiosk_pk).first()
+    kiosk = (
+        Kiosk.objects.select_related("community__district")
+        .annotate(
+            material_ids=ArraySubquery(
+                Kiosk.materials.through.objects.filter(kiosk_id=OuterRef("pk")).values("material_id")
+            )
+        )
+        .filter(pk=kiosk_pk)
+        .first()
+    )
     if kiosk is None:
         raise BadSignature()
     versions = [kiosk.secret_version]
@@ -270,10 +281,10 @@ def _resident_for(kiosk: Kiosk, payload: dict, occurred_at: datetime) -> tuple[o
 
 
 def _accepted_material(kiosk: Kiosk, code: str) -> Material:
-    material = Material.objects.filter(code=code, active=True).first()
+    material = cached_materials().get(code)
     if material is None:
         raise UnknownMaterial()
-    if not kiosk.materials.filter(pk=material.pk).exists():
+    if material.pk not in kiosk.material_ids:
         raise MaterialNotAccepted()
     return material
 
@@ -356,22 +367,26 @@ def record_deposit(*, kiosk: Kiosk, payload: dict) -> DepositOutcome:
 def _capped_points(kiosk: Kiosk, resident, material: Material, weight_g: int, occurred_at: datetime) -> int:
     """Points for this deposit within the day's caps of the kiosk and the resident.
 
-    Locks the kiosk row, then the resident's points account, so concurrent deposits cannot both
-    squeeze under a cap.
+    The resident's points account is locked first (the order every ledger write uses), then the kiosk
+    row, so concurrent deposits cannot both squeeze under a cap.
     """
     raw = deposit_points(material, weight_g)
     if raw == 0:
         return 0
-    rules = rules_for_city(kiosk.community.district.city_id)
+    rules = cached_rules(kiosk.community.district.city_id)
     start, end = _day_bounds(occurred_at)
+    lock_resident_account(resident)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM kiosks_kiosk WHERE id = %s FOR UPDATE", [kiosk.pk])
-        cursor.execute("SELECT 1 FROM rewards_account WHERE owner_id = %s FOR UPDATE", [resident.pk])
-    day = {"occurred_at__gte": start, "occurred_at__lt": end}
-    kiosk_today = Deposit.objects.filter(kiosk=kiosk, **day).aggregate(t=Sum("points_awarded"))["t"] or 0
-    resident_today = (
-        Deposit.objects.filter(resident=resident, **day).aggregate(t=Sum("points_awarded"))["t"] or 0
-    )
+        cursor.execute(
+            "SELECT "
+            " (SELECT coalesce(sum(points_awarded), 0) FROM kiosks_deposit"
+            "  WHERE kiosk_id = k.id AND occurred_at >= %(start)s AND occurred_at < %(end)s),"
+            " (SELECT coalesce(sum(points_awarded), 0) FROM kiosks_deposit"
+            "  WHERE resident_id = %(resident)s AND occurred_at >= %(start)s AND occurred_at < %(end)s)"
+            " FROM kiosks_kiosk k WHERE k.id = %(kiosk)s FOR UPDATE",
+            {"kiosk": kiosk.pk, "resident": resident.pk, "start": start, "end": end},
+        )
+        kiosk_today, resident_today = cursor.fetchone()
     room = min(
         rules.kiosk_daily_points_cap - kiosk_today,
         rules.resident_daily_deposit_points_cap - resident_today,

@@ -46,3 +46,10 @@ class IdempotencyConflict(DomainError):
 class NotYourShop(DomainError):
     code = "permission_denied"
     message = _("This voucher belongs to another shop.")
+
+
+class LedgerUnavailable(DomainError):
+    """A system account is missing: the migrations were not applied. Nothing was posted."""
+
+    code = "ledger_unavailable"
+    message = _("The points ledger is not available.")

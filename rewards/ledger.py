@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from .errors import InsufficientPoints, InvalidAmount
+from backend.realtime.groups import user_group
+from backend.realtime.publish import publish
+
+from .errors import InsufficientPoints, InvalidAmount, LedgerUnavailable
 from .models import Account, LedgerTransaction
 
 
@@ -31,27 +34,46 @@ def ensure_system_accounts() -> None:
 
 
 def resident_account_id(resident) -> int:
+    return lock_resident_account(resident)[0]
+
+
+def lock_resident_account(resident) -> tuple[int, int]:
+    """(account id, balance) of the resident's account, created on first use and row-locked until commit.
+
+    The no-op DO UPDATE is what takes the lock and returns the row in one round trip either way.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO rewards_account (kind, owner_id, balance, created_at) VALUES ('resident', %s, 0, now()) "
-            "ON CONFLICT (owner_id) DO NOTHING RETURNING id",
+            "ON CONFLICT (owner_id) DO UPDATE SET balance = rewards_account.balance RETURNING id, balance",
             [resident.pk],
         )
-        row = cursor.fetchone()
-        if row:
-            return row[0]
-        cursor.execute("SELECT id FROM rewards_account WHERE owner_id = %s", [resident.pk])
-        return cursor.fetchone()[0]
+        return cursor.fetchone()
 
 
-def _claim_key(cursor, key: str, kind: str, memo: str, reverses_id: int | None) -> int | None:
-    cursor.execute(
-        "INSERT INTO rewards_ledgertransaction (idempotency_key, kind, memo, reverses_id, created_at) "
-        "VALUES (%s, %s, %s, %s, now()) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-        [key, kind, memo[:200], reverses_id],
-    )
-    row = cursor.fetchone()
-    return row[0] if row else None
+# One statement, one round trip: claim the cause's key, move the resident's balance (only if it stays
+# non-negative), write both postings. Each step runs only if the one before it did, so a repeated cause
+# changes nothing and an overdraft writes no posting (the caller's transaction then rolls back the key).
+_POST = """
+WITH claimed AS (
+    INSERT INTO rewards_ledgertransaction (idempotency_key, kind, memo, reverses_id, created_at)
+    VALUES (%(key)s, %(kind)s, %(memo)s, %(reverses)s, now())
+    ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
+), moved AS (
+    UPDATE rewards_account SET balance = balance + %(amount)s
+    WHERE id = %(account)s AND balance + %(amount)s >= 0 AND EXISTS (SELECT 1 FROM claimed)
+    RETURNING balance
+), posted AS (
+    INSERT INTO rewards_posting (transaction_id, account_id, amount, created_at)
+    SELECT claimed.id, leg.account_id, leg.amount, now()
+    FROM claimed, moved, (VALUES
+        (%(account)s::bigint, %(amount)s::bigint),
+        ((SELECT id FROM rewards_account WHERE kind = %(system)s AND owner_id IS NULL), -%(amount)s::bigint)
+    ) AS leg (account_id, amount)
+    RETURNING 1
+)
+SELECT (SELECT id FROM claimed), (SELECT balance FROM moved), (SELECT count(*) FROM posted)
+"""
 
 
 def _existing(cursor, key: str, resident_account: int) -> LedgerResult:
@@ -77,36 +99,51 @@ def _move(
     """Post `amount` to the resident (negative: from the resident) against one system account."""
     if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
         raise InvalidAmount()
-    with transaction.atomic(), connection.cursor() as cursor:
-        account_id = resident_account_id(resident)
-        transaction_id = _claim_key(cursor, cause, kind, memo, reverses_id)
+    # Only a debit can be refused, so only a debit pays for a savepoint (two round trips) that lets a
+    # caller catch InsufficientPoints and go on; a credit, the hot path of every deposit, needs none.
+    with transaction.atomic(savepoint=amount < 0), connection.cursor() as cursor:
+        account_id, _balance = lock_resident_account(resident)
+        cursor.execute(
+            _POST,
+            {
+                "key": cause,
+                "kind": kind,
+                "memo": memo[:200],
+                "reverses": reverses_id,
+                "amount": amount,
+                "account": account_id,
+                "system": system_kind,
+            },
+        )
+        transaction_id, balance, postings = cursor.fetchone()
         if transaction_id is None:
             return _existing(cursor, cause, account_id)
-        # The conditional update is the overspend guard; the CHECK constraint is the backstop.
-        cursor.execute(
-            "UPDATE rewards_account SET balance = balance + %s WHERE id = %s AND balance + %s >= 0 RETURNING balance",
-            [amount, account_id, amount],
-        )
-        row = cursor.fetchone()
-        if row is None:
+        if balance is None:
             raise InsufficientPoints()
-        # The system account is found inside the statement: no extra round trip, no cached id.
-        cursor.execute(
-            "INSERT INTO rewards_posting (transaction_id, account_id, amount, created_at) "
-            "VALUES (%s, %s, %s, now()), "
-            "(%s, (SELECT id FROM rewards_account WHERE kind = %s AND owner_id IS NULL), %s, now())",
-            [transaction_id, account_id, amount, transaction_id, system_kind, -amount],
-        )
-        return LedgerResult(transaction_id, row[0], created=True)
+        if postings != 2:
+            raise LedgerUnavailable()
+        return LedgerResult(transaction_id, balance, created=True)
 
 
 def credit(*, resident, amount: int, cause: str, kind: str, memo: str = "") -> LedgerResult:
     """Issue points to a resident for a cause such as `deposit:<uuid>` or `drop:<id>`."""
     if amount <= 0:
         raise InvalidAmount()
-    return _move(
+    result = _move(
         resident=resident, amount=amount, cause=cause, kind=kind, memo=memo, system_kind=Account.Kind.ISSUANCE
     )
+    if result.created:
+        publish(
+            user_group(resident.pk),
+            "points.credited",
+            {
+                "amount": amount,
+                "kind": kind,
+                "balance": result.balance,
+                "transaction_id": result.transaction_id,
+            },
+        )
+    return result
 
 
 def debit(

@@ -112,6 +112,10 @@ class Material(models.Model):
     def __str__(self):
         return self.code
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        _forget_cached_rules()
+
 
 class PointRules(models.Model):
     """The city's point rules; one row per city, editable by the city officer and in admin."""
@@ -125,6 +129,10 @@ class PointRules(models.Model):
 
     def __str__(self):
         return f"rules of {self.city_id}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        _forget_cached_rules()
 
 
 class Shop(models.Model):
@@ -216,3 +224,10 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.scope}:{self.key}"
+
+
+def _forget_cached_rules() -> None:
+    # Other server processes pick changes up within rewards.rules.CACHE_SECONDS.
+    from .rules import forget_cached_rules
+
+    forget_cached_rules()

@@ -8,6 +8,7 @@ from backend.geo.reference import load_xuchang
 from rewards.fixtures_data import load_default_materials
 from rewards.ledger import ensure_system_accounts
 from rewards.models import Account, Material
+from rewards.rules import forget_cached_rules
 
 from . import factories
 
@@ -25,8 +26,10 @@ def _reference_data(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # Throttle counters live in the cache (Redis in CI): each test starts with none.
+    # Throttle counters live in the cache (Redis in CI): each test starts with none; so do the
+    # per-process copies of point rules and materials.
     cache.clear()
+    forget_cached_rules()
     yield
     cache.clear()
 

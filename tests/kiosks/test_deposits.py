@@ -114,8 +114,9 @@ def test_daily_caps_of_the_resident_and_the_kiosk_limit_points_not_deposits(kios
 
     assert [a["points_awarded"] for a in answers] == [50, 50, 20]
     assert Deposit.objects.count() == 3 and balance(resident) == 120
-    PointRules.objects.filter(city=kiosk.community.district.city).update(
-        resident_daily_deposit_points_cap=10_000, kiosk_daily_points_cap=130
+    PointRules.objects.update_or_create(
+        city=kiosk.community.district.city,
+        defaults={"resident_daily_deposit_points_cap": 10_000, "kiosk_daily_points_cap": 130},
     )
     other = ResidentFactory(household__community=kiosk.community)
     answer = signed(
