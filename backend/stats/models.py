@@ -306,6 +306,34 @@ class HouseholdMonth(models.Model):
         return f"{self.month:%Y-%m} {self.household_id}: {self.days:b}"
 
 
+class DayBits(models.Field):
+    """A PostgreSQL bit(366): bit n-1 (from the left) is day n of the year."""
+
+    description = "days of a year as a bit string"
+
+    def db_type(self, connection):
+        return "bit(366)"
+
+
+class HouseholdYear(models.Model):
+    """Which days of a year a household took part, for exact counts over any period inside a year."""
+
+    year = models.IntegerField()
+    household_id = models.BigIntegerField()
+    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey("geo.Community", on_delete=models.CASCADE, related_name="+")
+    days = DayBits()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["community", "year", "household_id"], name="household_year_key")
+        ]
+        indexes = [models.Index(fields=["district", "year"], name="household_year_district")]
+
+    def __str__(self):
+        return f"{self.year} {self.household_id}"
+
+
 class CommunityHouseholds(models.Model):
     """Registered households per community, refreshed by the rollup job (a hot count otherwise)."""
 

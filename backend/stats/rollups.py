@@ -36,6 +36,7 @@ T_DISTRICT_DEPOSIT = "stats_districtdepositdaily"
 T_COMMUNITY_DAILY = "stats_communitydaily"
 T_DISTRICT_DAY = "stats_districtday"
 T_HOUSEHOLD = "stats_householdmonth"
+T_HOUSEHOLD_YEAR = "stats_householdyear"
 T_PARTICIPATION = "stats_participationcount"
 T_COLLECTION = "stats_collectiondaily"
 T_HOUSEHOLDS = "stats_communityhouseholds"
@@ -48,6 +49,7 @@ DISTRICT_DAY_COLUMNS = (
     "day, district_id, collected_g, collected_recovered_g, incinerated_g, deposited_g, deposit_recovered_g"
 )
 COMMUNITY_DAILY_COLUMNS = "day, district_id, community_id, drops, verdicts, correct, deposits_g"
+HOUSEHOLD_YEAR_COLUMNS = "year, household_id, district_id, community_id, days"
 HOUSEHOLD_COLUMNS = "month, household_id, district_id, community_id, days"
 PARTICIPATION_COLUMNS = "kind, start, district_id, community_id, households"
 BUCKET_KINDS = ("day", "week", "month", "year")
@@ -156,6 +158,12 @@ def household_month_sql(events: str) -> str:
                FROM ({events}) e GROUP BY 1, 2, 3, 4"""
 
 
+def household_year_sql(events: str) -> str:
+    return f"""SELECT extract(year FROM e.day)::int AS year, e.household_id, e.district_id, e.community_id,
+                      bit_or(set_bit(repeat('0', 366)::bit(366), extract(doy FROM e.day)::int - 1, 1)) AS days
+               FROM ({events}) e GROUP BY 1, 2, 3, 4"""
+
+
 def participation_count_sql(events: str) -> str:
     """Distinct households per community and calendar bucket, from (household, day, community) rows."""
     return " UNION ALL ".join(
@@ -192,6 +200,7 @@ def recount_queries() -> dict[str, tuple[str, str]]:
             COLLECTION_RECOUNT_SQL,
         ),
         T_HOUSEHOLD: (HOUSEHOLD_COLUMNS, household_month_sql(events)),
+        T_HOUSEHOLD_YEAR: (HOUSEHOLD_YEAR_COLUMNS, household_year_sql(events)),
         T_PARTICIPATION: (PARTICIPATION_COLUMNS, participation_count_sql(events)),
         T_HOUSEHOLDS: ("community_id, district_id, households", HOUSEHOLD_COUNT_SQL),
     }
@@ -437,6 +446,20 @@ def _refresh_households(
         keys,
         HOUSEHOLD_MONTH_KEY,
     )
+    years = {(household, month.year) for household, month in keys}
+    year_window = _window_params([min(months).replace(month=1, day=1), max(months).replace(month=12, day=31)])
+    year_params = []
+    for _src in srcs:
+        year_params += [households, *year_window]
+    _replace(
+        cursor,
+        T_HOUSEHOLD_YEAR,
+        HOUSEHOLD_YEAR_COLUMNS,
+        household_year_sql(participation_events_sql(srcs, where)),
+        year_params,
+        years,
+        ("household_id, year", ("bigint", "int"), "{x}.household_id = k.household_id AND {x}.year = k.year"),
+    )
     cursor.execute(
         f"SELECT DISTINCT community_id, month FROM {T_HOUSEHOLD} WHERE household_id = ANY(%s) AND month = ANY(%s)",
         [households, sorted(set(months))],
@@ -555,6 +578,7 @@ def _rebuild(cursor, srcs: list[EventSource], scan_started) -> RefreshResult:
         T_DISTRICT_DAY,
         T_COMMUNITY_DAILY,
         T_HOUSEHOLD,
+        T_HOUSEHOLD_YEAR,
         T_PARTICIPATION,
         T_COLLECTION,
     ):
@@ -592,6 +616,10 @@ def _rebuild(cursor, srcs: list[EventSource], scan_started) -> RefreshResult:
     cursor.execute(
         f"INSERT INTO {T_PARTICIPATION} ({PARTICIPATION_COLUMNS}) "
         + participation_count_sql("SELECT * FROM stats_participation_events")
+    )
+    cursor.execute(
+        f"INSERT INTO {T_HOUSEHOLD_YEAR} ({HOUSEHOLD_YEAR_COLUMNS}) "
+        + household_year_sql("SELECT * FROM stats_participation_events")
     )
     cursor.execute(
         f"INSERT INTO {T_COLLECTION} (day, district_id, community_id, category, destination, weight_g) "

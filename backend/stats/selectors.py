@@ -126,6 +126,17 @@ def participating_households(
                 [district_ids, *bucket],
             )
         }
+    if start.year == end.year:
+        first, last = start.timetuple().tm_yday, end.timetuple().tm_yday
+        mask = "0" * (first - 1) + "1" * (last - first + 1) + "0" * (366 - last)
+        return dict(
+            _rows(
+                f"""SELECT {by}, count(*) FROM stats_householdyear
+                    WHERE district_id = ANY(%s) AND year = %s AND days & %s::bit(366) <> %s::bit(366)
+                    GROUP BY 1""",
+                [district_ids, start.year, mask, "0" * 366],
+            )
+        )
     where, params = _mask_clause(start, end)
     return dict(
         _rows(

@@ -200,3 +200,34 @@ def test_a_deposit_that_commits_after_a_later_one_was_rolled_up_is_still_counted
     assert DistrictDepositDaily.objects.get(district=weidu, material=paper.code).weight_g == 1000
     assert Watermark.objects.get(source="deposits").gaps == {}
     assert rollups.verify() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "first, last, expected",
+    [
+        ("2025-12-30", "2026-01-02", 2),  # across the new year: counted from the months
+        ("2025-12-31", "2025-12-31", 1),  # a whole day
+        ("2026-01-01", "2026-01-31", 2),  # a whole month
+        ("2026-01-01", "2026-01-01", 2),
+        ("2026-01-02", "2026-01-20", 0),  # inside a year, clipped: counted from the year's day bits
+        ("2025-12-01", "2025-12-30", 0),
+    ],
+)
+def test_participation_is_exact_for_any_period(
+    as_user, district_officer, weidu, community, first, last, expected
+):
+    one, two = (factories.ResidentFactory(household__community=community) for _ in range(2))
+    box = kiosk(community)
+    deposit(box, one, "paper", 100, datetime(2025, 12, 31, 23, 30, tzinfo=SHANGHAI))
+    deposit(box, one, "paper", 100, datetime(2026, 1, 1, 0, 30, tzinfo=SHANGHAI))
+    deposit(box, two, "paper", 100, datetime(2026, 1, 1, 18, 0, tzinfo=SHANGHAI))
+    call_command("refresh_rollups")
+
+    row = (
+        as_user(district_officer)
+        .get("/api/v1/stats/districts", {"from": first, "to": last})
+        .json()["results"][0]
+    )
+
+    assert row["participating_households"] == expected
