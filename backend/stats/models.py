@@ -299,7 +299,8 @@ class HouseholdMonth(models.Model):
         indexes = [
             models.Index(
                 fields=["district", "month", "household_id", "days"], name="household_month_district"
-            )
+            ),
+            models.Index(fields=["household_id", "month"], name="household_month_household"),
         ]
 
     def __str__(self):
@@ -328,7 +329,10 @@ class HouseholdYear(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["community", "year", "household_id"], name="household_year_key")
         ]
-        indexes = [models.Index(fields=["district", "year"], name="household_year_district")]
+        indexes = [
+            models.Index(fields=["district", "year"], name="household_year_district"),
+            models.Index(fields=["household_id", "year"], name="household_year_household"),
+        ]
 
     def __str__(self):
         return f"{self.year} {self.household_id}"

@@ -13,6 +13,7 @@ The recount queries below define every rollup: `verify_rollups` compares them wi
 """
 
 import logging
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -164,13 +165,13 @@ def household_year_sql(events: str) -> str:
                FROM ({events}) e GROUP BY 1, 2, 3, 4"""
 
 
-def participation_count_sql(events: str) -> str:
+def participation_count_sql(events: str, kinds: tuple[str, ...] = BUCKET_KINDS) -> str:
     """Distinct households per community and calendar bucket, from (household, day, community) rows."""
     return " UNION ALL ".join(
         f"""SELECT '{kind}'::varchar AS kind, date_trunc('{kind}', e.day)::date AS start, e.district_id,
                    e.community_id, count(DISTINCT e.household_id) AS households
             FROM ({events}) e GROUP BY 2, 3, 4"""
-        for kind in BUCKET_KINDS
+        for kind in kinds
     )
 
 
@@ -467,41 +468,64 @@ def _refresh_households(
     return touched | set(cursor.fetchall())
 
 
-def _refresh_participation(cursor, touched: set[tuple[int, date]]) -> None:
-    """Recompute the day, week, month and year counts of communities whose households changed."""
-    if not touched:
+def _household_buckets(cursor, keys: set[tuple[int, date]]) -> Counter:
+    """Households per (community, district, kind, start) bucket, counting only the changed households.
+
+    Reads their day bits for the whole years involved and a month either side, so every bucket that
+    a changed month can affect (weeks cross months and years) is seen complete.
+    """
+    counts: Counter = Counter()
+    if not keys:
+        return counts
+    households = sorted({household for household, _month in keys})
+    years = sorted({month.year for _household, month in keys})
+    cursor.execute(
+        f"""SELECT household_id, community_id, district_id, month, days FROM {T_HOUSEHOLD}
+            WHERE household_id = ANY(%s) AND month BETWEEN %s AND %s""",
+        [households, date(years[0] - 1, 12, 1), date(years[-1] + 1, 1, 1)],
+    )
+    buckets: dict[int, set] = defaultdict(set)
+    for household, community, district, month, days in cursor.fetchall():
+        for bit in range(31):
+            if days & (1 << bit):
+                day = month + timedelta(days=bit)
+                where = (community, district)
+                buckets[household].add((*where, "day", day))
+                buckets[household].add((*where, "week", day - timedelta(days=day.weekday())))
+                buckets[household].add((*where, "month", month))
+                buckets[household].add((*where, "year", month.replace(month=1)))
+    for household_buckets in buckets.values():
+        counts.update(household_buckets)
+    # Buckets outside the changed years are only partly loaded here and did not change: leave them.
+    return Counter({key: n for key, n in counts.items() if _bucket_year(key) in years})
+
+
+def _bucket_year(key) -> int:
+    _community, _district, kind, start = key
+    return (start + timedelta(days=6)).year if kind == "week" and start.month == 12 else start.year
+
+
+def _apply_participation_change(cursor, before: Counter, after: Counter) -> None:
+    """Add the changed households' difference to the participation counts (then drop empty rows)."""
+    changes = [(key, after.get(key, 0) - before.get(key, 0)) for key in set(before) | set(after)]
+    changes = [(key, delta) for key, delta in changes if delta]
+    if not changes:
         return
-    communities = sorted({community for community, _month in touched})
-    months = sorted({month for _community, month in touched})
-    # Every bucket that overlaps a touched month, per touched community.
-    keys = set()
-    for community, month in touched:
-        day = month
-        while day < periods.next_month(month):
-            keys.add((community, "day", day))
-            keys.add((community, "week", day - timedelta(days=day.weekday())))
-            day += timedelta(days=1)
-        keys.add((community, "month", month))
-        keys.add((community, "year", month.replace(month=1)))
-    bucket_key = (
-        "community_id, kind, start",
-        ("bigint", "varchar", "date"),
-        "{x}.community_id = k.community_id AND {x}.kind = k.kind AND {x}.start = k.start",
+    rows = [
+        (community, district, kind, start, delta) for (community, district, kind, start), delta in changes
+    ]
+    values, params = _values(rows, ("bigint", "bigint", "varchar", "date", "int"))
+    cursor.execute(
+        f"""INSERT INTO {T_PARTICIPATION} ({PARTICIPATION_COLUMNS})
+            SELECT k.kind, k.start, k.district_id, k.community_id, k.delta
+            FROM (VALUES {values}) AS k(community_id, district_id, kind, start, delta)
+            ON CONFLICT (community_id, kind, start) DO UPDATE SET
+                households = {T_PARTICIPATION}.households + EXCLUDED.households""",
+        params,
     )
-    # Weeks reach into the neighbouring months; years need every month of the year.
-    lo = min(months).replace(month=1) - timedelta(days=7)
-    hi = periods.next_month(max(months).replace(month=12)) + timedelta(days=7)
-    expanded = EXPANDED_HOUSEHOLD_DAYS.format(
-        where="hm.community_id = ANY(%s) AND hm.month BETWEEN date_trunc('month', %s::date) AND %s"
-    )
-    _replace(
-        cursor,
-        T_PARTICIPATION,
-        PARTICIPATION_COLUMNS,
-        participation_count_sql(expanded),
-        [communities, lo, hi] * len(BUCKET_KINDS),
-        keys,
-        bucket_key,
+    cursor.execute(
+        f"DELETE FROM {T_PARTICIPATION} WHERE households = 0 AND community_id = ANY(%s)",
+        [sorted({row[0] for row in rows})],
     )
 
 
@@ -555,8 +579,9 @@ def refresh(*, full: bool = False) -> RefreshResult:
             mark.refreshed_at = timezone.now()
             mark.save()
         _refresh_community_daily(cursor, all_buckets)
+        before = _household_buckets(cursor, participation_keys)
         touched = _refresh_households(cursor, srcs, participation_keys)
-        _refresh_participation(cursor, touched)
+        _apply_participation_change(cursor, before, _household_buckets(cursor, participation_keys))
         result.household_months = len(participation_keys)
         if touched:
             cursor.execute(
