@@ -16,7 +16,7 @@ from backend.categories import WasteCategory
 from backend.geo.models import Community, District
 from backend.stats import periods, selectors, services, weighbridge
 from backend.stats.errors import BadCsv
-from backend.stats.models import Destination
+from backend.stats.models import Collection, Destination
 
 from .permissions import IsStaffMember
 
@@ -224,7 +224,7 @@ class CollectionListCreateView(generics.ListAPIView):
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            return selectors.Collection.objects.none()
+            return Collection.objects.none()
         collections = selectors.visible_collections(self.request.user)
         district = self.request.query_params.get("district")
         return collections.filter(district_id=district) if district and district.isdigit() else collections
