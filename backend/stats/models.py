@@ -122,12 +122,26 @@ class CollectionDaily(models.Model):
         return f"{self.day} {self.community_id or self.district_id} {self.category}->{self.destination}"
 
 
-class DropDaily(models.Model):
-    """Drops per Asia/Shanghai day, community and bin category."""
+class DistrictDayRow(models.Model):
+    """A rollup row of one day in one district."""
 
     day = models.DateField()
     district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class CommunityDayRow(DistrictDayRow):
+    """A rollup row of one day in one community (the district is kept for district-wide reads)."""
+
     community = models.ForeignKey("geo.Community", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class DropCounts(models.Model):
     category = models.CharField(max_length=16)
     drops = models.IntegerField(default=0)
     accepted = models.IntegerField(default=0)
@@ -136,25 +150,37 @@ class DropDaily(models.Model):
     correct = models.IntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.day} {self.category}: {self.drops}"
+
+
+class DepositWeights(models.Model):
+    material = models.CharField(max_length=32)
+    category = models.CharField(max_length=16)
+    deposits = models.IntegerField(default=0)
+    weight_g = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.day} {self.material}: {self.weight_g} g"
+
+
+class DropDaily(CommunityDayRow, DropCounts):
+    """Drops per Asia/Shanghai day, community and bin category."""
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(fields=["day", "community", "category"], name="drop_daily_key")
         ]
         indexes = [models.Index(fields=["district", "day"], name="drop_daily_district_day")]
 
-    def __str__(self):
-        return f"{self.day} {self.community_id} {self.category}: {self.drops}"
 
-
-class DepositDaily(models.Model):
+class DepositDaily(CommunityDayRow, DepositWeights):
     """Kiosk deposits per Asia/Shanghai day of `occurred_at`, community and material."""
-
-    day = models.DateField()
-    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
-    community = models.ForeignKey("geo.Community", on_delete=models.CASCADE, related_name="+")
-    material = models.CharField(max_length=32)
-    category = models.CharField(max_length=16)
-    deposits = models.IntegerField(default=0)
-    weight_g = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -162,16 +188,10 @@ class DepositDaily(models.Model):
         ]
         indexes = [models.Index(fields=["district", "day"], name="deposit_daily_district_day")]
 
-    def __str__(self):
-        return f"{self.day} {self.community_id} {self.material}: {self.weight_g} g"
 
-
-class CommunityDaily(models.Model):
+class CommunityDaily(CommunityDayRow):
     """A community's totals per day (all categories and materials): what the community breakdown reads."""
 
-    day = models.DateField()
-    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
-    community = models.ForeignKey("geo.Community", on_delete=models.CASCADE, related_name="+")
     drops = models.IntegerField(default=0)
     verdicts = models.IntegerField(default=0)
     correct = models.IntegerField(default=0)
@@ -185,7 +205,7 @@ class CommunityDaily(models.Model):
         return f"{self.day} {self.community_id}: {self.drops} drops, {self.deposits_g} g"
 
 
-class DistrictDay(models.Model):
+class DistrictDay(DistrictDayRow):
     """A district's weights per day, already split the way the rate needs them (see rate.py).
 
     Collection columns are written in the collection's own transaction; deposit columns by the
@@ -193,8 +213,6 @@ class DistrictDay(models.Model):
     whether it counts as recovered.
     """
 
-    day = models.DateField()
-    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
     collected_g = models.BigIntegerField(default=0)
     collected_recovered_g = models.BigIntegerField(default=0)
     incinerated_g = models.BigIntegerField(default=0)
@@ -208,44 +226,22 @@ class DistrictDay(models.Model):
         return f"{self.day} {self.district_id}: {self.collected_g + self.deposited_g} g"
 
 
-class DistrictDropDaily(models.Model):
+class DistrictDropDaily(DistrictDayRow, DropCounts):
     """DropDaily summed over a district's communities: what district and city statistics read."""
-
-    day = models.DateField()
-    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
-    category = models.CharField(max_length=16)
-    drops = models.IntegerField(default=0)
-    accepted = models.IntegerField(default=0)
-    rejected = models.IntegerField(default=0)
-    verdicts = models.IntegerField(default=0)
-    correct = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["district", "day", "category"], name="district_drop_daily_key")
         ]
 
-    def __str__(self):
-        return f"{self.day} {self.district_id} {self.category}: {self.drops}"
 
-
-class DistrictDepositDaily(models.Model):
+class DistrictDepositDaily(DistrictDayRow, DepositWeights):
     """DepositDaily summed over a district's communities."""
-
-    day = models.DateField()
-    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
-    material = models.CharField(max_length=32)
-    category = models.CharField(max_length=16)
-    deposits = models.IntegerField(default=0)
-    weight_g = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["district", "day", "material"], name="district_deposit_daily_key")
         ]
-
-    def __str__(self):
-        return f"{self.day} {self.district_id} {self.material}: {self.weight_g} g"
 
 
 class ParticipationCount(models.Model):
