@@ -159,8 +159,10 @@ else:
 _database["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
 _database["CONN_HEALTH_CHECKS"] = True
 if env_bool("DATABASE_POOL", default=False):
-    # psycopg's pool replaces persistent connections; Django requires CONN_MAX_AGE 0 with it.
+    # psycopg's pool replaces persistent connections; Django requires CONN_MAX_AGE 0 with it. Health
+    # checks would cost a round trip on every checkout; the pool discards broken connections itself.
     _database["CONN_MAX_AGE"] = 0
+    _database["CONN_HEALTH_CHECKS"] = False
     _database.setdefault("OPTIONS", {})["pool"] = {
         "min_size": int(os.environ.get("DATABASE_POOL_MIN", "2")),
         "max_size": int(os.environ.get("DATABASE_POOL_MAX", "20")),

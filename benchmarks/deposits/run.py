@@ -1,0 +1,297 @@
+"""Deposit throughput benchmark: prints req/s, p50 and p99 of signed deposits, and two references
+measured in the same run on the same database: pgbench running the SQL one deposit sends, and a plain
+Django JSON view under the same server.
+
+    .venv/bin/python -m benchmarks.deposits.run [--duration 20] [--connections 32] [--workers 4]
+
+Needs wrk and pgbench (`apt-get install wrk postgresql-client`) and a PostgreSQL server
+(`--database-url`, default the local one; the database named there is dropped and created afresh).
+"""
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/greenloop_bench")
+    parser.add_argument("--duration", type=int, default=20, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--kiosks", type=int, default=32)
+    parser.add_argument("--port", type=int, default=8799)
+    return parser.parse_args()
+
+
+def production_env(database_url: str) -> dict:
+    key = lambda: secrets.token_urlsafe(48)  # noqa: E731
+    env = {
+        "DEBUG": "0",
+        "DATABASE_URL": database_url,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SETTINGS_MODULE": "benchmarks.deposits.settings",
+        "LOG_LEVEL": "WARNING",
+        "THROTTLE_LOGIN": "100000/min",
+        # Under ASGI every concurrent request runs in its own thread, so persistent per-thread
+        # connections would pile up past max_connections: production uses psycopg's pool instead.
+        "DATABASE_POOL": "1",
+        "DATABASE_POOL_MAX": "16",
+    }
+    for name in (
+        "SECRET_KEY",
+        "JWT_SIGNING_KEY",
+        "KIOSK_MASTER_KEY",
+        "CODE_KEYS_BIN",
+        "CODE_KEYS_KIOSK_SESSION",
+        "CODE_KEYS_RESIDENT",
+        "CODE_KEYS_VOUCHER",
+    ):
+        env[name] = key()
+    return env
+
+
+def recreate_database(database_url: str) -> None:
+    import psycopg
+
+    name = urlparse(database_url).path.lstrip("/")
+    admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def prepare(kiosk_count: int) -> dict:
+    """Migrate, then make one community with `kiosk_count` kiosks, each with a claimed session."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from backend.accounts.models import Household, Role, User
+    from backend.geo.models import Community, District
+    from kiosks.credentials import derive_secret
+    from kiosks.models import Kiosk, KioskSession
+    from rewards.models import Material, PointRules
+
+    district = District.objects.get(slug="weidu")
+    PointRules.objects.update_or_create(
+        city=district.city,
+        defaults={"resident_daily_deposit_points_cap": 10**9, "kiosk_daily_points_cap": 10**9},
+    )
+    community = Community.objects.create(district=district, name="压测社区")
+    materials = list(Material.objects.filter(code__in=["paper", "plastic", "metal"]))
+    kiosks = []
+    for n in range(kiosk_count):
+        household = Household.objects.create(community=community, address=f"{n}号")
+        resident = User.objects.create_user(
+            f"+86137{n:08d}",
+            "unused-password-42",
+            display_name=f"压测{n}",
+            role=Role.RESIDENT,
+            household=household,
+        )
+        kiosk = Kiosk.objects.create(community=community, name=f"压测机{n}")
+        kiosk.materials.set(materials)
+        session = KioskSession.objects.create(
+            kiosk=kiosk, status="claimed", resident=resident, expires_at=time_in(120), claimed_at=time_in(0)
+        )
+        kiosks.append(
+            {
+                "id": kiosk.pk,
+                "secret": derive_secret(kiosk.pk, 1),
+                "session": str(session.pk),
+                "resident": resident.pk,
+            }
+        )
+    return {"kiosks": kiosks}
+
+
+def time_in(seconds: int):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return timezone.now() + timedelta(seconds=seconds)
+
+
+def write_requests(folder: Path, kiosks: list[dict], per_thread: int, threads: int) -> None:
+    """Pre-sign unique deposits (valid for the 300 s signature window) so the load tool only sends."""
+    from datetime import UTC, datetime
+
+    from kiosks.credentials import sign
+
+    occurred_at = datetime.now(UTC).isoformat()
+    for thread in range(threads):
+        lines = []
+        for n in range(per_thread):
+            kiosk = kiosks[(thread * per_thread + n) % len(kiosks)]
+            body = json.dumps(
+                {
+                    "deposit_id": str(uuid.uuid4()),
+                    "session_id": kiosk["session"],
+                    "material": "plastic",
+                    "weight_g": 1500 + n % 1000,
+                    "occurred_at": occurred_at,
+                }
+            )
+            timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
+            signature = sign(
+                kiosk["secret"], "POST", "/api/v1/kiosk/deposits", timestamp, nonce, body.encode()
+            )
+            lines.append(f"Kiosk {kiosk['id']}:{signature}\t{timestamp}\t{nonce}\t{body}")
+        (folder / f"requests_{thread}.txt").write_text("\n".join(lines) + "\n")
+
+
+def wait_until_up(url: str, seconds: int = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"server at {url} did not come up")
+
+
+def wrk(url: str, args, script: list[str] | None = None) -> dict:
+    """`script`: a Lua file and its arguments (wrk takes them after the URL, past `--`)."""
+    lua = ["-s", script[0], url, "--", *script[1:]] if script else [url]
+    command = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--latency", *lua]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    figures = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))}
+    for pct in ("50", "99"):
+        match = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)", output)
+        value, unit = float(match.group(1)), match.group(2)
+        figures[f"p{pct}_ms"] = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    created = re.search(r"CREATED (\d+) OTHER (\d+)", output)
+    if created:
+        figures["created"], figures["other"] = int(created.group(1)), int(created.group(2))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    figures["non_2xx"] = int(errors.group(1)) if errors else 0
+    return figures
+
+
+def pgbench(args, prepared: dict, database_url: str) -> dict:
+    offset = prepared["kiosks"][0]["resident"] - prepared["kiosks"][0]["id"]
+    parsed = urlparse(database_url)
+    command = [
+        "pgbench",
+        "-n",
+        "-c",
+        str(args.connections),
+        "-j",
+        "2",
+        "-T",
+        str(args.duration),
+        "-D",
+        f"kiosks={len(prepared['kiosks'])}",
+        "-D",
+        f"resident_offset={offset}",
+        "-f",
+        str(HERE / "deposit.pgbench.sql"),
+        "-h",
+        parsed.hostname or "127.0.0.1",
+        "-p",
+        str(parsed.port or 5432),
+        "-U",
+        parsed.username or "postgres",
+        parsed.path.lstrip("/"),
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    tps = float(re.search(r"tps = ([\d.]+)", output).group(1))
+    latency = float(re.search(r"latency average = ([\d.]+) ms", output).group(1))
+    return {"tps": tps, "latency_avg_ms": latency}
+
+
+def main() -> int:
+    args = parse_args()
+    for tool in ("wrk", "pgbench"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} is required: apt-get install wrk postgresql-client")
+    env = production_env(args.database_url)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    recreate_database(args.database_url)
+    prepared = prepare(args.kiosks)
+    # Enough unique deposits for twice the fastest plausible rate, so none repeats.
+    per_thread = max(2000, 1500 * args.duration)
+    base = f"http://127.0.0.1:{args.port}"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "backend.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(args.port),
+            "--workers",
+            str(args.workers),
+            "--no-access-log",
+            "--lifespan",
+            "off",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+    )
+    try:
+        wait_until_up(f"{base}/healthz")
+        plain = wrk(f"{base}/bench/plain", args)
+        with tempfile.TemporaryDirectory() as folder:
+            write_requests(Path(folder), prepared["kiosks"], per_thread, threads=2)
+            deposits = wrk(base, args, [str(HERE / "deposit.lua"), folder])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    reference = pgbench(args, prepared, args.database_url)
+
+    from django.db import connection
+
+    from rewards.verification import find_violations
+
+    connection.close()
+    violations = find_violations()
+    print(
+        f"\nDeposits benchmark: {args.connections} connections, {args.duration} s each, "
+        f"{args.workers} uvicorn workers, {os.cpu_count()} CPUs"
+    )
+    print(
+        f"  plain Django JSON view : {plain['rps']:8.0f} req/s   p50 {plain['p50_ms']:6.2f} ms   "
+        f"p99 {plain['p99_ms']:6.2f} ms"
+    )
+    print(
+        f"  signed deposits        : {deposits['rps']:8.0f} req/s   p50 {deposits['p50_ms']:6.2f} ms   "
+        f"p99 {deposits['p99_ms']:6.2f} ms   ({deposits.get('created', 0)} created, "
+        f"{deposits.get('other', 0)} other answers)"
+    )
+    print(
+        f"  pgbench, deposit SQL   : {reference['tps']:8.0f} TPS     avg {reference['latency_avg_ms']:6.2f} ms"
+    )
+    print(f"  deposits / pgbench     : {deposits['rps'] / reference['tps']:.2f}   (target >= 0.25)")
+    print(f"  deposits / plain view  : {deposits['rps'] / plain['rps']:.2f}   (target >= 0.60)")
+    print(f"  deposit p99            : {deposits['p99_ms']:.1f} ms (target < 100 ms)")
+    print(f"  ledger after the run   : {'all invariants hold' if not violations else violations[:5]}")
+    return 0 if not violations and deposits.get("other", 0) == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
