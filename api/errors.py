@@ -43,6 +43,7 @@ STATUS_BY_CODE = {
     "daily_limit": 429,
     "bad_image": 400,
     "already_graded": 409,
+    "no_household": 409,
     # kiosks
     "bad_signature": 401,
     "kiosk_disabled": 403,

@@ -47,6 +47,20 @@ urlpatterns += [
     path("leaderboards", rewards_api.LeaderboardView.as_view(), name="leaderboards"),
 ]
 # -- sorting --
+from . import sorting as sorting_api  # noqa: E402
+
+urlpatterns += [
+    path("bins", sorting_api.BinListCreateView.as_view(), name="bins"),
+    path("bins/labels.pdf", sorting_api.BinLabelSheetView.as_view(), name="bin-label-sheet"),
+    path("bins/<int:bin_id>/reprint", sorting_api.BinReprintView.as_view(), name="bin-reprint"),
+    path("bins/<int:bin_id>/status", sorting_api.BinStatusView.as_view(), name="bin-status"),
+    path("bins/<int:bin_id>/label.png", sorting_api.BinLabelPngView.as_view(), name="bin-label-png"),
+    path("bins/<int:bin_id>/label.svg", sorting_api.BinLabelSvgView.as_view(), name="bin-label-svg"),
+    path("drops", sorting_api.DropListCreateView.as_view(), name="drops"),
+    path("drops/inspect", sorting_api.DropInspectView.as_view(), name="drop-inspect"),
+    path("drops/<int:drop_id>/verdict", sorting_api.DropVerdictView.as_view(), name="drop-verdict"),
+    path("drops/<int:drop_id>/photo", sorting_api.DropPhotoView.as_view(), name="drop-photo"),
+]
 # -- kiosks --
 from . import kiosks as kiosks_api  # noqa: E402
 

@@ -1,0 +1,38 @@
+from django.utils.translation import gettext_lazy as _
+
+from backend.errors import DomainError
+
+
+class BinInactive(DomainError):
+    code = "bin_inactive"
+    message = _("This bin is not in service.")
+
+
+class TooSoon(DomainError):
+    code = "too_soon"
+    message = _("You dropped a bag at this bin a moment ago.")
+
+
+class OutOfRange(DomainError):
+    code = "out_of_range"
+    message = _("You are too far from this bin.")
+
+
+class DailyLimit(DomainError):
+    code = "daily_limit"
+    message = _("You have reached today's limit of drops.")
+
+
+class BadImage(DomainError):
+    code = "bad_image"
+    message = _("The photo is not a usable JPEG, PNG or WebP image.")
+
+
+class AlreadyGraded(DomainError):
+    code = "already_graded"
+    message = _("This drop has already been graded.")
+
+
+class NoHousehold(DomainError):
+    code = "no_household"
+    message = _("Join a household before recording drops.")
