@@ -55,22 +55,27 @@ def drop_source() -> EventSource:
     drop, drop_table = _table("sorting", "Drop")
     bin_model, bin_table = _table("sorting", "Bin")
     names = _fields(drop)
-    changed = tuple(f"d.{_column(drop, n)}" for n in ("graded_at", "updated_at") if n in names)
-    at = "d." + _column(drop, "created_at")
+    # A verdict or an auto-accept rewrites the row; `updated_at` is indexed, `graded_at` the fallback.
+    changed_field = next((n for n in ("updated_at", "graded_at") if n in names), None)
+    changed = (f"d.{_column(drop, changed_field)}",) if changed_field else ()
     household = f"d.{_column(drop, 'household')}" if "household" in names else "NULL"
     if "verdict" in names:
-        graded = f"d.{_column(drop, 'verdict')} IS NOT NULL AND d.{_column(drop, 'verdict')} <> ''"
-        correct = f"d.{_column(drop, 'verdict')} = 'correct'"
+        verdict = f"d.{_column(drop, 'verdict')}"
+        graded = f"coalesce({verdict}, '') IN ('correct', 'incorrect')"
+        correct = f"{verdict} = 'correct'"
     else:
         graded = correct = "false"
     status = "d." + _column(drop, "status")
+    community = (
+        f"d.{_column(drop, 'community')}" if "community" in names else "b." + _column(bin_model, "community")
+    )
     return EventSource(
         name="drops",
         from_sql=f"{drop_table} d JOIN {bin_table} b ON b.id = d.{_column(drop, 'bin')}",
         id="d.id",
-        at=at,
+        at="d." + _column(drop, "created_at"),
         changed=changed,
-        community="b." + _column(bin_model, "community"),
+        community=community,
         household=household,
         participates=f"{status} = 'accepted'",
         category="b." + _column(bin_model, "category"),

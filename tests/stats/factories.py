@@ -50,3 +50,39 @@ def deposit(kiosk_row, resident, material_code: str, weight_g: int, occurred_at)
         fingerprint="0" * 64,
         response={},
     )
+
+
+def bin_in(community, category: str):
+    from backend.sorting.models import Bin
+
+    return Bin.objects.create(community=community, category=category, name=f"{community.name} {category}")
+
+
+def drop(bin_row, resident, at, *, status: str = "pending", verdict: str = ""):
+    """A drop row as the sorting area stores it, made at `at` (created_at is set after the insert)."""
+    from django.utils import timezone
+
+    from backend.sorting.models import Drop
+
+    row = Drop.objects.create(
+        bin=bin_row, resident=resident, household=resident.household, community=bin_row.community
+    )
+    graded = timezone.now() if verdict or status != "pending" else None
+    Drop.objects.filter(pk=row.pk).update(created_at=at, status=status, verdict=verdict, graded_at=graded)
+    row.refresh_from_db()
+    return row
+
+
+def grade(drop_row, verdict: str):
+    """What an inspector's verdict does to the row (the sorting service's conditional UPDATE)."""
+    from django.utils import timezone
+
+    from backend.sorting.models import Drop
+
+    now = timezone.now()
+    Drop.objects.filter(pk=drop_row.pk, status="pending").update(
+        status="accepted" if verdict == "correct" else "rejected",
+        verdict=verdict,
+        graded_at=now,
+        updated_at=now,
+    )

@@ -9,13 +9,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
+from backend.sorting.models import Bin, Drop
 from backend.stats import rollups
 from backend.stats.models import Collection, DistrictDepositDaily, Watermark
 from kiosks.models import Deposit
 from rewards.models import Material
 from tests import factories
 
-from .factories import deposit, kiosk, record
+from .factories import bin_in, deposit, drop, grade, kiosk, record
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MATERIALS = ["paper", "plastic", "glass", "metal", "batteries", "medicines"]
@@ -40,6 +41,9 @@ def _world(weidu, jian_an):
     ]
     residents = [factories.ResidentFactory(household__community=c) for c in communities for _ in range(4)]
     kiosks = [kiosk(c) for c in communities]
+    for c in communities:
+        for category in ("recyclable", "kitchen", "hazardous", "other"):
+            bin_in(c, category)
     return communities, residents, kiosks
 
 
@@ -48,9 +52,26 @@ def _world(weidu, jian_an):
 def test_rollups_equal_a_recount_after_a_random_stream_of_events(seed, weidu, jian_an, city_officer):
     rng = random.Random(seed)
     communities, residents, kiosks = _world(weidu, jian_an)
-    for _step in range(80):
+    bins = list(Bin.objects.all())
+    for _step in range(120):
         action = rng.random()
-        if action < 0.55:
+        if action < 0.25:
+            resident = rng.choice(residents)
+            status, verdict = rng.choice(
+                [
+                    ("pending", ""),
+                    ("pending", ""),
+                    ("accepted", ""),
+                    ("accepted", "correct"),
+                    ("rejected", "incorrect"),
+                ]
+            )
+            drop(rng.choice(bins), resident, _moment(rng), status=status, verdict=verdict)
+        elif action < 0.35:
+            waiting = Drop.objects.filter(status="pending").order_by("?").first()
+            if waiting:
+                grade(waiting, rng.choice(["correct", "incorrect"]))
+        elif action < 0.55:
             resident = rng.choice(residents)
             box = rng.choice(
                 [k for k in kiosks if k.community_id == resident.household.community_id] + kiosks
@@ -80,15 +101,25 @@ def test_rollups_equal_a_recount_after_a_random_stream_of_events(seed, weidu, ji
 def test_statistics_equal_a_recount_done_by_hand(as_user, city_officer, weidu, jian_an):
     rng = random.Random(7)
     _communities, residents, kiosks = _world(weidu, jian_an)
-    made = []
+    bins = list(Bin.objects.all())
+    made, dropped = [], []
     for _ in range(40):
         resident = rng.choice(residents)
         box = rng.choice(kiosks)
         made.append(deposit(box, resident, rng.choice(MATERIALS), rng.randrange(50, 5000), _moment(rng)))
+        status, verdict = rng.choice([("accepted", "correct"), ("rejected", "incorrect"), ("pending", "")])
+        dropped.append(
+            drop(rng.choice(bins), rng.choice(residents), _moment(rng), status=status, verdict=verdict)
+        )
         if rng.random() < 0.3:
             call_command("refresh_rollups")
     call_command("refresh_rollups")
     first, last = date(2026, 3, 5), date(2026, 3, 25)
+
+    def inside(moment) -> bool:
+        return first <= moment.astimezone(SHANGHAI).date() <= last
+
+    drops_in_weidu = [d for d in dropped if d.community.district_id == weidu.id and inside(d.created_at)]
 
     in_weidu = [
         d
@@ -98,8 +129,11 @@ def test_statistics_equal_a_recount_done_by_hand(as_user, city_officer, weidu, j
     participants = {
         d.household_id
         for d in made
-        if d.household.community.district_id == weidu.id
-        and first <= d.occurred_at.astimezone(SHANGHAI).date() <= last
+        if d.household.community.district_id == weidu.id and inside(d.occurred_at)
+    } | {
+        d.household_id
+        for d in dropped
+        if d.status == "accepted" and d.household.community.district_id == weidu.id and inside(d.created_at)
     }
     row = next(
         r
@@ -115,6 +149,10 @@ def test_statistics_equal_a_recount_done_by_hand(as_user, city_officer, weidu, j
     assert row["participating_households"] == len(participants)
     recyclable = sum(d.weight_g for d in in_weidu if d.material.category == "recyclable")
     assert row["recovered_kg"] == pytest.approx(recyclable / 1000)
+    assert row["drops"] == len(drops_in_weidu)
+    graded = [d for d in drops_in_weidu if d.verdict]
+    assert row["verdicts"] == len(graded)
+    assert row["accuracy_rate"] == round(sum(d.verdict == "correct" for d in graded) / len(graded), 4)
 
 
 @pytest.mark.django_db
