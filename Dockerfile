@@ -6,7 +6,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     WEB_CONCURRENCY=4 \
     DATABASE_POOL=1
 
-RUN useradd --create-home --uid 10001 greenloop
+# A CJK font for the Chinese names on printed bin labels.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --create-home --uid 10001 greenloop
 WORKDIR /app
 
 COPY pyproject.toml README.md ./

@@ -4,9 +4,12 @@ Idempotent (everything is looked up by a natural key first) and refused outside 
 demo accounts share one published password.
 """
 
+from decimal import Decimal
+
 from backend.accounts.models import Role, User
 from backend.accounts.services import join_household
 from backend.geo.models import Community, District
+from backend.sorting.models import Bin
 from rewards.models import Reward, Shop
 from rewards.services import create_reward, credit
 
@@ -42,6 +45,14 @@ REWARDS = [
     ("环保购物袋", 100, 200, 2),
     ("洗洁精一瓶", 300, 50, 1),
     ("公交卡充值10元", 800, 30, 1),
+]
+
+
+BINS = [
+    ("recyclable", "可回收物桶"),
+    ("kitchen", "厨余垃圾桶"),
+    ("hazardous", "有害垃圾桶"),
+    ("other", "其他垃圾桶"),
 ]
 
 
@@ -89,4 +100,12 @@ def load_demo() -> dict:
     for name, cost, stock, limit in REWARDS:
         if not Reward.objects.filter(name=name, shop=shop).exists():
             create_reward(name=name, points_cost=cost, stock=stock, per_resident_limit=limit, shop=shop)
+    for community_name in ("七里店社区", "西关社区"):
+        community = communities[community_name]
+        for category, label in BINS:
+            Bin.objects.get_or_create(
+                community=community,
+                name=f"{community_name} {label}",
+                defaults={"category": category, "lat": Decimal("34.036500"), "lng": Decimal("113.852000")},
+            )
     return {"admin": admin, "staff": staff, "residents": residents, "communities": communities, "shop": shop}
