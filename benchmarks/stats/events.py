@@ -64,6 +64,8 @@ def _columns(model, given: dict[str, str], time_sql: str) -> tuple[str, str]:
             exprs.append("NULL")
         elif isinstance(field, ForeignKey):
             raise RuntimeError(f"{model.__name__}.{field.name}: no value for a required relation")
+        elif field.blank and field.get_internal_type() in {"CharField", "TextField", "SlugField"}:
+            exprs.append("''")
         elif field.get_internal_type() in {"CharField", "TextField", "SlugField"}:
             exprs.append("md5(random()::text)")
         elif field.get_internal_type() == "JSONField":
@@ -164,13 +166,15 @@ def _drops(n: int, days: int) -> int:
         "bin": "b.id",
         "resident": "r.user_id",
         "household": "r.household_id",
+        "community": "r.community_id",
         "created_at": "g.at",
         "status": status,
         "points_awarded": "CASE WHEN g.r < 0.80 THEN 10 ELSE 0 END",
     }
     if "verdict" in names:
         given["verdict"] = (
-            "CASE WHEN g.r < 0.75 THEN 'correct' WHEN g.r < 0.90 THEN 'incorrect' ELSE NULL END"
+            # graded correct -> accepted; 0.70-0.80 auto-accepted (no verdict); incorrect -> rejected
+            "CASE WHEN g.r < 0.70 THEN 'correct' WHEN g.r >= 0.80 AND g.r < 0.90 THEN 'incorrect' ELSE '' END"
         )
     for stamp in ("graded_at", "decided_at"):
         if stamp in names:
