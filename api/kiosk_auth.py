@@ -2,6 +2,7 @@
 
 import time
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
@@ -59,3 +60,21 @@ class KioskSignatureAuthentication(BaseAuthentication):
 class IsKiosk(BasePermission):
     def has_permission(self, request, view):
         return isinstance(request.auth, Kiosk)
+
+
+class KioskSignatureScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema describes kiosk signing."""
+
+    target_class = KioskSignatureAuthentication
+    name = "KioskSignature"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": (
+                "`Kiosk <kiosk_id>:<hex hmac_sha256(secret, METHOD\\npath-with-query\\nX-Timestamp\\nX-Nonce\\n"
+                "hex(sha256(body)))>` with the X-Timestamp and X-Nonce headers."
+            ),
+        }

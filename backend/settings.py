@@ -260,6 +260,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "BinStatusEnum": "backend.sorting.models.Bin.Status",
+        "DropStatusEnum": "backend.sorting.models.Drop.Status",
+    },
 }
 
 LOGIN_URL = "/admin/login/"
