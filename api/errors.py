@@ -62,7 +62,6 @@ STATUS_BY_CODE = {
     "limit_reached": 409,
     "reward_unavailable": 409,
     "not_cancellable": 409,
-    "ledger_unavailable": 503,
     # stats
     "already_corrected": 409,
     "not_correctable": 409,

@@ -48,8 +48,6 @@ class NotYourShop(DomainError):
     message = _("This voucher belongs to another shop.")
 
 
-class LedgerUnavailable(DomainError):
-    """A system account is missing: the migrations were not applied. Nothing was posted."""
-
-    code = "ledger_unavailable"
-    message = _("The points ledger is not available.")
+class LedgerUnavailable(RuntimeError):
+    """A system account is missing (the migrations were not applied): a server fault, not the client's.
+    Nothing was posted."""
