@@ -1,8 +1,11 @@
 """Statistics over HTTP: collections, district statistics, series, community breakdown, CSV export."""
 
 import csv
+import itertools
 from decimal import Decimal
 
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -346,6 +349,19 @@ class DistrictSettingsView(APIView):
         return Response(DistrictSettingsOut(saved).data)
 
 
+def _next_lines(iterator, n: int = 500) -> list[str]:
+    return list(itertools.islice(iterator, n))
+
+
+async def _as_async(iterator):
+    """Under ASGI, Django would read a sync iterator whole before sending; pull it in batches instead.
+
+    thread_sensitive keeps every batch on the one thread that holds the export's database cursor.
+    """
+    while chunk := await sync_to_async(_next_lines, thread_sensitive=True)(iterator):
+        yield "".join(chunk)
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -369,6 +385,7 @@ class StatsExportView(APIView):
             for row in rows:
                 yield writer.writerow(row)
 
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        body = _as_async(lines()) if isinstance(request._request, ASGIRequest) else lines()
+        response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="greenloop-stats-{start}-{end}.csv"'
         return response

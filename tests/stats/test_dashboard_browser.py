@@ -226,6 +226,14 @@ def test_the_dashboard_updates_live_when_the_rollups_move(
         writer.join(20)
 
         page.wait_for_selector("#live[data-updated]", timeout=10_000)
+        # The CSV export streams under the ASGI server too.
+        csv_text = page.evaluate(
+            "fetch('/api/v1/stats/export.csv?from=2026-03-01&to=2026-03-31').then(r => r.text())"
+        )
+        assert [line.split(",")[0] for line in csv_text.strip().splitlines()[1:]] == [
+            "2026-03-10",
+            "2026-03-11",
+        ]
         assert "50.0%" in page.locator("#ranking tbody tr").first.inner_text()
         assert page.locator("svg[data-chart=rate] circle").evaluate_all(
             "n => n.map(c => c.dataset.value)"
