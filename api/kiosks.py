@@ -14,7 +14,6 @@ from kiosks.models import Kiosk
 from .kiosk_auth import IsKiosk, KioskSignatureAuthentication
 from .permissions import IsResident, IsStaffMember
 
-KIOSK_AUTH = {"authentication_classes": [KioskSignatureAuthentication], "permission_classes": [IsKiosk]}
 SIGNED_HEADERS = [
     OpenApiParameter("X-Timestamp", str, OpenApiParameter.HEADER, required=True, description="Unix seconds"),
     OpenApiParameter(
@@ -237,10 +236,14 @@ class SessionClaimView(APIView):
 # ---- kiosk views (signed requests) --------------------------------------------------------------
 
 
-class KioskSessionOpenView(APIView):
-    authentication_classes = KIOSK_AUTH["authentication_classes"]
-    permission_classes = KIOSK_AUTH["permission_classes"]
+class SignedKioskView(APIView):
+    """A view only a kiosk reaches, with a signed request; `request.auth` is the kiosk."""
 
+    authentication_classes = [KioskSignatureAuthentication]
+    permission_classes = [IsKiosk]
+
+
+class KioskSessionOpenView(SignedKioskView):
     @extend_schema(request=None, responses={201: SessionOpenOut}, parameters=SIGNED_HEADERS)
     def post(self, request):
         session, code = services.open_session(kiosk=request.auth)
@@ -248,10 +251,7 @@ class KioskSessionOpenView(APIView):
         return Response(SessionOpenOut(body).data, status=status.HTTP_201_CREATED)
 
 
-class KioskSessionDetailView(APIView):
-    authentication_classes = KIOSK_AUTH["authentication_classes"]
-    permission_classes = KIOSK_AUTH["permission_classes"]
-
+class KioskSessionDetailView(SignedKioskView):
     @extend_schema(responses=SessionStatusOut, parameters=SIGNED_HEADERS)
     def get(self, request, session_id):
         return Response(
@@ -259,10 +259,7 @@ class KioskSessionDetailView(APIView):
         )
 
 
-class KioskSessionCloseView(APIView):
-    authentication_classes = KIOSK_AUTH["authentication_classes"]
-    permission_classes = KIOSK_AUTH["permission_classes"]
-
+class KioskSessionCloseView(SignedKioskView):
     @extend_schema(request=None, responses=SessionStatusOut, parameters=SIGNED_HEADERS)
     def post(self, request, session_id):
         return Response(
@@ -270,10 +267,7 @@ class KioskSessionCloseView(APIView):
         )
 
 
-class KioskDepositCreateView(APIView):
-    authentication_classes = KIOSK_AUTH["authentication_classes"]
-    permission_classes = KIOSK_AUTH["permission_classes"]
-
+class KioskDepositCreateView(SignedKioskView):
     @extend_schema(request=DepositIn, responses={201: DepositOut, 200: DepositOut}, parameters=SIGNED_HEADERS)
     def post(self, request):
         data = DepositIn(data=request.data)
@@ -282,10 +276,7 @@ class KioskDepositCreateView(APIView):
         return Response(outcome.body, status=outcome.status)
 
 
-class KioskDepositBatchView(APIView):
-    authentication_classes = KIOSK_AUTH["authentication_classes"]
-    permission_classes = KIOSK_AUTH["permission_classes"]
-
+class KioskDepositBatchView(SignedKioskView):
     @extend_schema(request=DepositBatchIn, responses=DepositBatchOut, parameters=SIGNED_HEADERS)
     def post(self, request):
         items = request.data.get("deposits") if isinstance(request.data, dict) else None
@@ -295,10 +286,7 @@ class KioskDepositBatchView(APIView):
         return Response({"results": results})
 
 
-class KioskHeartbeatView(APIView):
-    authentication_classes = KIOSK_AUTH["authentication_classes"]
-    permission_classes = KIOSK_AUTH["permission_classes"]
-
+class KioskHeartbeatView(SignedKioskView):
     @extend_schema(request=HeartbeatIn, responses={204: None}, parameters=SIGNED_HEADERS)
     def post(self, request):
         data = HeartbeatIn(data=request.data)
