@@ -12,13 +12,13 @@ RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-micro
  && useradd --create-home --uid 10001 greenloop
 WORKDIR /app
 
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY backend ./backend
 COPY api ./api
 COPY rewards ./rewards
 COPY kiosks ./kiosks
 COPY manage.py ./
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir -r requirements.lock . \
  && DEBUG=1 DATABASE_URL=postgres://unused/unused python manage.py collectstatic --noinput
 
 USER greenloop
