@@ -119,3 +119,29 @@ class KioskAlert(models.Model):
 
     def __str__(self):
         return f"{self.kiosk_id}:{self.kind}:{self.material}"
+
+
+class DailyPoints(models.Model):
+    """Points a kiosk or a resident earned from deposits on one Asia/Shanghai day, for the daily caps.
+
+    A running total read and bumped under its row lock costs the same at the thousandth deposit of the
+    day as at the first; summing the day's deposits instead would cost more with every deposit. It
+    always equals the sum of `Deposit.points_awarded` for that kiosk or resident and day.
+    """
+
+    class Subject(models.TextChoices):
+        KIOSK = "kiosk", _("kiosk")
+        RESIDENT = "resident", _("resident")
+
+    subject = models.CharField(max_length=8, choices=Subject.choices)
+    subject_id = models.BigIntegerField()
+    day = models.DateField()
+    points = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "subject_id", "day"], name="daily_points_once")
+        ]
+
+    def __str__(self):
+        return f"{self.subject}:{self.subject_id}:{self.day}={self.points}"

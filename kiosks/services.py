@@ -23,7 +23,6 @@ from backend.codes.signing import KIOSK_SESSION, ExpiredCode, InvalidCode, sign,
 from backend.errors import DomainError, NotFound
 from backend.realtime.groups import city_stats_group, district_stats_group, kiosk_group
 from backend.realtime.publish import publish
-from rewards.ledger import lock_resident_account
 from rewards.models import Material
 from rewards.rules import cached_materials, cached_rules, deposit_points
 from rewards.selectors import balance_of
@@ -254,12 +253,6 @@ def _replay(existing_fingerprint: str, response: dict, expected: str) -> Deposit
     return DepositOutcome(200, response)
 
 
-def _day_bounds(moment: datetime) -> tuple[datetime, datetime]:
-    local = timezone.localtime(moment)
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, start + timedelta(days=1)
-
-
 def _resident_for(kiosk: Kiosk, payload: dict, occurred_at: datetime) -> tuple[object, KioskSession | None]:
     if payload.get("session_id"):
         session = (
@@ -365,33 +358,37 @@ def record_deposit(*, kiosk: Kiosk, payload: dict) -> DepositOutcome:
 
 
 def _capped_points(kiosk: Kiosk, resident, material: Material, weight_g: int, occurred_at: datetime) -> int:
-    """Points for this deposit within the day's caps of the kiosk and the resident.
+    """Points for this deposit within the day's caps of the kiosk and the resident, counted in.
 
-    The resident's points account is locked first (the order every ledger write uses), then the kiosk
-    row, so concurrent deposits cannot both squeeze under a cap.
+    One statement creates (or finds) and row-locks the kiosk's and the resident's running totals for the
+    deposit's day, kiosk row first, so concurrent deposits cannot both squeeze under a cap.
     """
     raw = deposit_points(material, weight_g)
     if raw == 0:
         return 0
     rules = cached_rules(kiosk.community.district.city_id)
-    start, end = _day_bounds(occurred_at)
-    lock_resident_account(resident)
+    day = timezone.localtime(occurred_at).date()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT "
-            " (SELECT coalesce(sum(points_awarded), 0) FROM kiosks_deposit"
-            "  WHERE kiosk_id = k.id AND occurred_at >= %(start)s AND occurred_at < %(end)s),"
-            " (SELECT coalesce(sum(points_awarded), 0) FROM kiosks_deposit"
-            "  WHERE resident_id = %(resident)s AND occurred_at >= %(start)s AND occurred_at < %(end)s)"
-            " FROM kiosks_kiosk k WHERE k.id = %(kiosk)s FOR UPDATE",
-            {"kiosk": kiosk.pk, "resident": resident.pk, "start": start, "end": end},
+            "INSERT INTO kiosks_dailypoints (subject, subject_id, day, points) "
+            "VALUES ('kiosk', %(kiosk)s, %(day)s, 0), ('resident', %(resident)s, %(day)s, 0) "
+            "ON CONFLICT (subject, subject_id, day) DO UPDATE SET points = kiosks_dailypoints.points "
+            "RETURNING subject, points",
+            {"kiosk": kiosk.pk, "resident": resident.pk, "day": day},
         )
-        kiosk_today, resident_today = cursor.fetchone()
-    room = min(
-        rules.kiosk_daily_points_cap - kiosk_today,
-        rules.resident_daily_deposit_points_cap - resident_today,
-    )
-    return max(0, min(raw, room))
+        totals = dict(cursor.fetchall())
+        room = min(
+            rules.kiosk_daily_points_cap - totals["kiosk"],
+            rules.resident_daily_deposit_points_cap - totals["resident"],
+        )
+        points = max(0, min(raw, room))
+        if points:
+            cursor.execute(
+                "UPDATE kiosks_dailypoints SET points = points + %(points)s WHERE day = %(day)s AND "
+                "((subject = 'kiosk' AND subject_id = %(kiosk)s) OR (subject = 'resident' AND subject_id = %(resident)s))",
+                {"points": points, "kiosk": kiosk.pk, "resident": resident.pk, "day": day},
+            )
+    return points
 
 
 def record_batch(*, kiosk: Kiosk, items: list, parse) -> list[dict]:

@@ -140,3 +140,29 @@ def test_sixteen_concurrent_retries_of_one_deposit_credit_once(community):
     assert LedgerTransaction.objects.filter(kind="deposit").count() == 1
     assert balance(resident) == 100
     assert_ledger_consistent()
+
+
+def test_daily_point_totals_equal_a_recount_of_the_deposits(kiosk, community, resident, code):
+    from django.db.models import Sum
+
+    from kiosks.models import DailyPoints
+
+    other = ResidentFactory(household__community=community)
+    for person_code in (code, issue_resident_code(other)[0]):
+        for weight in (1000, 2500, 4000):
+            signed("POST", URL, deposit_body(resident_code=person_code, weight_g=weight), kiosk=kiosk)
+    yesterday = (timezone.now() - timedelta(days=1)).isoformat()
+    signed("POST", URL, deposit_body(resident_code=code, weight_g=3000, occurred_at=yesterday), kiosk=kiosk)
+
+    for row in DailyPoints.objects.all():
+        deposits = Deposit.objects.filter(
+            **{"kiosk_id" if row.subject == "kiosk" else "resident_id": row.subject_id}
+        )
+        day_total = sum(
+            d.points_awarded for d in deposits if timezone.localtime(d.occurred_at).date() == row.day
+        )
+        assert row.points == day_total
+    assert (
+        DailyPoints.objects.filter(subject="kiosk").aggregate(t=Sum("points"))["t"]
+        == (Deposit.objects.aggregate(t=Sum("points_awarded"))["t"])
+    )
