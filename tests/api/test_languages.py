@@ -50,3 +50,39 @@ def test_a_language_the_service_lacks_falls_back_to_chinese(api):
     response = api.get("/api/v1/me", HTTP_ACCEPT_LANGUAGE="fr")
 
     assert HAN.search(_message(response))
+
+
+def test_greenloops_own_messages_are_translated(api, resident):
+    phone = str(resident.phone)
+    body = {"phone": phone, "password": "sorting-is-fun-42", "display_name": "x"}
+
+    english = api.post("/api/v1/auth/register", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    chinese = api.post("/api/v1/auth/register", body, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert english.status_code == chinese.status_code == 409
+    assert _message(english) == "An account with this phone number already exists."
+    assert HAN.search(_message(chinese))
+
+
+def test_the_body_guard_answers_in_the_requests_language(api, settings):
+    big = str(settings.API_MAX_BODY_BYTES + 1)
+
+    english = api.generic(
+        "POST",
+        "/api/v1/auth/register",
+        b"{}",
+        content_type="application/json",
+        CONTENT_LENGTH=big,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    chinese = api.generic(
+        "POST",
+        "/api/v1/auth/register",
+        b"{}",
+        content_type="application/json",
+        CONTENT_LENGTH=big,
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+
+    assert _message(english) == "The request body is too large."
+    assert HAN.search(_message(chinese))
