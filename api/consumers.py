@@ -31,6 +31,16 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
     async def event_message(self, message):
         await self.send_json({"event": message["event"], "data": message["data"]})
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # Clients only listen: a frame that is not JSON text is dropped instead of crashing the socket.
+        if text_data is None:
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            return
+        await self.receive_json(content, **kwargs)
+
     async def receive_json(self, content, **kwargs):
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
@@ -56,13 +66,3 @@ class MeConsumer(EventConsumer):
         self.scope["user"] = user
         await self.join(user_group(user.id))
         await self.accept()
-
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        # Clients only listen: a frame that is not JSON text is dropped instead of crashing the socket.
-        if text_data is None:
-            return
-        try:
-            content = await self.decode_json(text_data)
-        except ValueError:
-            return
-        await self.receive_json(content, **kwargs)
