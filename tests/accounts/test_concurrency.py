@@ -1,14 +1,12 @@
 """Races between real threads on real PostgreSQL: one phone, one household per address, one use per ticket."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from backend.accounts.errors import InvalidTicket, PhoneTaken
 from backend.accounts.models import Household, User, WsTicket
 from backend.accounts.services import issue_ws_ticket, join_household, redeem_ws_ticket, register_resident
 from tests import factories
+from tests.concurrency import run_in_threads
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("xuchang")]
@@ -17,26 +15,7 @@ THREADS = 6
 
 
 def race(work, count=THREADS):
-    """Run `work(index)` in `count` threads released together; return each result or exception."""
-    barrier = threading.Barrier(count)
-    outcomes = [None] * count
-
-    def run(index):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = work(index)
-        except Exception as exc:
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
+    return run_in_threads(work, count)
 
 
 def test_one_phone_registered_at_once_in_many_formats_makes_one_account():

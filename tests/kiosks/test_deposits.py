@@ -7,8 +7,9 @@ from django.utils import timezone
 from backend.accounts.codes import issue_resident_code
 from kiosks.models import Deposit
 from rewards.models import Account, LedgerTransaction, PointRules
+from tests.concurrency import run_in_threads
 from tests.factories import ResidentFactory
-from tests.rewards.helpers import assert_ledger_consistent, run_in_threads
+from tests.rewards.helpers import assert_ledger_consistent
 
 from .helpers import deposit_body, make_kiosk, signed
 

@@ -6,9 +6,10 @@ from django.db import IntegrityError, InternalError, connection, transaction
 from rewards import services
 from rewards.errors import InsufficientPoints, InvalidAmount
 from rewards.models import Account, LedgerTransaction, Posting
+from tests.concurrency import run_in_threads
 from tests.factories import ResidentFactory
 
-from .helpers import assert_ledger_consistent, run_in_threads
+from .helpers import assert_ledger_consistent
 
 
 def test_credit_posts_a_balanced_transaction_and_raises_the_balance(resident):

@@ -6,10 +6,11 @@ from django.utils import timezone
 from rewards import services
 from rewards.errors import CodeUsed, NotCancellable
 from rewards.models import Account, LedgerTransaction, Redemption, Reward
+from tests.concurrency import run_in_threads
 from tests.factories import MerchantFactory, ResidentFactory
 
 from .factories import RewardFactory, ShopFactory
-from .helpers import assert_ledger_consistent, give_points, run_in_threads
+from .helpers import assert_ledger_consistent, give_points
 
 URL = "/api/v1/redemptions"
 

@@ -8,8 +8,9 @@ from backend.accounts.codes import issue_resident_code
 from backend.sorting.models import Drop, SortingPolicy
 from backend.sorting.services import record_drop
 from rewards.models import Account, LedgerTransaction, PointRules
+from tests.concurrency import run_in_threads
 from tests.factories import CommunityFactory, InspectorFactory, MerchantFactory, ResidentFactory
-from tests.rewards.helpers import assert_ledger_consistent, run_in_threads
+from tests.rewards.helpers import assert_ledger_consistent
 
 from .helpers import make_bin
 
