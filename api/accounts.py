@@ -16,15 +16,13 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from backend.accounts import codes as resident_codes
-from backend.accounts import services
-from backend.accounts.errors import ScopeViolation
-from backend.accounts.models import Role
-from backend.accounts.phone import mask_phone
-from backend.accounts.selectors import can_manage_district
+from accounts import services
+from accounts.errors import ScopeViolation
+from accounts.models import Role
+from accounts.selectors import can_manage_district
 from backend.codes.qr import qr_png
 from backend.errors import NotFound
-from backend.geo.models import Community, District
+from geo.models import Community, District
 from rewards.selectors import balance_of
 
 from .permissions import CanCreateStaff, IsDistrictOfficer, IsResident
@@ -44,7 +42,7 @@ class UserPublicOut(serializers.Serializer):
     phone = serializers.SerializerMethodField()
 
     def get_phone(self, user) -> str:
-        return mask_phone(user.phone)
+        return user.masked_phone
 
 
 class TokenIn(TokenObtainPairSerializer):
@@ -134,7 +132,7 @@ class StaffOut(serializers.Serializer):
     community_ids = serializers.SerializerMethodField()
 
     def get_phone(self, user) -> str:
-        return mask_phone(user.phone)
+        return user.masked_phone
 
     def get_community_ids(self, user) -> list[int]:
         return sorted(user.communities.values_list("id", flat=True))
@@ -252,7 +250,7 @@ class MeCodeView(APIView):
 
     @extend_schema(responses=ResidentCodeOut)
     def get(self, request):
-        code, expires_at = resident_codes.issue_resident_code(request.user)
+        code, expires_at = services.issue_resident_code(request.user)
         response = Response(ResidentCodeOut({"code": code, "expires_at": expires_at}).data)
         response["Cache-Control"] = "no-store"
         return response
@@ -263,7 +261,7 @@ class MeCodePngView(APIView):
 
     @extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY})
     def get(self, request):
-        code, _expires_at = resident_codes.issue_resident_code(request.user)
+        code, _expires_at = services.issue_resident_code(request.user)
         response = HttpResponse(qr_png(code), content_type="image/png")
         response["Cache-Control"] = "no-store"
         return response

@@ -5,8 +5,8 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from backend.accounts.errors import InvalidTicket
-from backend.accounts.services import redeem_ws_ticket
+from accounts.errors import InvalidTicket
+from accounts.services import redeem_ws_ticket
 from backend.realtime.groups import user_group
 
 # 4401 mirrors HTTP 401 in the application close-code range (4000-4999).

@@ -13,11 +13,11 @@ from django.http import HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from backend.accounts.models import Role
-from backend.accounts.selectors import visible_districts
+from accounts.models import Role
+from accounts.selectors import visible_districts
 from backend.categories import CATEGORY_LABELS
-from backend.stats import periods, rate, selectors
-from backend.stats.errors import BadPeriod
+from stats import periods, rate, selectors
+from stats.errors import BadPeriod
 
 from .stats import DistrictSeriesOut, DistrictStatsListOut
 

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.errors import InvalidInput, ValidationFailed
-from backend.geo.models import Community
+from geo.models import Community
 from kiosks import selectors, services
 from kiosks.models import Kiosk
 

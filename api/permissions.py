@@ -2,7 +2,7 @@
 
 from rest_framework.permissions import BasePermission
 
-from backend.accounts.models import Role
+from accounts.models import Role
 
 
 def _has_role(request, roles) -> bool:

@@ -288,14 +288,13 @@ class MaterialDetailView(generics.RetrieveUpdateAPIView):
 
 
 def _city_of(user):
-    from rewards.rules import rules_for_city
 
     city_id = user.city_id or (user.district.city_id if user.district_id else None)
     if city_id is None:
-        from backend.geo.models import City
+        from geo.models import City
 
         city_id = City.objects.order_by("id").values_list("id", flat=True).first()
-    return rules_for_city(city_id)
+    return selectors.rules_for_city(city_id)
 
 
 class PointRulesView(APIView):

@@ -12,10 +12,10 @@ from rest_framework.views import APIView
 
 from backend.categories import WasteCategory
 from backend.errors import InvalidInput
-from backend.geo.models import Community
-from backend.sorting import labels, photos, selectors, services
-from backend.sorting.models import Bin, Drop
+from geo.models import Community
 from rewards.selectors import balance_of
+from sorting import labels, photos, selectors, services
+from sorting.models import Bin, Drop
 
 from .parsers import SafeJSONParser
 from .permissions import IsDistrictOfficer, IsInspector, IsResident, IsStaffMember

@@ -16,10 +16,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.categories import WasteCategory
-from backend.geo.models import Community, District
-from backend.stats import periods, selectors, services, weighbridge
-from backend.stats.errors import BadCsv
-from backend.stats.models import Collection, Destination
+from geo.models import Community, District
+from stats import periods, selectors, services, weighbridge
+from stats.errors import BadCsv
+from stats.models import Collection, Destination
 
 from .permissions import IsStaffMember
 

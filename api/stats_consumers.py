@@ -2,8 +2,8 @@
 
 from channels.db import database_sync_to_async
 
-from backend.accounts.models import Role
-from backend.accounts.selectors import visible_districts
+from accounts.models import Role
+from accounts.selectors import visible_districts
 from backend.realtime.groups import city_stats_group, district_stats_group
 
 from .consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHORISED, EventConsumer, user_from_ticket

@@ -76,9 +76,7 @@ def run_tests(pytest_args: list[str]) -> int:
 
 
 def kiosk_sim(sim_args: list[str]) -> int:
-    from kiosks.simulator import main as simulator_main
-
-    return simulator_main(sim_args)
+    return manage(["kiosk_sim", *sim_args])
 
 
 def manage(manage_args: list[str]) -> int:

@@ -106,16 +106,16 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "phonenumber_field",
     "channels",
-    "backend.geo",
-    "backend.accounts",
+    "geo",
+    "accounts",
     "backend.codes",
     "backend.realtime",
     "rewards",
-    "backend.sorting",
+    "sorting",
     "kiosks",
-    "backend.stats",
+    "stats",
     "api",
-    "backend.demo",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -261,8 +261,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
-        "BinStatusEnum": "backend.sorting.models.Bin.Status",
-        "DropStatusEnum": "backend.sorting.models.Drop.Status",
+        "BinStatusEnum": "sorting.models.Bin.Status",
+        "DropStatusEnum": "sorting.models.Drop.Status",
     },
 }
 

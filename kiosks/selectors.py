@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from backend.accounts.selectors import visible_districts
+from accounts.selectors import visible_districts
 
 from .models import Kiosk, KioskAlert
 

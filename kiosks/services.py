@@ -16,16 +16,14 @@ from django.db import connection, transaction
 from django.db.models import OuterRef
 from django.utils import timezone
 
-from backend.accounts.codes import resident_from_code
-from backend.accounts.errors import ScopeViolation
-from backend.accounts.selectors import can_manage_district
+from accounts.errors import ScopeViolation
+from accounts.selectors import can_manage_district, resident_from_code
 from backend.codes.signing import KIOSK_SESSION, ExpiredCode, InvalidCode, sign, verify
 from backend.errors import DomainError, NotFound
 from backend.realtime.groups import city_stats_group, district_stats_group, kiosk_group
 from backend.realtime.publish import publish
 from rewards.models import Material
-from rewards.rules import cached_materials, cached_rules, deposit_points
-from rewards.selectors import balance_of
+from rewards.selectors import balance_of, cached_materials, cached_rules, deposit_points
 from rewards.services import credit
 
 from .credentials import derive_secret, signature_matches

@@ -227,7 +227,7 @@ class IdempotencyRecord(models.Model):
 
 
 def _forget_cached_rules() -> None:
-    # Other server processes pick changes up within rewards.rules.CACHE_SECONDS.
-    from .rules import forget_cached_rules
+    # Other server processes pick changes up within rewards.selectors.CACHE_SECONDS.
+    from .selectors import forget_cached_rules
 
     forget_cached_rules()

@@ -1,11 +1,12 @@
-"""Reads of points, the catalog and redemptions, scoped to the caller."""
+"""Reads of points, the catalog, redemptions and the point rules, scoped to the caller."""
 
+import time
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from .models import Account, LedgerTransaction, Posting, Redemption, Reward
+from .models import Account, LedgerTransaction, Material, PointRules, Posting, Redemption, Reward
 
 EARNING_KINDS = [LedgerTransaction.Kind.SORTING, LedgerTransaction.Kind.DEPOSIT]
 
@@ -80,3 +81,41 @@ def leaderboard(
         {"rank": index, "display_name": row["account__owner__display_name"], "points": row["points"]}
         for index, row in enumerate(rows, start=1)
     ]
+
+
+def deposit_points(material: Material, weight_g: int) -> int:
+    """Whole points, rounded down: splitting a deposit in two can never earn more than depositing it whole."""
+    return (weight_g * material.points_per_kg) // 1000
+
+
+def rules_for_city(city_id: int) -> PointRules:
+    rules, _ = PointRules.objects.get_or_create(city_id=city_id)
+    return rules
+
+
+# Rules and materials change a few times a year but are read on every deposit: each process keeps
+# them for a short while instead of asking the database every time.
+CACHE_SECONDS = 30
+_cache: dict[str, tuple[float, object]] = {}
+
+
+def _cached(key: str, load):
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    value = load()
+    _cache[key] = (now, value)
+    return value
+
+
+def cached_materials() -> dict[str, Material]:
+    return _cached("materials", lambda: {m.code: m for m in Material.objects.filter(active=True)})
+
+
+def cached_rules(city_id: int) -> PointRules:
+    return _cached(f"rules:{city_id}", lambda: rules_for_city(city_id))
+
+
+def forget_cached_rules() -> None:
+    _cache.clear()

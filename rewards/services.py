@@ -29,8 +29,10 @@ from .errors import (
     OutOfStock,
     RewardUnavailable,
 )
-from .ledger import LedgerResult, credit, debit, refund, resident_account_id, reverse
-from .models import IdempotencyRecord, Redemption, Reward
+from .fixtures_data import load_default_materials
+from .ledger import LedgerResult, credit, debit, lock_resident_account, refund, resident_account_id, reverse
+from .models import IdempotencyRecord, Material, Redemption, Reward
+from .selectors import rules_for_city
 
 __all__ = [
     "LedgerResult",
@@ -40,12 +42,20 @@ __all__ = [
     "debit",
     "expire_vouchers",
     "fulfil_voucher",
+    "load_reference_rewards",
+    "lock_resident_account",
     "redeem_reward",
     "refund",
     "reverse",
 ]
 
 HELD = [Redemption.Status.ISSUED, Redemption.Status.FULFILLED]
+
+
+def load_reference_rewards(city) -> None:
+    """The default materials and the city's point rules; safe to run any number of times."""
+    load_default_materials(Material)
+    rules_for_city(city.id)
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,12 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from backend.geo.models import City, District
-from backend.geo.reference import load_xuchang
+from geo.models import City, District
+from geo.reference import load_xuchang
 from rewards.fixtures_data import load_default_materials
 from rewards.ledger import ensure_system_accounts
 from rewards.models import Account, Material
-from rewards.rules import forget_cached_rules
+from rewards.selectors import forget_cached_rules
 
 from . import factories
 
@@ -83,6 +83,6 @@ def city_officer(weidu):
 
 @pytest.fixture
 def admin_user(db):
-    from backend.accounts.models import User
+    from accounts.models import User
 
     return User.objects.create_superuser(factories.next_phone(), factories.PASSWORD)

@@ -6,8 +6,8 @@ import itertools
 import factory
 from django.contrib.auth.hashers import make_password
 
-from backend.accounts.models import Household, Role, User
-from backend.geo.models import Community, District
+from accounts.models import Household, Role, User
+from geo.models import Community, District
 
 _phone_numbers = itertools.count(1)
 PASSWORD = "sorting-is-fun-42"

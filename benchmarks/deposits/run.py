@@ -84,8 +84,8 @@ def prepare(kiosk_count: int) -> dict:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from backend.accounts.models import Household, Role, User
-    from backend.geo.models import Community, District
+    from accounts.models import Household, Role, User
+    from geo.models import Community, District
     from kiosks.credentials import derive_secret
     from kiosks.models import Kiosk, KioskSession
     from rewards.models import Material, PointRules

@@ -116,8 +116,8 @@ def percentile(values, q):
 def latency() -> None:
     from rest_framework.test import APIClient
 
-    from backend.accounts.models import Role, User
-    from backend.geo.models import District
+    from accounts.models import Role, User
+    from geo.models import District
 
     weidu = District.objects.get(slug="weidu")
     city_officer = User.objects.filter(role=Role.CITY_OFFICER).first()

@@ -6,8 +6,8 @@ evenings; the random choices are seeded, so a run is repeatable.
 
 from django.db import connection
 
-from backend.accounts.models import Role, User
-from backend.geo.models import District
+from accounts.models import Role, User
+from geo.models import District
 
 SEED = 0.42
 YEAR_START = "2026-01-01"

@@ -17,7 +17,7 @@ def throttle_rates(monkeypatch):
 @pytest.fixture
 def xuchang(django_db_blocker):
     """Reference geography for `transaction=True` tests, whose flush between tests empties every table."""
-    from backend.geo.models import City, District
-    from backend.geo.reference import load_xuchang
+    from geo.models import City, District
+    from geo.reference import load_xuchang
 
     load_xuchang(City, District)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from backend.accounts.errors import InvalidTicket, PhoneTaken
-from backend.accounts.models import Household, User, WsTicket
-from backend.accounts.services import issue_ws_ticket, join_household, redeem_ws_ticket, register_resident
+from accounts.errors import InvalidTicket, PhoneTaken
+from accounts.models import Household, User, WsTicket
+from accounts.services import issue_ws_ticket, join_household, redeem_ws_ticket, register_resident
 from tests import factories
 from tests.concurrency import run_in_threads
 from tests.factories import PASSWORD

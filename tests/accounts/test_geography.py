@@ -1,6 +1,6 @@
 import pytest
 
-from backend.geo.models import Community, District
+from geo.models import Community, District
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -165,8 +165,8 @@ def test_a_bad_community_body_is_a_validation_error(as_user, district_officer, b
 
 
 def test_loading_the_reference_geography_again_changes_nothing_but_repairs_edits():
-    from backend.geo.models import City
-    from backend.geo.reference import load_xuchang
+    from geo.models import City
+    from geo.reference import load_xuchang
 
     District.objects.filter(slug="weidu").update(name="改错的名字", admin_code="999999")
     ids = dict(District.objects.values_list("slug", "id"))

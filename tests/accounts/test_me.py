@@ -1,7 +1,7 @@
 import pytest
 
-from backend.accounts.codes import resident_from_code
-from backend.accounts.models import Household
+from accounts.models import Household
+from accounts.selectors import resident_from_code
 from backend.codes.signing import BIN, KIOSK_SESSION, RESIDENT, VOUCHER, InvalidCode, verify
 from tests import factories
 from tests.codes.decoding import decode_qr_png

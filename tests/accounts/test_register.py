@@ -1,6 +1,6 @@
 import pytest
 
-from backend.accounts.models import Role, User
+from accounts.models import Role, User
 from tests.factories import PASSWORD
 
 REGISTER = "/api/v1/auth/register"

@@ -1,7 +1,7 @@
 import pytest
 
-from backend.accounts.selectors import can_manage_district, inspected_communities, visible_districts
-from backend.geo.models import District
+from accounts.selectors import can_manage_district, inspected_communities, visible_districts
+from geo.models import District
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from backend.accounts.models import Role, User
+from accounts.models import Role, User
 from tests import factories
 from tests.factories import PASSWORD
 

@@ -10,9 +10,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from accounts.models import WsTicket
+from accounts.services import issue_ws_ticket
 from api.consumers import CLOSE_UNAUTHORISED
-from backend.accounts.models import WsTicket
-from backend.accounts.services import issue_ws_ticket
 from backend.asgi import application
 from backend.realtime.groups import user_group
 from backend.realtime.publish import publish

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from backend.accounts.models import User
+from accounts.models import User
 from tests import factories
 from tests.factories import PASSWORD
 

@@ -6,7 +6,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from api.pagination import FeedPagination, PagePagination
-from backend.geo.models import Community
+from geo.models import Community
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -3,9 +3,9 @@
 import pytest
 from django.db import transaction
 
-from backend.geo.models import Community
 from backend.realtime import publish as publish_module
 from backend.realtime.publish import publish
+from geo.models import Community
 
 
 class RecordingLayer:
@@ -25,7 +25,7 @@ def layer(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_an_event_is_sent_only_after_the_commit(layer, xuchang):
-    from backend.geo.models import District
+    from geo.models import District
 
     with transaction.atomic():
         Community.objects.create(district=District.objects.get(slug="weidu"), name="事件社区")
@@ -48,7 +48,7 @@ def test_no_event_leaves_a_rolled_back_transaction(layer):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_broken_channel_layer_never_undoes_the_write(monkeypatch, xuchang):
-    from backend.geo.models import District
+    from geo.models import District
 
     def broken():
         raise ConnectionError("redis is down")

@@ -4,7 +4,7 @@ import re
 import pytest
 from django.core.management import call_command
 
-from backend.accounts.models import Role, User
+from accounts.models import Role, User
 from tests import factories
 
 pytestmark = pytest.mark.django_db

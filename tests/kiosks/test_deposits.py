@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from backend.accounts.codes import issue_resident_code
+from accounts.services import issue_resident_code
 from kiosks.models import Deposit
 from rewards.models import Account, LedgerTransaction, PointRules
 from tests.concurrency import run_in_threads

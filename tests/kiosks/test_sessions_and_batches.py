@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from backend.accounts.codes import issue_resident_code
+from accounts.services import issue_resident_code
 from kiosks.models import Deposit, KioskAlert, KioskSession
 from tests.factories import DistrictOfficerFactory, ResidentFactory
 

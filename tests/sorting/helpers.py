@@ -1,7 +1,7 @@
 from decimal import Decimal
 
-from backend.sorting.models import Bin
-from backend.sorting.services import bin_code
+from sorting.models import Bin
+from sorting.services import bin_code
 
 
 def make_bin(community, category="recyclable", lat=Decimal("34.030000"), lng=Decimal("113.850000"), **fields):

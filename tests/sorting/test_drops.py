@@ -4,9 +4,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from backend.accounts.codes import issue_resident_code
-from backend.sorting.models import Bin, Drop, SortingPolicy
-from backend.sorting.services import bin_code
+from accounts.services import issue_resident_code
+from sorting.models import Bin, Drop, SortingPolicy
+from sorting.services import bin_code
 from tests.factories import ResidentFactory, UserFactory
 
 from .helpers import make_bin

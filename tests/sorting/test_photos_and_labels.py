@@ -8,8 +8,8 @@ import zxingcpp
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from backend.sorting.models import Drop
-from backend.sorting.services import bin_code
+from sorting.models import Drop
+from sorting.services import bin_code
 from tests.factories import InspectorFactory, ResidentFactory
 
 from .helpers import make_bin

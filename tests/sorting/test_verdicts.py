@@ -4,10 +4,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from backend.accounts.codes import issue_resident_code
-from backend.sorting.models import Drop, SortingPolicy
-from backend.sorting.services import record_drop
+from accounts.services import issue_resident_code
 from rewards.models import Account, LedgerTransaction, PointRules
+from sorting.models import Drop, SortingPolicy
+from sorting.services import record_drop
 from tests.concurrency import run_in_threads
 from tests.factories import CommunityFactory, InspectorFactory, MerchantFactory, ResidentFactory
 from tests.rewards.helpers import assert_ledger_consistent
@@ -132,7 +132,7 @@ def test_concurrent_verdicts_credit_exactly_once():
         drop = record_drop(resident=resident, bin_code_value=make_bin(community)[1])
 
         def grade(index, drop=drop, inspectors=inspectors):
-            from backend.sorting.services import grade_drop
+            from sorting.services import grade_drop
 
             return grade_drop(inspector=inspectors[index], drop_id=drop.pk, verdict="correct")
 

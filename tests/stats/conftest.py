@@ -11,8 +11,8 @@ def jian_an_officer(jian_an):
 @pytest.fixture
 def xuchang_db(django_db_blocker):
     """Reference geography for `transaction=True` tests, whose flush between tests empties every table."""
-    from backend.geo.models import City, District
-    from backend.geo.reference import load_xuchang
+    from geo.models import City, District
+    from geo.reference import load_xuchang
 
     city = load_xuchang(City, District)
     return District.objects.get(slug="weidu"), District.objects.get(slug="jian-an"), city

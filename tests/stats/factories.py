@@ -2,8 +2,8 @@
 
 from datetime import date
 
-from backend.geo.models import District
-from backend.stats import services
+from geo.models import District
+from stats import services
 from tests import factories
 
 
@@ -53,7 +53,7 @@ def deposit(kiosk_row, resident, material_code: str, weight_g: int, occurred_at)
 
 
 def bin_in(community, category: str):
-    from backend.sorting.models import Bin
+    from sorting.models import Bin
 
     return Bin.objects.create(community=community, category=category, name=f"{community.name} {category}")
 
@@ -62,7 +62,7 @@ def drop(bin_row, resident, at, *, status: str = "pending", verdict: str = ""):
     """A drop row as the sorting area stores it, made at `at` (created_at is set after the insert)."""
     from django.utils import timezone
 
-    from backend.sorting.models import Drop
+    from sorting.models import Drop
 
     row = Drop.objects.create(
         bin=bin_row, resident=resident, household=resident.household, community=bin_row.community
@@ -77,7 +77,7 @@ def grade(drop_row, verdict: str):
     """What an inspector's verdict does to the row (the sorting service's conditional UPDATE)."""
     from django.utils import timezone
 
-    from backend.sorting.models import Drop
+    from sorting.models import Drop
 
     now = timezone.now()
     Drop.objects.filter(pk=drop_row.pk, status="pending").update(

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from backend.stats.models import Collection, CollectionDaily
+from stats.models import Collection, CollectionDaily
 from tests import factories
 
 from .factories import record

@@ -11,10 +11,10 @@ from channels.testing import WebsocketCommunicator
 from django.db import connection
 from django.test import Client
 
+from accounts.services import issue_ws_ticket
 from api.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHORISED
-from backend.accounts.services import issue_ws_ticket
 from backend.asgi import application
-from backend.stats import notify
+from stats import notify
 from tests import factories
 
 from .factories import record

@@ -258,8 +258,8 @@ def test_the_dashboard_updates_live_when_the_rollups_move(
 def _recycle_and_refresh(user_id: int, district_id: int) -> None:
     from django.db import connection
 
-    from backend.accounts.models import User
-    from backend.geo.models import District
+    from accounts.models import User
+    from geo.models import District
 
     try:
         record(
@@ -271,7 +271,7 @@ def _recycle_and_refresh(user_id: int, district_id: int) -> None:
             date(2026, 3, 11),
         )
         call_command("refresh_rollups")
-        from backend.stats import notify
+        from stats import notify
 
         # Collections move the rollups in their own transaction; the worker's round announces them.
         notify.stats_updated({district_id})

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 
-from backend.stats import rollups
+from stats import rollups
 from tests import factories
 
 from .factories import bin_in, drop, grade
@@ -89,7 +89,7 @@ def test_drops_land_on_their_shanghai_day_and_bin_category(as_user, district_off
         ("2026-03-10", 1, 1),
         ("2026-03-11", 1, 1),
     ]
-    from backend.stats.models import DistrictDropDaily
+    from stats.models import DistrictDropDaily
 
     assert sorted(DistrictDropDaily.objects.values_list("day", "category")) == [
         (datetime(2026, 3, 10).date(), "kitchen"),

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from django.http import StreamingHttpResponse
 
-from backend.stats.selectors import EXPORT_COLUMNS
+from stats.selectors import EXPORT_COLUMNS
 
 from .factories import record
 

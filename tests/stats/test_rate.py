@@ -5,8 +5,8 @@ from datetime import date, timedelta
 import pytest
 from django.core.management import call_command
 
-from backend.stats import rate
-from backend.stats.models import DistrictStatsSettings
+from stats import rate
+from stats.models import DistrictStatsSettings
 
 from .factories import record
 
@@ -136,7 +136,7 @@ def test_the_sql_form_of_the_rate_agrees_with_the_python_definition():
     from django.db import connection
 
     from backend.categories import WasteCategory
-    from backend.stats.models import Destination
+    from stats.models import Destination
 
     cases = [
         (category.value, destination.value, incineration)
@@ -231,6 +231,6 @@ def test_late_offline_deposits_land_on_their_shanghai_day_across_midnight(
     }
     assert [by_day[d]["participating_households"] for d in sorted(by_day)] == [1, 1, 1]
     assert all(by_day[d]["utilization_rate"] == 1.0 for d in by_day)
-    from backend.stats import rollups
+    from stats import rollups
 
     assert rollups.verify() == []

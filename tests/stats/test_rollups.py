@@ -9,11 +9,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
-from backend.sorting.models import Bin, Drop
-from backend.stats import rollups
-from backend.stats.models import Collection, DistrictDepositDaily, Watermark
 from kiosks.models import Deposit
 from rewards.models import Material
+from sorting.models import Bin, Drop
+from stats import rollups
+from stats.models import Collection, DistrictDepositDaily, Watermark
 from tests import factories
 
 from .factories import bin_in, deposit, drop, grade, kiosk, record
@@ -84,7 +84,7 @@ def test_rollups_equal_a_recount_after_a_random_stream_of_events(seed, weidu, ji
         elif action < 0.75:
             original = Collection.objects.filter(reverses__isnull=True, reversed_by__isnull=True).first()
             if original:
-                from backend.stats.services import correct_collection
+                from stats.services import correct_collection
 
                 correct_collection(actor=city_officer, collection_id=original.id, replacement=None)
         elif action < 0.80:

@@ -1,0 +1,123 @@
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from geo.models import City, Community, District
+
+from .phone import mask_phone, normalise_phone
+
+
+class Role(models.TextChoices):
+    RESIDENT = "resident", _("resident")
+    INSPECTOR = "inspector", _("inspector")
+    MERCHANT = "merchant", _("merchant")
+    DISTRICT_OFFICER = "district_officer", _("district officer")
+    CITY_OFFICER = "city_officer", _("city officer")
+    ADMIN = "admin", _("administrator")
+
+
+STAFF_ROLES = {Role.INSPECTOR, Role.MERCHANT, Role.DISTRICT_OFFICER, Role.CITY_OFFICER}
+
+
+class Household(models.Model):
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="households")
+    address = models.CharField(_("address"), max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        constraints = [
+            models.UniqueConstraint(fields=["community", "address"], name="household_unique_address")
+        ]
+
+    def __str__(self):
+        return f"{self.community} · {self.address}"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, phone):
+        return self.get(phone=normalise_phone(phone) or phone)
+
+    def create_user(self, phone, password=None, **fields):
+        normalised = normalise_phone(phone)
+        if not normalised:
+            raise ValueError("A valid phone number is required.")
+        user = self.model(phone=normalised, **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, phone, password=None, **fields):
+        fields.setdefault("display_name", "Administrator")
+        fields.update(is_staff=True, is_superuser=True, role=Role.ADMIN)
+        return self.create_user(phone, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    # Codes and URLs name users by this opaque id, never by the phone number or the row id.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    phone = PhoneNumberField(_("phone number"), unique=True)
+    display_name = models.CharField(_("display name"), max_length=40)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.RESIDENT)
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+    )
+    city = models.ForeignKey(City, on_delete=models.PROTECT, null=True, blank=True, related_name="officers")
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
+    )
+    communities = models.ManyToManyField(Community, blank=True, related_name="inspectors")
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("admin site access"), default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "phone"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role="district_officer") | Q(district__isnull=False),
+                name="district_officer_has_district",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="inspector") | Q(district__isnull=False),
+                name="inspector_has_district",
+            ),
+        ]
+
+    def __str__(self):
+        return self.display_name or str(self.public_id)
+
+    @property
+    def masked_phone(self) -> str:
+        """What everyone but the owner sees of the phone number."""
+        return mask_phone(self.phone)
+
+    @property
+    def is_city_wide(self) -> bool:
+        return self.is_superuser or self.role in {Role.CITY_OFFICER, Role.ADMIN}
+
+
+class WsTicket(models.Model):
+    """A single-use, short-lived ticket that lets a browser or app open a WebSocket without a JWT in a URL."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"ticket for {self.user_id} until {self.expires_at:%H:%M:%S}"

@@ -1,0 +1,45 @@
+"""Reads of accounts and geography, already scoped to the caller."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from backend.codes.signing import RESIDENT, InvalidCode, verify
+from geo.models import Community, District
+
+from .models import Role, User
+
+
+def visible_districts(user: User) -> QuerySet[District]:
+    """Districts whose staff data the user may read: all of a city for city officers, else their own."""
+    districts = District.objects.select_related("city")
+    if user.is_superuser or user.role == Role.ADMIN:
+        return districts.all()
+    if user.role == Role.CITY_OFFICER:
+        return districts.filter(city_id=user.city_id) if user.city_id else districts.all()
+    if user.district_id:
+        return districts.filter(id=user.district_id)
+    return districts.none()
+
+
+def inspected_communities(user: User) -> QuerySet[Community]:
+    if user.role == Role.INSPECTOR:
+        return user.communities.all()
+    return Community.objects.filter(district__in=visible_districts(user))
+
+
+def can_manage_district(user: User, district: District) -> bool:
+    """District officers manage their own district; city officers and admins manage every district."""
+    if user.is_superuser or user.role == Role.ADMIN:
+        return True
+    if user.role == Role.CITY_OFFICER:
+        return user.city_id in (None, district.city_id)
+    return user.role == Role.DISTRICT_OFFICER and user.district_id == district.id
+
+
+def resident_from_code(code) -> User:
+    """The active resident a signed resident code names; InvalidCode for anything else."""
+    payload = verify(RESIDENT, code)
+    try:
+        return User.objects.get(public_id=payload["u"], role=Role.RESIDENT, is_active=True)
+    except (User.DoesNotExist, KeyError, ValueError, TypeError, ValidationError) as exc:
+        raise InvalidCode() from exc

@@ -1,0 +1,190 @@
+"""Write use cases of accounts: registration, households, staff, WebSocket tickets."""
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+from types import SimpleNamespace
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from backend.codes.signing import RESIDENT, expires_at, sign
+from geo.models import Community, District
+
+from .errors import (
+    CommunityExists,
+    InvalidPhone,
+    InvalidTicket,
+    PhoneTaken,
+    RoleNotAllowed,
+    ScopeViolation,
+    WeakPassword,
+)
+from .models import Household, Role, User, WsTicket
+from .phone import normalise_phone
+
+WS_TICKET_LIFETIME = timedelta(seconds=30)
+
+# Who may create staff of which role. The city officer manages the roles below it; a district officer
+# staffs their own district with inspectors and merchants.
+CREATABLE_ROLES = {
+    Role.CITY_OFFICER: {Role.INSPECTOR, Role.MERCHANT, Role.DISTRICT_OFFICER},
+    Role.DISTRICT_OFFICER: {Role.INSPECTOR, Role.MERCHANT},
+}
+
+
+def _checked_password(password: str, user: User) -> None:
+    # Django's similarity check skips attributes that are not str, and a PhoneNumber is not one.
+    subject = SimpleNamespace(phone=str(user.phone), display_name=user.display_name, _meta=user._meta)
+    try:
+        validate_password(password, subject)
+    except ValidationError as exc:
+        raise WeakPassword(fields={"password": list(exc.messages)}) from exc
+
+
+def _new_user(*, phone: str, password: str, display_name: str, **fields) -> User:
+    normalised = normalise_phone(phone)
+    if not normalised:
+        raise InvalidPhone(fields={"phone": [str(InvalidPhone.message)]})
+    user = User(phone=normalised, display_name=display_name.strip(), **fields)
+    _checked_password(password, user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise PhoneTaken() from exc
+    return user
+
+
+def register_resident(*, phone: str, password: str, display_name: str) -> User:
+    return _new_user(phone=phone, password=password, display_name=display_name, role=Role.RESIDENT)
+
+
+def normalise_address(address: str) -> str:
+    return re.sub(r"\s+", " ", address).strip()
+
+
+@transaction.atomic
+def join_household(*, user: User, community: Community, address: str) -> Household:
+    """Join the household at this address, creating it on first use; concurrent joins meet on one row."""
+    household, _created = Household.objects.get_or_create(
+        community=community, address=normalise_address(address)
+    )
+    user.household = household
+    user.save(update_fields=["household"])
+    return household
+
+
+def create_staff(
+    *,
+    actor: User,
+    phone: str,
+    password: str,
+    display_name: str,
+    role: str,
+    district: District | None = None,
+    communities: list[Community] | None = None,
+) -> User:
+    communities = communities or []
+    is_admin = actor.is_superuser or actor.role == Role.ADMIN
+    if not is_admin and role not in CREATABLE_ROLES.get(actor.role, set()):
+        raise RoleNotAllowed()
+    if actor.role == Role.DISTRICT_OFFICER and district is None:
+        # A district officer only ever staffs their own district, even when the request names none.
+        district = actor.district
+    if role == Role.CITY_OFFICER:
+        district = None
+        city = actor.city or (actor.district.city if actor.district else None)
+        if city is None:
+            from geo.models import City
+
+            city = City.objects.order_by("id").first()
+    else:
+        if role in {Role.DISTRICT_OFFICER, Role.INSPECTOR} and district is None:
+            raise ScopeViolation(
+                "This role needs a district.", fields={"district_id": ["This role needs a district."]}
+            )
+        city = None
+    if district is not None and actor.role == Role.DISTRICT_OFFICER and district.id != actor.district_id:
+        raise ScopeViolation()
+    if (
+        actor.role == Role.CITY_OFFICER
+        and district is not None
+        and actor.city_id not in (None, district.city_id)
+    ):
+        raise ScopeViolation()
+    if communities and role != Role.INSPECTOR:
+        raise ScopeViolation(
+            "Only inspectors are assigned communities.",
+            fields={"community_ids": ["Only inspectors are assigned communities."]},
+        )
+    if any(community.district_id != (district.id if district else None) for community in communities):
+        raise ScopeViolation(
+            "Every community must lie in the staff member's district.",
+            fields={"community_ids": ["Every community must lie in the staff member's district."]},
+        )
+    with transaction.atomic():
+        user = _new_user(
+            phone=phone, password=password, display_name=display_name, role=role, district=district, city=city
+        )
+        if communities:
+            user.communities.set(communities)
+    return user
+
+
+def _hash_ticket(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def issue_ws_ticket(*, user: User) -> tuple[str, timezone.datetime]:
+    ticket = secrets.token_urlsafe(32)
+    expires_at = timezone.now() + WS_TICKET_LIFETIME
+    WsTicket.objects.create(token_hash=_hash_ticket(ticket), user=user, expires_at=expires_at)
+    return ticket, expires_at
+
+
+def redeem_ws_ticket(ticket: str) -> User:
+    """Spend a ticket: one conditional UPDATE, so two sockets racing with one ticket cannot both win."""
+    if not ticket or len(ticket) > 128:
+        raise InvalidTicket()
+    now = timezone.now()
+    used = (
+        WsTicket.objects.filter(token_hash=_hash_ticket(ticket), used_at__isnull=True, expires_at__gt=now)
+        .select_related(None)
+        .update(used_at=now)
+    )
+    if used != 1:
+        raise InvalidTicket()
+    ticket_row = WsTicket.objects.select_related("user").get(token_hash=_hash_ticket(ticket))
+    if not ticket_row.user.is_active:
+        raise InvalidTicket()
+    return ticket_row.user
+
+
+def purge_ws_tickets(*, older_than: timedelta = timedelta(hours=1)) -> int:
+    deleted, _ = WsTicket.objects.filter(expires_at__lt=timezone.now() - older_than).delete()
+    return deleted
+
+
+def create_community(*, actor: User, district: District, name: str) -> Community:
+    from .selectors import can_manage_district
+
+    if not can_manage_district(actor, district):
+        raise ScopeViolation()
+    try:
+        with transaction.atomic():
+            return Community.objects.create(district=district, name=name.strip())
+    except IntegrityError as exc:
+        raise CommunityExists(fields={"name": [str(CommunityExists.message)]}) from exc
+
+
+def issue_resident_code(user: User):
+    """A fresh code each call; the nonce makes every code distinct so a screenshot ages out fast."""
+    # Signatures carry whole seconds, so the code dies up to a second before now + max_age: promise no more.
+    issued_at = timezone.now().replace(microsecond=0)
+    code = sign(RESIDENT, {"u": user.public_id.hex, "n": secrets.token_hex(3)})
+    return code, expires_at(RESIDENT, issued_at)

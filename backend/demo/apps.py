@@ -1,7 +1,0 @@
-from django.apps import AppConfig
-
-
-class DemoConfig(AppConfig):
-    name = "backend.demo"
-    label = "demo"
-    verbose_name = "Reference and demo data"

@@ -1,7 +1,0 @@
-from django.apps import AppConfig
-
-
-class GeoConfig(AppConfig):
-    name = "backend.geo"
-    label = "geo"
-    verbose_name = "Geography"
