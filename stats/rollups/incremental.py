@@ -31,7 +31,7 @@ def _values(rows, types: tuple[str, ...]) -> tuple[str, list]:
 
 
 def _time_window(src: EventSource) -> str:
-    tz = sources.STATS_TZ_NAME
+    tz = sources.STATS_TZ_NAME  # an IANA zone name, checked by sources
     return (
         f"{src.at} >= (%s::timestamp AT TIME ZONE '{tz}') AND {src.at} < (%s::timestamp AT TIME ZONE '{tz}')"
     )
@@ -79,10 +79,10 @@ def _scan(cursor, src: EventSource, mark: Watermark, since) -> list[tuple]:
     return rows
 
 
-def _replace(cursor, table: str, columns: str, select: str, select_params: list, keys, key_sql) -> list:
+def _replace(cursor, table: str, columns: str, select: str, select_params: list, keys, key_sql) -> None:
     """Delete `table` rows matching the keys and insert the recount's rows matching them.
 
-    `key_sql` is (key columns with types, join condition on t/r); returns the inserted rows' keys.
+    `key_sql` is (key columns, their SQL types, join condition on t/r).
     """
     names, types, match = key_sql
     values, params = _values(sorted(keys), types)
