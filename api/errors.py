@@ -69,6 +69,10 @@ STATUS_BY_CODE = {
     "future_date": 400,
     "bad_csv": 400,
     "bad_period": 400,
+    "bad_target": 400,
+    "unknown_indicator": 404,
+    "city_required": 400,
+    "unknown_city": 400,
 }
 
 

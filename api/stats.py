@@ -22,7 +22,7 @@ from stats import selectors, services
 from stats.errors import BadCsv
 from stats.models import Collection, Destination
 
-from .permissions import IsStaffMember
+from .permissions import IsCityOfficer, IsStaffMember
 
 PERIOD_PARAMS = [
     OpenApiParameter(
@@ -127,6 +127,21 @@ class PlaceOut(serializers.Serializer):
     name_en = serializers.CharField(required=False)
 
 
+class IndicatorOut(serializers.Serializer):
+    """One indicator over the period: value, the sums behind it, the target in force, the projection."""
+
+    code = serializers.CharField(source="indicator.code")
+    name = serializers.CharField(source="indicator.name")
+    value = RateField(allow_null=True)
+    numerator_kg = KilogramsField(source="ratio.recovered_g")
+    denominator_kg = KilogramsField(source="ratio.handled_g")
+    target = serializers.FloatField(source="target.value", allow_null=True, default=None)
+    target_year = serializers.IntegerField(source="target.year", allow_null=True, default=None)
+    target_source = serializers.CharField(source="target.source", allow_null=True, default=None)
+    projected_rate = RateField(source="projection.projected_rate", allow_null=True)
+    on_track = serializers.BooleanField(source="projection.on_track", allow_null=True)
+
+
 class DistrictStatsOut(serializers.Serializer):
     district = PlaceOut()
     households = serializers.IntegerField()
@@ -141,16 +156,17 @@ class DistrictStatsOut(serializers.Serializer):
     recovered_kg = KilogramsField(source="utilization.recovered_g")
     handled_kg = KilogramsField(source="utilization.handled_g")
     utilization_rate = RateField(source="utilization.rate", allow_null=True)
-    target = serializers.FloatField()
+    target = serializers.FloatField(allow_null=True)
     projected_rate = RateField(source="projection.projected_rate", allow_null=True)
     on_track = serializers.BooleanField(source="projection.on_track", allow_null=True)
     incineration_counts_as_recovery = serializers.BooleanField()
+    indicators = serializers.DictField(child=IndicatorOut())
 
 
 class DistrictStatsListOut(serializers.Serializer):
     period_from = serializers.DateField(source="start")
     period_to = serializers.DateField(source="end")
-    target = serializers.FloatField()
+    target = serializers.FloatField(allow_null=True)
     results = DistrictStatsOut(many=True, source="rows")
     # One page holds every district a reader may see.
     next = serializers.CharField(allow_null=True, default=None)
@@ -176,6 +192,10 @@ class SeriesPointOut(serializers.Serializer):
     recovered_kg = KilogramsField(source="utilization.recovered_g")
     handled_kg = KilogramsField(source="utilization.handled_g")
     utilization_rate = RateField(source="utilization.rate", allow_null=True)
+    indicators = serializers.SerializerMethodField()
+
+    def get_indicators(self, point) -> dict[str, float | None]:
+        return {code: None if r.rate is None else four_places(r.rate) for code, r in point.ratios.items()}
 
 
 class DistrictSeriesOut(serializers.Serializer):
@@ -183,7 +203,8 @@ class DistrictSeriesOut(serializers.Serializer):
     granularity = serializers.CharField()
     period_from = serializers.DateField(source="start")
     period_to = serializers.DateField(source="end")
-    target = serializers.FloatField()
+    target = serializers.FloatField(allow_null=True)
+    indicators = serializers.DictField(child=IndicatorOut())
     points = SeriesPointOut(many=True)
 
     def to_representation(self, instance):
@@ -202,6 +223,7 @@ class CommunityStatsOut(serializers.Serializer):
     drops = serializers.IntegerField(allow_null=True)
     accuracy_rate = RateField(allow_null=True)
     deposits_kg = KilogramsField(source="deposited_g", allow_null=True)
+    indicators = serializers.DictField(child=IndicatorOut(), allow_null=True)
 
 
 class CommunityStatsListOut(serializers.Serializer):
@@ -221,6 +243,62 @@ class DistrictSettingsIn(serializers.Serializer):
 class DistrictSettingsOut(serializers.Serializer):
     district_id = serializers.IntegerField()
     incineration_counts_as_recovery = serializers.BooleanField()
+
+
+class TargetOut(serializers.Serializer):
+    year = serializers.IntegerField()
+    target = serializers.FloatField(source="value")
+    source = serializers.CharField()
+
+
+class IndicatorTermOut(serializers.Serializer):
+    kind = serializers.CharField()
+    categories = serializers.ListField(child=serializers.CharField())
+    destinations = serializers.ListField(child=serializers.CharField())
+    only_if_setting = serializers.CharField()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["categories"], data["destinations"] = sorted(data["categories"]), sorted(data["destinations"])
+        return data
+
+
+class IndicatorEntryOut(serializers.Serializer):
+    code = serializers.CharField(source="indicator.code")
+    name = serializers.CharField(source="indicator.name")
+    label = serializers.CharField(source="indicator.label")
+    wording = serializers.CharField(source="indicator.wording")
+    numerator = IndicatorTermOut(many=True, source="indicator.numerator")
+    denominator = IndicatorTermOut(many=True, source="indicator.denominator")
+    target = serializers.FloatField(source="target.value", allow_null=True, default=None)
+    target_year = serializers.IntegerField(source="target.year", allow_null=True, default=None)
+    target_source = serializers.CharField(source="target.source", allow_null=True, default=None)
+    targets = TargetOut(many=True)
+
+
+class IndicatorCatalogueOut(serializers.Serializer):
+    city = PlaceOut(allow_null=True)
+    year = serializers.IntegerField()
+    results = IndicatorEntryOut(many=True)
+
+
+class IndicatorQueryIn(serializers.Serializer):
+    city = serializers.IntegerField(required=False, min_value=1)
+    year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
+
+
+class IndicatorTargetIn(serializers.Serializer):
+    city_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    # Range checked by the service, so an out-of-range share answers its own code (bad_target).
+    target = serializers.DecimalField(max_digits=12, decimal_places=4)
+
+
+class IndicatorTargetOut(serializers.Serializer):
+    city_id = serializers.IntegerField()
+    indicator = serializers.CharField()
+    year = serializers.IntegerField()
+    target = serializers.FloatField()
+    updated_at = serializers.DateTimeField()
 
 
 # ---- helpers -----------------------------------------------------------------------------------
@@ -376,6 +454,68 @@ class DistrictSettingsView(APIView):
         return Response(DistrictSettingsOut(saved).data)
 
 
+TARGET_YEARS = {"min_value": 2000, "max_value": 2100}
+
+
+def _target_year(year: int) -> int:
+    if not TARGET_YEARS["min_value"] <= year <= TARGET_YEARS["max_value"]:
+        raise serializers.ValidationError({"year": [_("A target year lies between 2000 and 2100.")]})
+    return year
+
+
+class IndicatorListView(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("city", OpenApiTypes.INT, description="default: the caller's city"),
+            OpenApiParameter(
+                "year", OpenApiTypes.INT, description="the year targets are read for; default this year"
+            ),
+        ],
+        responses=IndicatorCatalogueOut,
+    )
+    def get(self, request):
+        query = IndicatorQueryIn(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        catalogue = selectors.indicator_catalogue(
+            request.user, query.validated_data.get("city"), query.validated_data.get("year")
+        )
+        return Response(IndicatorCatalogueOut(catalogue).data)
+
+
+class IndicatorTargetView(APIView):
+    permission_classes = [IsCityOfficer]
+
+    @extend_schema(request=IndicatorTargetIn, responses=IndicatorTargetOut)
+    def put(self, request, code: str, year: int):
+        data = IndicatorTargetIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        saved = services.set_indicator_target(
+            actor=request.user,
+            indicator_code=code,
+            year=_target_year(year),
+            target=data.validated_data["target"],
+            city_id=data.validated_data.get("city_id"),
+        )
+        return Response(IndicatorTargetOut(saved).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("city", OpenApiTypes.INT, description="default: the caller's city")],
+        responses={204: None},
+    )
+    def delete(self, request, code: str, year: int):
+        query = IndicatorQueryIn(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        services.clear_indicator_target(
+            actor=request.user,
+            indicator_code=code,
+            year=_target_year(year),
+            city_id=query.validated_data.get("city"),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 EXPORT_COLUMNS = [
     "date",
     "district_id",
@@ -390,7 +530,17 @@ EXPORT_COLUMNS = [
     "recovered_kg",
     "handled_kg",
     "utilization_rate",
+    *(f"collected_{category}_{destination}_kg" for category, destination in selectors.ROUTES),
+    *(
+        column
+        for code in selectors.INDICATOR_CODES
+        for column in (f"{code}_numerator_kg", f"{code}_denominator_kg", code, f"{code}_target")
+    ),
 ]
+
+
+def _rate_cell(ratio) -> float | str:
+    return "" if ratio.rate is None else four_places(ratio.rate)
 
 
 def export_line(row: selectors.ExportDay) -> list:
@@ -409,7 +559,18 @@ def export_line(row: selectors.ExportDay) -> list:
         *(kilograms(row.collected_g[category]) for category in selectors.CATEGORIES),
         kilograms(use.recovered_g),
         kilograms(use.handled_g),
-        "" if use.rate is None else four_places(use.rate),
+        _rate_cell(use),
+        *(kilograms(row.collected_g_by_route[route]) for route in selectors.ROUTES),
+        *(
+            cell
+            for code, ratio in row.ratios.items()
+            for cell in (
+                kilograms(ratio.recovered_g),
+                kilograms(ratio.handled_g),
+                _rate_cell(ratio),
+                "" if row.targets[code] is None else row.targets[code].value,
+            )
+        ),
     ]
 
 

@@ -112,4 +112,10 @@ urlpatterns += [
         name="stats-district-settings",
     ),
     path("stats/export.csv", stats_api.StatsExportView.as_view(), name="stats-export"),
+    path("stats/indicators", stats_api.IndicatorListView.as_view(), name="stats-indicators"),
+    path(
+        "stats/indicators/<str:code>/targets/<int:year>",
+        stats_api.IndicatorTargetView.as_view(),
+        name="stats-indicator-target",
+    ),
 ]

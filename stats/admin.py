@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Collection, DistrictStatsSettings
+from .models import Collection, DistrictStatsSettings, IndicatorTarget
 
 
 @admin.register(Collection)
@@ -29,3 +29,14 @@ class CollectionAdmin(admin.ModelAdmin):
 @admin.register(DistrictStatsSettings)
 class DistrictStatsSettingsAdmin(admin.ModelAdmin):
     list_display = ("district", "incineration_counts_as_recovery", "updated_at")
+
+
+@admin.register(IndicatorTarget)
+class IndicatorTargetAdmin(admin.ModelAdmin):
+    list_display = ("city", "indicator", "year", "target", "updated_by", "updated_at")
+    list_filter = ("city", "indicator")
+    readonly_fields = ("updated_by", "updated_at")
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)

@@ -31,3 +31,23 @@ class BadCsv(DomainError):
 class BadPeriod(DomainError):
     code = "bad_period"
     message = _("The period is not valid: give from and to as YYYY-MM-DD with from <= to.")
+
+
+class BadTarget(DomainError):
+    code = "bad_target"
+    message = _("A target is a share between 0 and 1 (0 % to 100 %).")
+
+
+class UnknownIndicator(DomainError):
+    code = "unknown_indicator"
+    message = _("There is no indicator with that code.")
+
+
+class CityRequired(DomainError):
+    code = "city_required"
+    message = _("Name the city the target is for.")
+
+
+class UnknownCity(DomainError):
+    code = "unknown_city"
+    message = _("There is no such city.")

@@ -90,6 +90,38 @@ class DistrictStatsSettings(models.Model):
         return f"settings of {self.district_id}"
 
 
+def _indicator_choices():
+    from .indicators import CHOICES
+
+    return CHOICES
+
+
+class IndicatorTarget(models.Model):
+    """A city's target for one indicator and year (a share, 0..1); national figures apply where none is set."""
+
+    city = models.ForeignKey("geo.City", on_delete=models.CASCADE, related_name="+", verbose_name=_("city"))
+    indicator = models.CharField(_("indicator"), max_length=32, choices=_indicator_choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    target = models.DecimalField(_("target (share, 0 to 1)"), max_digits=5, decimal_places=4)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, related_name="+", null=True, blank=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("indicator target")
+        verbose_name_plural = _("indicator targets")
+        ordering = ["city", "indicator", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["city", "indicator", "year"], name="indicator_target_once"),
+            models.CheckConstraint(condition=Q(target__gte=0, target__lte=1), name="indicator_target_share"),
+            models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2100), name="indicator_target_year"),
+        ]
+
+    def __str__(self):
+        return f"{self.city_id} {self.indicator} {self.year}: {self.target}"
+
+
 # ---- rollups (derived, rebuilt by refresh_rollups, proved by verify_rollups) ----------------------
 
 

@@ -13,7 +13,9 @@
 Weights are grams. Reversing collections carry negative weights, so corrections net out in the sums.
 A period with nothing handled has no rate (None), never 0 % or 100 %.
 
-on_track projects the period's end from the trend so far (see `project`).
+on_track projects the period's end from the trend so far (see `project`). This rate is the indicator
+`plan_utilization` of indicators.py, where every indicator and its targets (data, per city and year)
+are defined; the routes below are its recovery terms.
 """
 
 import re
@@ -24,8 +26,6 @@ from datetime import date
 from backend.categories import WasteCategory
 
 from .models import Destination
-
-TARGET = 0.35
 
 # (category, destination) pairs that always count as put back to use.
 RECOVERY_ROUTES = {
@@ -91,14 +91,14 @@ class Projection:
 
 
 def project(
-    daily: Iterable[tuple[date, Utilization]], *, start: date, end: date, today: date, target: float = TARGET
+    daily: Iterable[tuple[date, Utilization]], *, start: date, end: date, today: date, target: float | None
 ) -> Projection:
     """Project the period's rate at `end` from the days so far (start..min(end, today)).
 
     The cumulative rate after each day with data is fitted with a least-squares line over the day
     index and the line is read at the period's last day (clamped to 0..1). A period that is over is
     judged on its final rate; with fewer than MIN_DAYS_FOR_TREND days of data the rate so far is the
-    projection. on_track is projected >= target; None when nothing was handled yet.
+    projection. on_track is projected >= target; None when nothing was handled yet or no target is set.
     """
     last = min(end, today)
     points: list[tuple[int, float]] = []
@@ -113,9 +113,9 @@ def project(
     if so_far is None:
         return Projection(None, None, None, "no_data")
     if today >= end:
-        return Projection(so_far, so_far, so_far >= target, "final")
+        return Projection(so_far, so_far, _reaches(so_far, target), "final")
     if len(points) < MIN_DAYS_FOR_TREND:
-        return Projection(so_far, so_far, so_far >= target, "rate_so_far")
+        return Projection(so_far, so_far, _reaches(so_far, target), "rate_so_far")
     n = len(points)
     mean_x = sum(x for x, _ in points) / n
     mean_y = sum(y for _, y in points) / n
@@ -123,7 +123,11 @@ def project(
     slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / var_x if var_x else 0.0
     projected = mean_y + slope * ((end - start).days - mean_x)
     projected = min(1.0, max(0.0, projected))
-    return Projection(so_far, projected, projected >= target, "linear_trend")
+    return Projection(so_far, projected, _reaches(projected, target), "linear_trend")
+
+
+def _reaches(value: float, target: float | None) -> bool | None:
+    return None if target is None else value >= target
 
 
 # ---- the same definition in SQL, for reads over the rollup tables ------------------------------

@@ -16,11 +16,11 @@ from accounts.models import User
 from accounts.selectors import visible_districts
 from backend.categories import WasteCategory
 from backend.errors import NotFound
-from geo.models import Community, District
+from geo.models import City, Community, District
 
-from . import periods, rate
+from . import flows, indicators, periods, rate, targets
 from .errors import BadPeriod
-from .models import Collection, DistrictStatsSettings
+from .models import Collection, Destination, DistrictStatsSettings
 
 # Figures of fewer households than this would single out a family's habits.
 MIN_CELL_HOUSEHOLDS = 5
@@ -30,6 +30,8 @@ CATEGORIES = tuple(
     for c in (WasteCategory.RECYCLABLE, WasteCategory.KITCHEN, WasteCategory.HAZARDOUS, WasteCategory.OTHER)
 )
 GRANULARITIES = ("day", "week", "month")
+# Every indicator, in the order answers list them (indicators.py defines them).
+INDICATOR_CODES = tuple(indicators.INDICATORS)
 MAX_PERIOD_DAYS = 3 * 366
 # What a per-place figure may be grouped by: column -> the drop rollup kept at that level.
 GROUPINGS = {"district_id": "stats_districtdropdaily", "community_id": "stats_dropdaily"}
@@ -40,27 +42,6 @@ def _grouping(by: str) -> str:
     if by not in GROUPINGS:
         raise ImproperlyConfigured(f"statistics are not grouped by {by!r}")
     return by
-
-
-# The rate's definition (rate.py) in SQL, over the rollup rows `x` and the district settings `s`.
-RECOVERED_COLLECTION = rate.collection_recovered_sql(
-    weight="x.weight_g",
-    category="x.category",
-    destination="x.destination",
-    incineration_counts="coalesce(s.incineration_counts_as_recovery, false)",
-)
-RECOVERED_DEPOSIT = rate.deposit_recovered_sql(weight="x.weight_g", category="x.category")
-RECOVERED_DISTRICT_DAY = rate.district_day_recovered_sql(
-    alias="x", incineration_counts="coalesce(s.incineration_counts_as_recovery, false)"
-)
-
-# (district, day, recovered g, handled g, collected g, deposited g) per day with any weight.
-DAILY_UTILIZATION_SQL = f"""
-    SELECT x.district_id, x.day, {RECOVERED_DISTRICT_DAY}, x.collected_g + x.deposited_g, x.collected_g,
-           x.deposited_g
-    FROM stats_districtday x LEFT JOIN stats_districtstatssettings s ON s.district_id = x.district_id
-    WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s
-      AND (x.collected_g <> 0 OR x.deposited_g <> 0)"""  # noqa: S608 - rate.py's fixed expression
 
 
 def parse_period(raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
@@ -103,20 +84,6 @@ def incineration_settings(district_ids: list[int]) -> dict[int, bool]:
             "district_id", "incineration_counts_as_recovery"
         )
     )
-
-
-def daily_utilization(district_ids: list[int], start: date, end: date) -> dict[int, dict[date, tuple]]:
-    """district -> day -> (Utilization, collected g, deposited g)."""
-    result: dict[int, dict[date, tuple]] = defaultdict(dict)
-    for district, day, recovered, handled, collected, deposited in _rows(
-        DAILY_UTILIZATION_SQL, {"ids": district_ids, "a": start, "b": end}
-    ):
-        result[district][day] = (
-            rate.Utilization(int(recovered), int(handled)),
-            int(collected),
-            int(deposited),
-        )
-    return result
 
 
 def collected_by_category(district_ids: list[int], start: date, end: date) -> dict[int, dict[str, int]]:
@@ -215,6 +182,45 @@ def drop_totals(district_ids: list[int], start: date, end: date, *, by: str = "d
 
 
 @dataclass(frozen=True)
+class IndicatorFigures:
+    """One indicator over a period: its numerator and denominator, the target in force, the projection."""
+
+    indicator: indicators.Indicator
+    ratio: rate.Utilization
+    target: targets.Target | None
+    projection: rate.Projection
+
+    @property
+    def value(self) -> float | None:
+        return self.ratio.rate
+
+
+def indicator_figures(
+    days: dict[date, flows.DayFlows], in_force: dict[str, targets.Target | None], start: date, end: date
+) -> dict[str, IndicatorFigures]:
+    """Every indicator over start..end from its daily flows, projected to `end`."""
+    today = periods.today()
+    result = {}
+    for code, indicator in indicators.INDICATORS.items():
+        daily = [(day, day_flows.ratios[code]) for day, day_flows in days.items()]
+        target = in_force.get(code)
+        result[code] = IndicatorFigures(
+            indicator=indicator,
+            ratio=sum((ratio for _day, ratio in daily), rate.ZERO),
+            target=target,
+            projection=rate.project(
+                daily, start=start, end=end, today=today, target=target.value if target else None
+            ),
+        )
+    return result
+
+
+def _primary_target(in_force: dict[str, targets.Target | None]) -> float | None:
+    target = in_force.get(indicators.PRIMARY)
+    return target.value if target else None
+
+
+@dataclass(frozen=True)
 class DropFigures:
     """Drops and their verdicts over a period."""
 
@@ -237,10 +243,22 @@ class DistrictFigures(DropFigures):
     participating_households: int
     deposits_g_by_material: dict[str, int]
     collected_g_by_category: dict[str, int]
-    utilization: rate.Utilization
-    projection: rate.Projection
-    target: float
+    indicators: dict[str, IndicatorFigures]
     incineration_counts_as_recovery: bool
+
+    # The fields the statistics have always had are the plan's 生活垃圾资源化利用率.
+    @property
+    def utilization(self) -> rate.Utilization:
+        return self.indicators[indicators.PRIMARY].ratio
+
+    @property
+    def projection(self) -> rate.Projection:
+        return self.indicators[indicators.PRIMARY].projection
+
+    @property
+    def target(self) -> float | None:
+        target = self.indicators[indicators.PRIMARY].target
+        return target.value if target else None
 
     @property
     def participation_rate(self) -> float | None:
@@ -251,7 +269,7 @@ class DistrictFigures(DropFigures):
 class DistrictTable:
     start: date
     end: date
-    target: float
+    target: float | None
     rows: list[DistrictFigures]
 
 
@@ -260,12 +278,14 @@ def district_table(user: User, start: date, end: date) -> DistrictTable:
     districts = list(visible_districts(user).order_by("id"))
     ids = [d.id for d in districts]
     if not ids:
-        return DistrictTable(start, end, rate.TARGET, [])
-    today = periods.today()
+        return DistrictTable(
+            start, end, _primary_target(targets.in_force([user.city_id], end.year)[user.city_id]), []
+        )
     households = registered_households(ids)
     participating = participating_households(ids, start, end)
     drops = drop_totals(ids, start, end)
-    daily = daily_utilization(ids, start, end)
+    daily = flows.daily(ids, start, end)
+    in_force = targets.in_force([d.city_id for d in districts], end.year)
     collected = collected_by_category(ids, start, end)
     incineration = incineration_settings(ids)
     deposits_by_material: dict[int, dict[str, int]] = defaultdict(dict)
@@ -277,7 +297,6 @@ def district_table(user: User, start: date, end: date) -> DistrictTable:
         deposits_by_material[district][material] = int(weight)
     rows = []
     for district in districts:
-        days = [(day, values[0]) for day, values in daily.get(district.id, {}).items()]
         n_drops, accepted, verdicts, correct = drops.get(district.id, (0, 0, 0, 0))
         rows.append(
             DistrictFigures(
@@ -290,14 +309,14 @@ def district_table(user: User, start: date, end: date) -> DistrictTable:
                 correct_verdicts=int(correct or 0),
                 deposits_g_by_material=deposits_by_material.get(district.id, {}),
                 collected_g_by_category=collected.get(district.id, {}),
-                utilization=sum((u for _d, u in days), rate.ZERO),
-                projection=rate.project(days, start=start, end=end, today=today),
-                target=rate.TARGET,
+                indicators=indicator_figures(
+                    daily.get(district.id, {}), in_force[district.city_id], start, end
+                ),
                 incineration_counts_as_recovery=incineration.get(district.id, False),
             )
         )
     rows.sort(key=lambda r: (r.utilization.rate is None, -(r.utilization.rate or 0), r.district.id))
-    return DistrictTable(start, end, rate.TARGET, rows)
+    return DistrictTable(start, end, _primary_target(in_force[districts[0].city_id]), rows)
 
 
 def _bucket_participation(district_id: int, spans: list[tuple[date, date]], granularity: str) -> list[int]:
@@ -327,7 +346,11 @@ class SeriesPoint(DropFigures):
     participating_households: int
     deposited_g: int
     collected_g_by_category: dict[str, int]
-    utilization: rate.Utilization
+    ratios: dict[str, rate.Utilization]  # by indicator code
+
+    @property
+    def utilization(self) -> rate.Utilization:
+        return self.ratios[indicators.PRIMARY]
 
 
 @dataclass(frozen=True)
@@ -336,8 +359,13 @@ class DistrictSeries:
     granularity: str
     start: date
     end: date
-    target: float
+    indicators: dict[str, IndicatorFigures]  # over the whole period
     points: list[SeriesPoint]
+
+    @property
+    def target(self) -> float | None:
+        target = self.indicators[indicators.PRIMARY].target
+        return target.value if target else None
 
 
 def district_series(user: User, district_id: int, granularity: str, start: date, end: date) -> DistrictSeries:
@@ -359,13 +387,14 @@ def district_series(user: User, district_id: int, granularity: str, start: date,
         bucket = drops[index_of[day]]
         for i, value in enumerate(values):
             bucket[i] += int(value)
-    use = [rate.ZERO for _ in spans]
+    ratios = [dict.fromkeys(indicators.INDICATORS, rate.ZERO) for _ in spans]
     deposited = [0 for _ in spans]
-    for day, (utilization, _collected, deposit_g) in (
-        daily_utilization(ids, start, end).get(district.id, {}).items()
-    ):
-        use[index_of[day]] = use[index_of[day]] + utilization
-        deposited[index_of[day]] += deposit_g
+    days = flows.daily(ids, start, end).get(district.id, {})
+    for day, day_flows in days.items():
+        bucket = ratios[index_of[day]]
+        for code, ratio in day_flows.ratios.items():
+            bucket[code] = bucket[code] + ratio
+        deposited[index_of[day]] += day_flows.deposited_g
     collected: list[dict[str, int]] = [defaultdict(int) for _ in spans]
     for day, category, weight in _rows(
         """SELECT day, category, sum(weight_g) FROM stats_collectiondaily
@@ -385,11 +414,14 @@ def district_series(user: User, district_id: int, granularity: str, start: date,
             participating_households=participation[index],
             deposited_g=deposited[index],
             collected_g_by_category={k: v for k, v in sorted(collected[index].items()) if v},
-            utilization=use[index],
+            ratios=ratios[index],
         )
         for index, (first, last) in enumerate(spans)
     ]
-    return DistrictSeries(district, granularity, start, end, rate.TARGET, points)
+    in_force = targets.in_force([district.city_id], end.year)[district.city_id]
+    return DistrictSeries(
+        district, granularity, start, end, indicator_figures(days, in_force, start, end), points
+    )
 
 
 @dataclass(frozen=True)
@@ -403,6 +435,7 @@ class CommunityFigures:
     verdicts: int | None = None
     correct_verdicts: int | None = None
     deposited_g: int | None = None
+    indicators: dict[str, IndicatorFigures] | None = None
 
     @property
     def suppressed(self) -> bool:
@@ -431,6 +464,8 @@ def community_rows(user: User, district_id: int, start: date, end: date) -> list
             [district.id, start, end],
         )
     }
+    daily = flows.daily(ids, start, end, by="community_id")
+    in_force = targets.in_force([district.city_id], end.year)[district.city_id]
     rows = []
     for community in Community.objects.filter(district=district).order_by("id"):
         registered = int(households.get(community.id, 0))
@@ -447,9 +482,50 @@ def community_rows(user: User, district_id: int, start: date, end: date) -> list
                 verdicts=int(verdicts),
                 correct_verdicts=int(correct),
                 deposited_g=int(deposits_g),
+                indicators=indicator_figures(daily.get(community.id, {}), in_force, start, end),
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class IndicatorEntry:
+    """An indicator as a city is judged by it: the formula, the target in force, every target year."""
+
+    indicator: indicators.Indicator
+    target: targets.Target | None
+    targets: list[targets.Target]  # every year, the city's own replacing the national figure
+
+
+@dataclass(frozen=True)
+class IndicatorCatalogue:
+    city: City | None
+    year: int
+    results: list[IndicatorEntry]
+
+
+def indicator_catalogue(user: User, city_id: int | None, year: int | None = None) -> IndicatorCatalogue:
+    """The indicators and their targets for a city the user may read (default: their own, or the first),
+    as in force in `year` (default: this year)."""
+    year = year or periods.today().year
+    cities = City.objects.filter(districts__in=visible_districts(user)).distinct().order_by("id")
+    if city_id is not None:
+        cities = cities.filter(pk=city_id)
+        if not cities.exists():
+            raise NotFound()
+    elif user.city_id is not None:
+        cities = cities.filter(pk=user.city_id)
+    city = cities.first()
+    in_force = targets.in_force([city.id if city else None], year)[city.id if city else None]
+    every_year = targets.by_year(city.id if city else None)
+    return IndicatorCatalogue(
+        city,
+        year,
+        [
+            IndicatorEntry(indicator, in_force[code], every_year[code])
+            for code, indicator in indicators.INDICATORS.items()
+        ],
+    )
 
 
 def visible_collections(user: User):
@@ -458,6 +534,10 @@ def visible_collections(user: User):
         .select_related("district", "community")
         .order_by("-date", "-id")
     )
+
+
+# The export's per-destination columns: every (category, destination) a collection can have.
+ROUTES = tuple((c, d.value) for c in CATEGORIES for d in Destination)
 
 
 @dataclass(frozen=True)
@@ -474,62 +554,76 @@ class ExportDay:
     participating_households: int
     deposited_g: int
     collected_g: dict[str, int]  # by category, every one of CATEGORIES
-    utilization: rate.Utilization
+    collected_g_by_route: dict[tuple[str, str], int]  # by (category, destination), every one of ROUTES
+    ratios: dict[str, rate.Utilization]  # by indicator code
+    targets: dict[str, targets.Target | None]  # by indicator code, for the period's year
+
+    @property
+    def utilization(self) -> rate.Utilization:
+        return self.ratios[indicators.PRIMARY]
 
 
+_SUM_COLUMNS = [f"{side}_{i}" for i in range(len(indicators.INDICATORS)) for side in ("n", "d")]
 EXPORT_SQL = f"""
     WITH dr AS (
         SELECT district_id, day, sum(drops) drops, sum(accepted) accepted, sum(verdicts) verdicts,
                sum(correct) correct
         FROM stats_districtdropdaily WHERE district_id = ANY(%(ids)s) AND day BETWEEN %(a)s AND %(b)s GROUP BY 1, 2
-    ), dep AS (
-        SELECT x.district_id, x.day, sum(x.weight_g) weight, sum({RECOVERED_DEPOSIT}) recovered
-        FROM stats_districtdepositdaily x
-        WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s GROUP BY 1, 2
     ), col AS (
-        SELECT x.district_id, x.day, sum(x.weight_g) weight, sum({RECOVERED_COLLECTION}) recovered,
-               {", ".join(f"sum(x.weight_g) FILTER (WHERE x.category = '{c}') {c}" for c in CATEGORIES)}
-        FROM stats_collectiondaily x LEFT JOIN stats_districtstatssettings s ON s.district_id = x.district_id
+        SELECT x.district_id, x.day,
+               {", ".join(f"sum(x.weight_g) FILTER (WHERE x.category = '{c}') {c}" for c in CATEGORIES)},
+               {", ".join(f"sum(x.weight_g) FILTER (WHERE x.category = '{c}' AND x.destination = '{d}') {c}__{d}" for c, d in ROUTES)}
+        FROM stats_collectiondaily x
         WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s GROUP BY 1, 2
+    ), ind (district_id, day, deposited, {", ".join(_SUM_COLUMNS)}) AS ({flows.daily_sums_sql("district_id")}
     ), pc AS (
         SELECT district_id, start AS day, sum(households) households FROM stats_participationcount
         WHERE kind = 'day' AND district_id = ANY(%(ids)s) AND start BETWEEN %(a)s AND %(b)s GROUP BY 1, 2
     ), days AS (
-        SELECT district_id, day FROM dr UNION SELECT district_id, day FROM dep
-        UNION SELECT district_id, day FROM col UNION SELECT district_id, day FROM pc
+        SELECT district_id, day FROM dr UNION SELECT district_id, day FROM ind
+        UNION SELECT district_id, day FROM pc
     )
     SELECT d.day, d.district_id, coalesce(dr.drops, 0), coalesce(dr.accepted, 0), coalesce(dr.verdicts, 0),
-           coalesce(dr.correct, 0), coalesce(pc.households, 0), coalesce(dep.weight, 0),
+           coalesce(dr.correct, 0), coalesce(pc.households, 0), coalesce(ind.deposited, 0),
            {", ".join(f"coalesce(col.{c}, 0)" for c in CATEGORIES)},
-           coalesce(col.recovered, 0) + coalesce(dep.recovered, 0), coalesce(col.weight, 0) + coalesce(dep.weight, 0)
+           {", ".join(f"coalesce(col.{c}__{d}, 0)" for c, d in ROUTES)},
+           {", ".join(f"coalesce(ind.{c}, 0)" for c in _SUM_COLUMNS)}
     FROM days d
     LEFT JOIN dr ON dr.district_id = d.district_id AND dr.day = d.day
-    LEFT JOIN dep ON dep.district_id = d.district_id AND dep.day = d.day
+    LEFT JOIN ind ON ind.district_id = d.district_id AND ind.day = d.day
     LEFT JOIN col ON col.district_id = d.district_id AND col.day = d.day
     LEFT JOIN pc ON pc.district_id = d.district_id AND pc.day = d.day
-    ORDER BY d.day, d.district_id"""  # noqa: S608 - rate.py's fixed expressions; categories are WasteCategory values
+    ORDER BY d.day, d.district_id"""  # noqa: S608 - categories and destinations are their enums' values; the flows' fixed SQL
 
 
 def export_rows(user: User, start: date, end: date) -> Iterator[ExportDay]:
     """Daily rows per visible district, fetched in batches (the response streams, memory stays flat)."""
-    names = dict(visible_districts(user).values_list("id", "name"))
-    if not names:
+    districts = {d.id: d for d in visible_districts(user)}
+    if not districts:
         return
+    in_force = targets.in_force([d.city_id for d in districts.values()], end.year)
+    n_categories, n_routes = len(CATEGORIES), len(ROUTES)
     with connection.cursor() as cursor:
-        cursor.execute(EXPORT_SQL, {"ids": list(names), "a": start, "b": end})
+        cursor.execute(EXPORT_SQL, {"ids": list(districts), "a": start, "b": end})
         while batch := cursor.fetchmany(500):
-            for day, district_id, *counts, deposits, c1, c2, c3, c4, recovered, handled in batch:
-                drops, accepted, verdicts, correct, participants = (int(n) for n in counts)
+            for row in batch:
+                day, district_id = row[0], row[1]
+                drops, accepted, verdicts, correct, participants, deposits = (int(n) for n in row[2:8])
+                by_category = [int(v) for v in row[8 : 8 + n_categories]]
+                by_route = [int(v) for v in row[8 + n_categories : 8 + n_categories + n_routes]]
+                district = districts[district_id]
                 yield ExportDay(
                     day=day,
                     district_id=district_id,
-                    district_name=names[district_id],
+                    district_name=district.name,
                     drops=drops,
                     accepted_drops=accepted,
                     verdicts=verdicts,
                     correct_verdicts=correct,
                     participating_households=participants,
-                    deposited_g=int(deposits),
-                    collected_g=dict(zip(CATEGORIES, (int(c) for c in (c1, c2, c3, c4)), strict=True)),
-                    utilization=rate.Utilization(int(recovered), int(handled)),
+                    deposited_g=deposits,
+                    collected_g=dict(zip(CATEGORIES, by_category, strict=True)),
+                    collected_g_by_route=dict(zip(ROUTES, by_route, strict=True)),
+                    ratios=indicators.ratios_from_row(row[8 + n_categories + n_routes :]),
+                    targets=in_force[district.city_id],
                 )

@@ -1,20 +1,30 @@
 """Write use cases of statistics: recording, correcting and importing collections, district settings."""
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
 from accounts.errors import ScopeViolation
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.selectors import can_manage_district
 from backend.errors import InvalidInput, NotFound
-from geo.models import District
+from geo.models import City, District
 
-from . import periods, rate, weighbridge
-from .errors import AlreadyCorrected, DuplicateReference, FutureDate, NotCorrectable
-from .models import Collection, CollectionDaily, Destination, DistrictStatsSettings
+from . import indicators, periods, rate, weighbridge
+from .errors import (
+    AlreadyCorrected,
+    BadTarget,
+    CityRequired,
+    DuplicateReference,
+    FutureDate,
+    NotCorrectable,
+    UnknownCity,
+    UnknownIndicator,
+)
+from .models import Collection, CollectionDaily, Destination, DistrictStatsSettings, IndicatorTarget
 from .values import CollectionValues
 
 MAX_COLLECTION_G = 10_000_000_000  # 10,000 t in one record is a typo, not a weighbridge ticket
@@ -173,3 +183,52 @@ def import_collections(*, actor: User, data: bytes) -> ImportResult:
                 entry["fields"] = exc.fields
             result.errors.append(entry)
     return result
+
+
+# ---- indicator targets -----------------------------------------------------------------------
+
+
+def _target_city(actor: User, city_id: int | None) -> City:
+    """The city a target is for: a city officer's own (another is out of scope); an admin names one."""
+    if city_id is None:
+        city_id = actor.city_id
+        if city_id is None:
+            raise CityRequired(fields={"city_id": [str(CityRequired.message)]})
+    city = City.objects.filter(pk=city_id).first()
+    if city is None:
+        raise UnknownCity(fields={"city_id": [str(UnknownCity.message)]})
+    admin = actor.is_superuser or actor.role == Role.ADMIN
+    city_officer = actor.role == Role.CITY_OFFICER and actor.city_id in (None, city.id)
+    if not (admin or city_officer):
+        raise ScopeViolation()
+    return city
+
+
+def _indicator(code: str) -> indicators.Indicator:
+    if code not in indicators.INDICATORS:
+        raise UnknownIndicator()
+    return indicators.INDICATORS[code]
+
+
+def set_indicator_target(
+    *, actor: User, indicator_code: str, year: int, target: Decimal, city_id: int | None = None
+) -> IndicatorTarget:
+    """Set (or replace) a city's target for one indicator and year; a share, 0 to 1."""
+    _indicator(indicator_code)
+    if not Decimal(0) <= target <= Decimal(1):
+        raise BadTarget(fields={"target": [str(BadTarget.message)]})
+    city = _target_city(actor, city_id)
+    saved, _created = IndicatorTarget.objects.update_or_create(
+        city=city, indicator=indicator_code, year=year, defaults={"target": target, "updated_by": actor}
+    )
+    return saved
+
+
+def clear_indicator_target(
+    *, actor: User, indicator_code: str, year: int, city_id: int | None = None
+) -> bool:
+    """Remove a city's own target (the national figure applies again); False when there was none."""
+    _indicator(indicator_code)
+    city = _target_city(actor, city_id)
+    deleted, _rows = IndicatorTarget.objects.filter(city=city, indicator=indicator_code, year=year).delete()
+    return bool(deleted)

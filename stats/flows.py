@@ -1,0 +1,75 @@
+"""The typed flows of indicators.py, read from the rollup tables, and each indicator's daily sums over them.
+
+Collections come from `CollectionDaily` (category, destination); kiosk deposits from the deposit
+rollups (their material's category, no destination). Per district or per community and day, one
+query returns the deposited weight and every indicator's numerator and denominator.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+
+from . import indicators, rate
+
+# (rows of collections, rows of deposits) per grouping; each selects key, district_id, day, kind,
+# category, destination, weight_g for the ids in %(ids)s (districts) and the days %(a)s..%(b)s.
+_FLOW_SOURCES = {
+    "district_id": (
+        "stats_collectiondaily x WHERE x.district_id = ANY(%(ids)s)",
+        "stats_districtdepositdaily x WHERE x.district_id = ANY(%(ids)s)",
+        "x.district_id",
+    ),
+    "community_id": (
+        "stats_collectiondaily x WHERE x.district_id = ANY(%(ids)s) AND x.community_id IS NOT NULL",
+        "stats_depositdaily x WHERE x.district_id = ANY(%(ids)s)",
+        "x.community_id",
+    ),
+}
+
+
+def flows_sql(by: str) -> str:
+    """Every flow of the districts %(ids)s over %(a)s..%(b)s, keyed by district or community."""
+    if by not in _FLOW_SOURCES:
+        raise ImproperlyConfigured(f"flows are not grouped by {by!r}")
+    collections, deposits, key = _FLOW_SOURCES[by]
+    return f"""
+        SELECT {key} AS key, x.district_id, x.day, '{indicators.COLLECTION}'::text AS kind, x.category,
+               x.destination, x.weight_g
+        FROM {collections} AND x.day BETWEEN %(a)s AND %(b)s
+        UNION ALL
+        SELECT {key}, x.district_id, x.day, '{indicators.DEPOSIT}'::text, x.category, ''::text, x.weight_g
+        FROM {deposits} AND x.day BETWEEN %(a)s AND %(b)s"""  # noqa: S608 - fixed tables of _FLOW_SOURCES; kinds are indicators' constants
+
+
+def daily_sums_sql(by: str) -> str:
+    """(key, day, deposited g, then numerator and denominator of every indicator) per day with a flow."""
+    return f"""
+        SELECT f.key, f.day,
+               coalesce(sum(f.weight_g) FILTER (WHERE f.kind = '{indicators.DEPOSIT}'), 0),
+               {indicators.sums_sql(flows="f", settings="s")}
+        FROM ({flows_sql(by)}) f
+        LEFT JOIN stats_districtstatssettings s ON s.district_id = f.district_id
+        GROUP BY 1, 2"""  # noqa: S608 - built from indicators' checked codes and the fixed flow sources
+
+
+@dataclass(frozen=True)
+class DayFlows:
+    deposited_g: int
+    ratios: dict[str, rate.Utilization]  # by indicator code
+
+
+def daily(
+    ids: list[int], start: date, end: date, *, by: str = "district_id"
+) -> dict[int, dict[date, DayFlows]]:
+    """key (district or community) -> day -> its flows."""
+    result: dict[int, dict[date, DayFlows]] = defaultdict(dict)
+    if not ids:
+        return result
+    with connection.cursor() as cursor:
+        cursor.execute(daily_sums_sql(by), {"ids": ids, "a": start, "b": end})
+        for key, day, deposited, *sums in cursor.fetchall():
+            result[key][day] = DayFlows(int(deposited), indicators.ratios_from_row(sums))
+    return result
