@@ -51,7 +51,11 @@ STRINGS = {
     "participation": pgettext_lazy("dashboard", "Participation"),
     "accuracy": pgettext_lazy("dashboard", "Sorting accuracy"),
     "collected": pgettext_lazy("dashboard", "Collected (t)"),
-    "target": pgettext_lazy("dashboard", "target %(target)s"),
+    "target_word": pgettext_lazy("dashboard", "target"),
+    "target_column": pgettext_lazy("dashboard", "Target"),
+    "indicator": pgettext_lazy("dashboard", "Indicator"),
+    "indicators": pgettext_lazy("dashboard", "Plan indicators against their targets"),
+    "value": pgettext_lazy("dashboard", "Value"),
     "trend": pgettext_lazy("dashboard", "Trend"),
     "granularity": pgettext_lazy("dashboard", "Granularity"),
     "day": pgettext_lazy("dashboard", "day"),
@@ -90,11 +94,10 @@ def page_texts(lang: str, *, target: float | None = None) -> dict[str, str]:
     with translation.override(lang):
         texts = {key: str(text) for key, text in STRINGS.items()}
     texts["suppressed"] %= {"households": selectors.MIN_CELL_HOUSEHOLDS}
-    for key in ("subtitle", "target"):
-        if target is None:
-            del texts[key]
-        else:
-            texts[key] %= {"target": f"{target:.0%}"}
+    if target is None:
+        del texts["subtitle"]
+    else:
+        texts["subtitle"] %= {"target": f"{target:.0%}"}
     return texts | {"language": OTHER_LANGUAGE[lang]}
 
 
@@ -109,6 +112,14 @@ def _categories(lang: str) -> dict:
         str(cat.value): {"name": en if lang == "en" else zh, "colour": colour}
         for cat, (zh, en, colour) in CATEGORY_LABELS.items()
     }
+
+
+def indicator_names(lang: str) -> list[dict]:
+    """The plan's own Chinese names; in English the translated label."""
+    with translation.override(lang):
+        return [
+            {"code": i.code, "name": str(i.label) if lang == "en" else i.name} for i in selectors.INDICATORS
+        ]
 
 
 class DashboardLoginView(LoginView):
@@ -159,6 +170,7 @@ def dashboard(request):
         "categories": _categories(lang),
         "lang": lang,
         "t": texts,
+        "indicators": indicator_names(lang),
         "districts": [
             {"id": d.id, "name": d.name_en if lang == "en" and d.name_en else d.name} for d in districts
         ],

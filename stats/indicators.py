@@ -26,7 +26,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from backend.categories import WasteCategory
@@ -192,7 +191,6 @@ INDICATORS: dict[str, Indicator] = {
 PRIMARY = PLAN_UTILIZATION.code
 PLAN_INDICATORS = (PLAN_UTILIZATION.code, KITCHEN_RESOURCING.code, RECYCLABLES_RECOVERY.code)
 CHOICES = [(code, i.name) for code, i in INDICATORS.items()]
-UNKNOWN = _("There is no indicator with that code.")
 
 
 def target_in_force(targets: Mapping[int, Decimal], year: int) -> tuple[int, Decimal] | None:

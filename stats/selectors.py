@@ -31,6 +31,7 @@ CATEGORIES = tuple(
 )
 GRANULARITIES = ("day", "week", "month")
 # Every indicator, in the order answers list them (indicators.py defines them).
+INDICATORS = tuple(indicators.INDICATORS.values())
 INDICATOR_CODES = tuple(indicators.INDICATORS)
 MAX_PERIOD_DAYS = 3 * 366
 # What a per-place figure may be grouped by: column -> the drop rollup kept at that level.

@@ -16,6 +16,7 @@ from django.core.management import call_command
 from playwright.sync_api import sync_playwright
 
 from kiosks.models import KioskAlert
+from stats.models import IndicatorTarget
 from tests import factories
 
 from .factories import kiosk, record
@@ -144,6 +145,53 @@ def test_the_dashboard_switches_to_english(live_server, plain_http, xuchang_db):
 
         assert "Utilization rate" in page.locator("#ranking thead").inner_text()
         assert "Weidu District" in page.locator("#ranking tbody").inner_text()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_official_sees_the_three_plan_indicators_against_their_targets_and_picks_one(
+    live_server, plain_http, xuchang_db
+):
+    weidu, _jian_an, city = xuchang_db
+    officer = factories.CityOfficerFactory(city=city)
+    # March: recovered 40 recycled + 30 composted of 140 handled (50 %); kitchen 30 of 40 treated (75 %);
+    # recyclables 40 of 40 recycled (100 %). The city raised its kitchen target to 80 % for 2026.
+    record(officer, weidu, "recyclable", 40, "recycling", date(2026, 3, 10))
+    record(officer, weidu, "kitchen", 30, "composting", date(2026, 3, 10))
+    record(officer, weidu, "kitchen", 10, "landfill", date(2026, 3, 11))
+    record(officer, weidu, "other", 60, "landfill", date(2026, 3, 12))
+    IndicatorTarget.objects.create(city=city, indicator="kitchen_resourcing", year=2026, target="0.8")
+    call_command("refresh_rollups")
+    phone = str(officer.phone)
+
+    with chromium_page() as page:
+        _sign_in(page, live_server.url, phone)
+        page.goto(f"{live_server.url}/dashboard/?{MARCH}&granularity=week")
+        page.wait_for_selector("body[data-ready=true]")
+        page.locator(f"#ranking tr[data-district='{weidu.id}']").click()
+        page.wait_for_selector("#indicators tr[data-indicator=plan_utilization][data-value='0.5']")
+
+        shown = {
+            code: page.locator(f"#indicators tr[data-indicator={code}]").evaluate(
+                "r => [Number(r.dataset.value), Number(r.dataset.target), r.innerText]"
+            )
+            for code in ("plan_utilization", "kitchen_resourcing", "recyclables_recovery")
+        }
+        assert [shown[c][:2] for c in shown] == [[0.5, 0.35], [0.75, 0.8], [1.0, 0.85]]
+        assert "生活垃圾资源化利用率" in shown["plan_utilization"][2]
+        assert "城市餐厨废弃物资源化率" in shown["kitchen_resourcing"][2]
+        assert "主要再生资源回收率" in shown["recyclables_recovery"][2]
+        # A finished period is judged on its final rate: kitchen waste is behind its 80 %.
+        assert "可达标" in shown["plan_utilization"][2] and "未达标" in shown["kitchen_resourcing"][2]
+
+        page.select_option("#indicator", "kitchen_resourcing")
+        chart = page.locator("svg[data-chart=rate][data-indicator=kitchen_resourcing]")
+        assert chart.locator("line.target").get_attribute("data-value") == "0.8"
+        assert [
+            float(v) for v in chart.locator("circle").evaluate_all("n => n.map(c => c.dataset.value)")
+        ] == [0.75]
+        assert "75.0%" in page.locator(f"#ranking tr[data-district='{weidu.id}']").inner_text()
+        assert "indicator=kitchen_resourcing" in page.url
 
 
 @contextmanager

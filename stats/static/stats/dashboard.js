@@ -7,6 +7,13 @@
   const state = JSON.parse(document.getElementById("initial-data").textContent);
   const t = state.t;
   const params = new URLSearchParams(window.location.search);
+  const indicatorCodes = state.indicators.map((i) => i.code);
+  state.indicator = indicatorCodes.includes(params.get("indicator")) ? params.get("indicator") : indicatorCodes[0];
+
+  // The chosen indicator's figures of a row of the API (a district, a community or the series).
+  function chosen(row) {
+    return (row && row.indicators && row.indicators[state.indicator]) || null;
+  }
 
   function el(name, attrs, text) {
     const node = document.createElementNS(SVG, name);
@@ -77,19 +84,24 @@
 
   function rateChart(container, series) {
     const points = series.points;
-    const values = points.map((p) => p.utilization_rate);
-    const maxY = Math.max(0.5, ...values.filter((v) => v !== null)) * 1.1;
+    const values = points.map((p) => p.indicators[state.indicator]);
+    const target = chosen(series) ? chosen(series).target : null;
+    const maxY = Math.min(1, Math.max(0.5, target || 0, ...values.filter((v) => v !== null)) * 1.1);
     const svg = frame(container, "rate", maxY, (v) => Math.round(v * 100) + "%");
-    const targetY = yOf(series.target, maxY);
-    svg.appendChild(el("line", { x1: PAD.l, x2: W - PAD.r, y1: targetY, y2: targetY, class: "target" }));
-    svg.appendChild(el("text", { x: W - PAD.r, y: targetY - 4, class: "target-label", "text-anchor": "end" }, t.target));
+    svg.setAttribute("data-indicator", state.indicator);
+    if (target !== null) {
+      const targetY = yOf(target, maxY);
+      svg.appendChild(el("line", { x1: PAD.l, x2: W - PAD.r, y1: targetY, y2: targetY, class: "target", "data-value": target }));
+      svg.appendChild(el("text", { x: W - PAD.r, y: targetY - 4, class: "target-label", "text-anchor": "end" }, `${t.target_word} ${pct(target)}`));
+    }
     const coords = [];
     points.forEach((point, i) => {
-      if (point.utilization_rate === null) return;
-      const x = xOf(i, points.length), y = yOf(point.utilization_rate, maxY);
+      const value = values[i];
+      if (value === null || value === undefined) return;
+      const x = xOf(i, points.length), y = yOf(value, maxY);
       coords.push(`${x},${y}`);
-      const dot = el("circle", { cx: x, cy: y, r: 3.5, class: "dot", "data-value": point.utilization_rate, "data-start": point.start });
-      dot.appendChild(el("title", {}, `${label(point)}: ${pct(point.utilization_rate)}`));
+      const dot = el("circle", { cx: x, cy: y, r: 3.5, class: "dot", "data-value": value, "data-start": point.start });
+      dot.appendChild(el("title", {}, `${label(point)}: ${pct(value)}`));
       svg.appendChild(dot);
     });
     svg.insertBefore(el("polyline", { points: coords.join(" "), class: "rate-line" }), svg.querySelector("circle"));
@@ -157,18 +169,30 @@
 
   // ---- tables ------------------------------------------------------------------------------
 
-  function rateBar(row) {
-    const svg = el("svg", { viewBox: "0 0 160 18", class: "ratebar", "data-value": row.utilization_rate ?? "" });
-    const scale = (v) => Math.min(160, v * 160 / 0.7);
+  function rateBar(figure) {
+    const svg = el("svg", { viewBox: "0 0 160 18", class: "ratebar", "data-value": figure.value ?? "" });
+    // Bars read up to 100 % for a target above 70 % (recyclables: 85 %), else up to 70 %.
+    const full = figure.target !== null && figure.target > 0.7 ? 1 : 0.7;
+    const scale = (v) => Math.min(160, v * 160 / full);
     svg.appendChild(el("rect", { x: 0, y: 3, width: 160, height: 12, class: "track" }));
-    if (row.utilization_rate !== null) {
+    if (figure.value !== null) {
       svg.appendChild(el("rect", {
-        x: 0, y: 3, width: scale(row.utilization_rate), height: 12,
-        class: row.utilization_rate >= row.target ? "fill good" : "fill",
+        x: 0, y: 3, width: scale(figure.value), height: 12,
+        class: figure.target !== null && figure.value >= figure.target ? "fill good" : "fill",
       }));
     }
-    svg.appendChild(el("line", { x1: scale(row.target), x2: scale(row.target), y1: 0, y2: 18, class: "target" }));
+    if (figure.target !== null) {
+      svg.appendChild(el("line", { x1: scale(figure.target), x2: scale(figure.target), y1: 0, y2: 18, class: "target" }));
+    }
     return svg;
+  }
+
+  function onTrackText(value) {
+    return value === null ? t.unknown : value ? t.yes : t.no;
+  }
+
+  function onTrackClass(value) {
+    return value ? "ok" : value === false ? "bad" : "";
   }
 
   function renderRanking() {
@@ -177,15 +201,16 @@
     state.stats.results.forEach((row, i) => {
       const tr = html("tr", { "data-district": row.district.id });
       const collected = Object.values(row.collected_kg_by_category).reduce((a, b) => a + b, 0);
-      const onTrack = row.on_track === null ? t.unknown : row.on_track ? t.yes : t.no;
+      const figure = chosen(row);
       const rateCell = html("td", { class: "rate" });
-      rateCell.append(rateBar(row), html("span", { class: "num" }, pct(row.utilization_rate)));
+      rateCell.append(rateBar(figure), html("span", { class: "num" }, pct(figure.value)));
       tr.append(
         html("td", {}, String(i + 1)),
         html("td", { class: "name" }, districtName(row.district)),
         rateCell,
-        html("td", {}, pct(row.projected_rate)),
-        html("td", { class: row.on_track ? "ok" : row.on_track === false ? "bad" : "" }, onTrack),
+        html("td", {}, pct(figure.target)),
+        html("td", {}, pct(figure.projected_rate)),
+        html("td", { class: onTrackClass(figure.on_track) }, onTrackText(figure.on_track)),
         html("td", {}, pct(row.participation_rate)),
         html("td", {}, pct(row.accuracy_rate)),
         html("td", {}, (collected / 1000).toFixed(1)),
@@ -193,6 +218,48 @@
       tr.addEventListener("click", () => focus(row.district.id));
       body.appendChild(tr);
     });
+  }
+
+  function indicatorName(code) {
+    const found = state.indicators.find((i) => i.code === code);
+    return found ? found.name : code;
+  }
+
+  // Every indicator of the focused district against its target.
+  function renderIndicators() {
+    const body = document.querySelector("#indicators tbody");
+    const row = state.stats.results.find((r) => r.district.id === state.focus);
+    if (!row) {
+      body.replaceChildren();
+      return;
+    }
+    body.replaceChildren(...indicatorCodes.map((code) => {
+      const figure = row.indicators[code];
+      const tr = html("tr", {
+        "data-indicator": code, "data-value": figure.value ?? "", "data-target": figure.target ?? "",
+        class: code === state.indicator ? "chosen" : "",
+      });
+      const rateCell = html("td", { class: "rate" });
+      rateCell.append(rateBar(figure), html("span", { class: "num" }, pct(figure.value)));
+      tr.append(
+        html("td", { class: "name" }, indicatorName(code)), rateCell, html("td", { class: "target" }, pct(figure.target)),
+        html("td", {}, pct(figure.projected_rate)),
+        html("td", { class: onTrackClass(figure.on_track) }, onTrackText(figure.on_track)),
+      );
+      tr.addEventListener("click", () => pickIndicator(code));
+      return tr;
+    }));
+  }
+
+  function pickIndicator(code) {
+    state.indicator = code;
+    document.getElementById("indicator").value = code;
+    const url = new URL(window.location.href);
+    url.searchParams.set("indicator", code);
+    window.history.replaceState(null, "", url);
+    renderRanking();
+    renderIndicators();
+    renderSeries();
   }
 
   function renderCommunities() {
@@ -278,6 +345,7 @@
   async function refresh() {
     state.stats = await getJSON(`/api/v1/stats/districts?${query({})}`);
     renderRanking();
+    renderIndicators();
     if (state.focus) {
       state.series = await getJSON(`/api/v1/stats/districts/${state.focus}/series?${query({ granularity: state.granularity })}`);
       state.communities = (await getJSON(`/api/v1/stats/districts/${state.focus}/communities?${query({})}`)).results;
@@ -354,7 +422,12 @@
   if (state.focus) select.value = String(state.focus);
   select.addEventListener("change", () => focus(Number(select.value)));
   document.getElementById("granularity").value = state.granularity;
+  const picker = document.getElementById("indicator");
+  for (const i of state.indicators) picker.appendChild(html("option", { value: i.code }, i.name));
+  picker.value = state.indicator;
+  picker.addEventListener("change", () => pickIndicator(picker.value));
   renderRanking();
+  renderIndicators();
   renderSeries();
   renderCommunities();
   document.body.dataset.ready = "true";
