@@ -20,7 +20,7 @@ from backend.categories import WasteCategory
 from geo.models import Community, District
 from stats import selectors, services
 from stats.errors import BadCsv
-from stats.models import Collection, Destination
+from stats.models import Collection, Destination, Plant
 
 from .permissions import IsCityOfficer, IsStaffMember
 
@@ -68,10 +68,23 @@ class CollectionValuesIn(serializers.Serializer):
     destination = serializers.ChoiceField(choices=Destination.choices)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    plant_id = serializers.IntegerField(required=False, allow_null=True)
+    pickup_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=500
+    )
 
 
 class CollectionIn(CollectionValuesIn):
     pass
+
+
+class CollectionQueryIn(serializers.Serializer):
+    """The list's filters, by the model's field names, so a statistician can take one route at a time."""
+
+    district_id = serializers.IntegerField(required=False, source="district")
+    category = serializers.ChoiceField(choices=WasteCategory.choices, required=False)
+    destination = serializers.ChoiceField(choices=Destination.choices, required=False)
+    plant_id = serializers.IntegerField(required=False, source="plant")
 
 
 class CollectionCorrectIn(serializers.Serializer):
@@ -97,7 +110,12 @@ class CollectionOut(serializers.Serializer):
     note = serializers.CharField()
     reverses = serializers.IntegerField(source="reverses_id", allow_null=True)
     replaces = serializers.IntegerField(source="replaces_id", allow_null=True)
+    plant_id = serializers.IntegerField(allow_null=True)
+    pickup_ids = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
+
+    def get_pickup_ids(self, obj) -> list[int]:
+        return sorted(link.pickup_id for link in obj.pickup_links.all())
 
     def get_weight_kg(self, obj) -> float:
         return obj.weight_g / 1000
@@ -309,6 +327,7 @@ def _collection_values(data: dict) -> services.CollectionValues:
     community = None
     if data.get("community_id"):
         community = get_object_or_404(Community, pk=data["community_id"])
+    plant = get_object_or_404(Plant, pk=data["plant_id"]) if data.get("plant_id") else None
     return services.CollectionValues(
         district=district,
         community=community,
@@ -318,6 +337,8 @@ def _collection_values(data: dict) -> services.CollectionValues:
         destination=data["destination"],
         reference=data.get("reference", ""),
         note=data.get("note", ""),
+        plant=plant,
+        pickup_ids=tuple(data.get("pickup_ids") or ()),
     )
 
 
@@ -335,12 +356,20 @@ class CollectionListCreateView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Collection.objects.none()
-        collections = selectors.visible_collections(self.request.user)
-        district = self.request.query_params.get("district")
-        return collections.filter(district_id=district) if district and district.isdigit() else collections
+        query = CollectionQueryIn(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.visible_collections(self.request.user).filter(
+            **{key: value for key, value in query.validated_data.items() if value}
+        )
 
     @extend_schema(
-        parameters=[OpenApiParameter("district", OpenApiTypes.INT)], responses=CollectionOut(many=True)
+        parameters=[
+            OpenApiParameter("district", OpenApiTypes.INT),
+            OpenApiParameter("category", OpenApiTypes.STR, enum=WasteCategory.values),
+            OpenApiParameter("destination", OpenApiTypes.STR, enum=Destination.values),
+            OpenApiParameter("plant", OpenApiTypes.INT),
+        ],
+        responses=CollectionOut(many=True),
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

@@ -85,6 +85,7 @@ urlpatterns += [
     path("kiosk/heartbeat", kiosks_api.KioskHeartbeatView.as_view(), name="kiosk-heartbeat"),
 ]
 # -- stats --
+from . import pickups as pickups_api  # noqa: E402
 from . import stats as stats_api  # noqa: E402
 
 urlpatterns += [
@@ -113,6 +114,9 @@ urlpatterns += [
     ),
     path("stats/export.csv", stats_api.StatsExportView.as_view(), name="stats-export"),
     path("stats/indicators", stats_api.IndicatorListView.as_view(), name="stats-indicators"),
+    path("plants", pickups_api.PlantListCreateView.as_view(), name="plants"),
+    path("pickups", pickups_api.PickupListCreateView.as_view(), name="pickups"),
+    path("kiosk/pickups", pickups_api.KioskPickupCreateView.as_view(), name="kiosk-pickups"),
     path(
         "stats/indicators/<str:code>/targets/<int:year>",
         stats_api.IndicatorTargetView.as_view(),

@@ -302,3 +302,6 @@ STORAGES = {
 # sends, so a forged header would buy a fresh login budget per request. Behind a proxy, let the ASGI
 # server rewrite the address from trusted proxies (uvicorn --proxy-headers) or set NUM_PROXIES.
 REST_FRAMEWORK["NUM_PROXIES"] = int(os.environ.get("NUM_PROXIES", "0"))
+
+# A kiosk pickup line further than this share from what its deposits weighed is flagged and alerted.
+PICKUP_TOLERANCE = float(os.environ.get("PICKUP_TOLERANCE", "0.05"))

@@ -66,3 +66,18 @@ class SessionNotFound(DomainError):
 class CodeUsed(DomainError):
     code = "code_used"
     message = _("This code has already been used.")
+
+
+class BadPickupWeight(DomainError):
+    code = "bad_pickup_weight"
+    message = _("Every pickup line needs a positive weight in grams, one line per material.")
+
+
+class FuturePickup(DomainError):
+    code = "future_pickup"
+    message = _("A pickup cannot be dated in the future.")
+
+
+class PickupOutOfOrder(DomainError):
+    code = "pickup_out_of_order"
+    message = _("The kiosk has a later pickup already: record pickups in the order they happened.")

@@ -100,6 +100,7 @@ class KioskAlert(models.Model):
     class Kind(models.TextChoices):
         FILL = "fill", _("compartment nearly full")
         SILENT = "silent", _("kiosk silent")
+        SHRINKAGE = "shrink", _("pickup weight off what was deposited")
 
     kiosk = models.ForeignKey(Kiosk, on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(max_length=8, choices=Kind.choices)
@@ -145,3 +146,56 @@ class DailyPoints(models.Model):
 
     def __str__(self):
         return f"{self.subject}:{self.subject_id}:{self.day}={self.points}"
+
+
+class Pickup(models.Model):
+    """A kiosk emptied by a collector: one line per material, weighed at the kiosk or by the collector.
+
+    The deposits it empties are those of the kiosk since its previous pickup (by `occurred_at`); each
+    line keeps what they weighed (`expected_g`), so shrinkage is read without re-reading deposits.
+    """
+
+    class Source(models.TextChoices):
+        KIOSK = "kiosk", _("signed by the kiosk")
+        STAFF = "staff", _("entered by staff")
+        BACKFILL = "backfill", _("deposits before pickups were recorded")
+
+    kiosk = models.ForeignKey(Kiosk, on_delete=models.PROTECT, related_name="pickups")
+    pickup_id = models.UUIDField()
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=8, choices=Source.choices)
+    collected_at = models.DateTimeField()
+    # Deposits up to and including this instant belong to this pickup or an earlier one.
+    covers_until = models.DateTimeField()
+    # What the first request said, so a retry with other lines is told apart from a replay.
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kiosk", "pickup_id"], name="pickup_once_per_kiosk")]
+        indexes = [models.Index(fields=["kiosk", "collected_at"], name="pickup_kiosk_time")]
+
+    def __str__(self):
+        return f"pickup {self.pickup_id} of kiosk {self.kiosk_id}"
+
+
+class PickupLine(models.Model):
+    pickup = models.ForeignKey(Pickup, on_delete=models.CASCADE, related_name="lines")
+    material = models.ForeignKey("rewards.Material", on_delete=models.PROTECT, related_name="+")
+    # Zero for a material that was deposited but not handed over: the whole amount went missing.
+    weight_g = models.BigIntegerField()
+    expected_g = models.BigIntegerField()
+    flagged = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pickup", "material"], name="pickup_line_per_material"),
+            models.CheckConstraint(
+                condition=Q(weight_g__gte=0, expected_g__gte=0), name="pickup_line_weights"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.pickup_id} {self.material_id}: {self.weight_g} g of {self.expected_g} g"

@@ -4,7 +4,7 @@ from django.db.models import Prefetch, QuerySet
 
 from accounts.selectors import visible_districts
 
-from .models import Kiosk, KioskAlert
+from .models import Kiosk, KioskAlert, Pickup
 
 
 def kiosks_visible_to(user) -> QuerySet[Kiosk]:
@@ -14,4 +14,13 @@ def kiosks_visible_to(user) -> QuerySet[Kiosk]:
         .select_related("community")
         .prefetch_related("materials", Prefetch("alerts", queryset=open_alerts, to_attr="open_alerts"))
         .order_by("id")
+    )
+
+
+def pickups_visible_to(user) -> QuerySet:
+    return (
+        Pickup.objects.filter(kiosk__community__district__in=visible_districts(user))
+        .select_related("kiosk")
+        .prefetch_related("lines__material")
+        .order_by("-collected_at", "-id")
     )

@@ -11,9 +11,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, transaction
-from django.db.models import OuterRef
+from django.db.models import OuterRef, Sum
 from django.utils import timezone
 
 from accounts.errors import ScopeViolation
@@ -28,21 +29,24 @@ from rewards.services import credit
 
 from .credentials import derive_secret, signature_matches
 from .errors import (
+    BadPickupWeight,
     BadSignature,
     BatchTooLarge,
     CodeUsed,
     FutureDeposit,
+    FuturePickup,
     IdempotencyConflict,
     ImplausibleWeight,
     KioskDisabled,
     MaterialNotAccepted,
     NoResident,
+    PickupOutOfOrder,
     SessionNotFound,
     SessionNotUsable,
     StaleDeposit,
     UnknownMaterial,
 )
-from .models import Deposit, Kiosk, KioskAlert, KioskNonce, KioskSession
+from .models import Deposit, Kiosk, KioskAlert, KioskNonce, KioskSession, Pickup, PickupLine
 
 SIGNATURE_WINDOW = timedelta(seconds=300)
 ROTATION_GRACE = timedelta(days=7)
@@ -466,3 +470,98 @@ def check_silent_kiosks(*, now: datetime | None = None) -> int:
             _alert(kiosk, KioskAlert.Kind.SILENT, detail="no heartbeat for 10 minutes")
             raised += not before
     return raised
+
+
+# ---- pickups: a kiosk emptied -------------------------------------------------------------------
+
+# A pickup line more than this share off what the kiosk weighed in is flagged and alerted (never clipped).
+PICKUP_TOLERANCE = settings.PICKUP_TOLERANCE
+
+
+@dataclass(frozen=True)
+class PickupOutcome:
+    pickup: Pickup
+    created: bool
+
+
+def _pickup_fingerprint(collected_at: datetime, lines: dict[str, int], collector_id) -> str:
+    body = {"collected_at": collected_at.isoformat(), "lines": lines, "collector": collector_id}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _off_tolerance(weight_g: int, expected_g: int) -> bool:
+    return abs(weight_g - expected_g) > PICKUP_TOLERANCE * expected_g if expected_g else weight_g > 0
+
+
+def record_pickup(
+    *,
+    kiosk: Kiosk,
+    pickup_id,
+    collected_at: datetime,
+    lines: dict[str, int],
+    source: str,
+    collector=None,
+    actor=None,
+) -> PickupOutcome:
+    """Record a kiosk emptied: what each material weighed at the hand-over against what was deposited.
+
+    Deposits of the kiosk after its previous pickup up to `collected_at` feed this pickup; a deposited
+    material missing from `lines` gets a line of 0 g. Lines off by more than PICKUP_TOLERANCE are kept
+    as weighed, flagged, and raised as a `shrink` alert. Retrying the same pickup_id returns the first
+    pickup (created False); the same id with other lines is an idempotency conflict.
+    """
+    if actor is not None:
+        _managed(actor, kiosk)
+    if collector is not None and not can_manage_district(collector, kiosk.community.district):
+        raise ScopeViolation()
+    if not lines or any(not isinstance(w, int) or w <= 0 for w in lines.values()):
+        raise BadPickupWeight(fields={"lines": [str(BadPickupWeight.message)]})
+    if collected_at > timezone.now() + FUTURE_TOLERANCE:
+        raise FuturePickup()
+    known = cached_materials()
+    if any(code not in known for code in lines):
+        raise UnknownMaterial()
+    materials = {code: known[code] for code in lines}
+    digest = _pickup_fingerprint(collected_at, lines, getattr(collector, "pk", None))
+    with transaction.atomic():
+        # One pickup of a kiosk at a time: which deposits it covers depends on the one before.
+        Kiosk.objects.select_for_update().filter(pk=kiosk.pk).first()
+        existing = Pickup.objects.filter(kiosk=kiosk, pickup_id=pickup_id).first()
+        if existing is not None:
+            if existing.fingerprint != digest:
+                raise IdempotencyConflict()
+            return PickupOutcome(existing, created=False)
+        previous = Pickup.objects.filter(kiosk=kiosk).order_by("-covers_until").first()
+        if previous is not None and previous.covers_until >= collected_at:
+            raise PickupOutOfOrder()
+        deposits = Deposit.objects.filter(kiosk=kiosk, occurred_at__lte=collected_at)
+        if previous is not None:
+            deposits = deposits.filter(occurred_at__gt=previous.covers_until)
+        expected = dict(
+            deposits.values("material__code").annotate(g=Sum("weight_g")).values_list("material__code", "g")
+        )
+        for code in expected:
+            materials.setdefault(code, known.get(code) or Material.objects.get(code=code))
+        pickup = Pickup.objects.create(
+            kiosk=kiosk,
+            pickup_id=pickup_id,
+            collector=collector,
+            source=source,
+            collected_at=collected_at,
+            covers_until=collected_at,
+            fingerprint=digest,
+        )
+        for code, material in sorted(materials.items()):
+            weight, weighed_in = lines.get(code, 0), int(expected.get(code, 0))
+            flagged = _off_tolerance(weight, weighed_in)
+            PickupLine.objects.create(
+                pickup=pickup, material=material, weight_g=weight, expected_g=weighed_in, flagged=flagged
+            )
+            if flagged:
+                _alert(
+                    kiosk,
+                    KioskAlert.Kind.SHRINKAGE,
+                    code,
+                    f"picked up {weight / 1000:.3f} kg of {weighed_in / 1000:.3f} kg deposited",
+                )
+    return PickupOutcome(pickup, created=True)

@@ -15,7 +15,9 @@ class NotCorrectable(DomainError):
 
 class DuplicateReference(DomainError):
     code = "duplicate_reference"
-    message = _("A collection with this weighbridge reference was already imported for the district.")
+    message = _(
+        "This weighbridge ticket was already recorded for the plant (or, without a plant, the district)."
+    )
 
 
 class FutureDate(DomainError):
@@ -51,3 +53,23 @@ class CityRequired(DomainError):
 class UnknownCity(DomainError):
     code = "unknown_city"
     message = _("There is no such city.")
+
+
+class PlantOutOfDistrict(DomainError):
+    code = "plant_out_of_district"
+    message = _("The plant does not serve that district.")
+
+
+class PlantDestinationMismatch(DomainError):
+    code = "plant_destination_mismatch"
+    message = _("The plant does not receive waste for that destination.")
+
+
+class PickupAlreadyReceived(DomainError):
+    code = "pickup_already_received"
+    message = _("A pickup on this ticket was already received on another ticket.")
+
+
+class PickupNotInDistrict(DomainError):
+    code = "pickup_not_in_district"
+    message = _("A pickup on this ticket is not from a kiosk of the district.")

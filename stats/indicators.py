@@ -1,8 +1,10 @@
 """The indicators a city is judged by, each defined once: numerator and denominator as sums over typed flows.
 
 A flow is weight that reached a stage: `collection` (received at a destination: recycling, composting,
-anaerobic digestion, incineration, landfill; the rows staff and weighbridges record) or `deposit`
-(weighed by a kiosk for a resident). Every flow has a waste category and, for collections, a
+anaerobic digestion, incineration, landfill, hazardous treatment; the tickets staff and weighbridges
+record) or `deposit` (weighed by a kiosk for a resident). Only the destination stage counts in an
+indicator: a deposit reaches it through the pickup that emptied its kiosk and the ticket that received
+that pickup, so no kilogram is counted twice; deposit flows feed the mass balance. Every flow has a waste category and, for collections, a
 destination. An indicator's numerator is the weight of the flows matching ANY of its numerator terms
 (so a flow is never counted twice in one sum), its denominator likewise.
 
@@ -96,15 +98,13 @@ KITCHEN_TREATMENT = _set(Destination.COMPOSTING, Destination.ANAEROBIC_DIGESTION
 INCINERATION = _set(Destination.INCINERATION)
 
 # The recovery routes of rate.py as flow terms: recyclables to recycling, kitchen waste to
-# composting or digestion, and kiosk deposits of recyclables.
-RECOVERY_TERMS = (
-    *(
-        Flows(COLLECTION, _set(category), _set(destination))
-        for category, destination in sorted(rate.RECOVERY_ROUTES)
-    ),
-    Flows(DEPOSIT, _set(*rate.RECOVERED_DEPOSIT_CATEGORIES)),
+# composting or digestion. Kiosk deposits are not among them: a deposited kilogram counts once, when
+# the ticket of the pickup that emptied its kiosk is received at the plant (the mass balance).
+RECOVERY_TERMS = tuple(
+    Flows(COLLECTION, _set(category), _set(destination))
+    for category, destination in sorted(rate.RECOVERY_ROUTES)
 )
-ALL_HANDLED = (Flows(COLLECTION), Flows(DEPOSIT))
+ALL_HANDLED = (Flows(COLLECTION),)
 
 
 @dataclass(frozen=True)
@@ -158,8 +158,8 @@ RECYCLABLES_RECOVERY = Indicator(
     code="recyclables_recovery",
     name="主要再生资源回收率",
     label=pgettext_lazy("indicator", "main recyclables recovery"),
-    numerator=(Flows(COLLECTION, RECYCLABLE, _set(Destination.RECYCLING)), Flows(DEPOSIT, RECYCLABLE)),
-    denominator=(Flows(COLLECTION, RECYCLABLE), Flows(DEPOSIT, RECYCLABLE)),
+    numerator=(Flows(COLLECTION, RECYCLABLE, _set(Destination.RECYCLING)),),
+    denominator=(Flows(COLLECTION, RECYCLABLE),),
     wording="规划表1: 主要再生资源回收率 2015年 80%, 2020年 85%",
     national_targets={2015: Decimal("0.80"), 2020: Decimal("0.85")},
 )

@@ -20,6 +20,27 @@ class Destination(models.TextChoices):
     ANAEROBIC_DIGESTION = "anaerobic_digestion", _("anaerobic digestion")
     INCINERATION = "incineration", _("incineration")
     LANDFILL = "landfill", _("landfill")
+    HAZARDOUS_TREATMENT = "hazardous_treatment", _("licensed hazardous waste treatment")
+
+
+class Plant(models.Model):
+    """Where collected waste is received and weighed: a recycler, composting or digestion plant,
+    incinerator, landfill or licensed hazardous waste handler, serving one district."""
+
+    district = models.ForeignKey("geo.District", on_delete=models.PROTECT, related_name="plants")
+    name = models.CharField(_("name"), max_length=100)
+    destination = models.CharField(_("destination"), max_length=24, choices=Destination.choices)
+    licence = models.CharField(_("licence number"), max_length=64, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("destination plant")
+        verbose_name_plural = _("destination plants")
+        ordering = ["district", "name"]
+        constraints = [models.UniqueConstraint(fields=["district", "name"], name="plant_name_per_district")]
+
+    def __str__(self):
+        return self.name
 
 
 class Collection(models.Model):
@@ -27,6 +48,7 @@ class Collection(models.Model):
         MANUAL = "manual", _("entered by staff")
         IMPORT = "import", _("weighbridge import")
         CORRECTION = "correction", _("correction")
+        BACKFILL = "backfill", _("kiosk deposits before pickups were recorded")
 
     district = models.ForeignKey("geo.District", on_delete=models.PROTECT, related_name="collections")
     community = models.ForeignKey(
@@ -37,6 +59,10 @@ class Collection(models.Model):
     weight_g = models.BigIntegerField(_("weight (g)"))
     date = models.DateField(_("date"))
     destination = models.CharField(_("destination"), max_length=24, choices=Destination.choices)
+    # The plant whose weighbridge issued the ticket (`reference`); blank on records from before plants.
+    plant = models.ForeignKey(
+        Plant, on_delete=models.PROTECT, null=True, blank=True, related_name="collections"
+    )
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
@@ -62,16 +88,34 @@ class Collection(models.Model):
                 | Q(reverses__isnull=False, weight_g__lt=0),
                 name="collection_sign_matches_reversal",
             ),
-            # A weighbridge ticket imported twice would count its tonnage twice.
+            # A weighbridge ticket recorded twice would count its tonnage twice: once per plant on
+            # every write path (a correction's reversal and replacement carry the ticket they correct).
+            models.UniqueConstraint(
+                fields=["plant", "reference"],
+                condition=Q(reverses__isnull=True, replaces__isnull=True, plant__isnull=False)
+                & ~Q(reference=""),
+                name="collection_ticket_once_per_plant",
+            ),
             models.UniqueConstraint(
                 fields=["district", "reference"],
-                condition=Q(source="import") & ~Q(reference=""),
-                name="collection_import_reference_once",
+                condition=Q(reverses__isnull=True, replaces__isnull=True, plant__isnull=True)
+                & ~Q(reference=""),
+                name="collection_reference_once_per_district",
             ),
         ]
 
     def __str__(self):
         return f"{self.date} {self.district_id} {self.category}->{self.destination} {self.weight_g} g"
+
+
+class CollectionPickup(models.Model):
+    """A kiosk pickup received at the destination on this ticket: a pickup feeds one ticket only."""
+
+    collection = models.ForeignKey(Collection, on_delete=models.PROTECT, related_name="pickup_links")
+    pickup = models.OneToOneField("kiosks.Pickup", on_delete=models.PROTECT, related_name="receipt")
+
+    def __str__(self):
+        return f"{self.pickup_id} -> {self.collection_id}"
 
 
 class DistrictStatsSettings(models.Model):

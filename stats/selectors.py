@@ -20,7 +20,7 @@ from geo.models import City, Community, District
 
 from . import flows, indicators, periods, rate, targets
 from .errors import BadPeriod
-from .models import Collection, Destination, DistrictStatsSettings
+from .models import Collection, Destination, DistrictStatsSettings, Plant
 
 # Figures of fewer households than this would single out a family's habits.
 MIN_CELL_HOUSEHOLDS = 5
@@ -529,10 +529,15 @@ def indicator_catalogue(user: User, city_id: int | None, year: int | None = None
     )
 
 
+def visible_plants(user: User):
+    return Plant.objects.filter(district__in=visible_districts(user)).order_by("district_id", "name")
+
+
 def visible_collections(user: User):
     return (
         Collection.objects.filter(district__in=visible_districts(user))
         .select_related("district", "community")
+        .prefetch_related("pickup_links")
         .order_by("-date", "-id")
     )
 

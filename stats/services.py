@@ -12,6 +12,7 @@ from accounts.models import Role, User
 from accounts.selectors import can_manage_district
 from backend.errors import InvalidInput, NotFound
 from geo.models import City, District
+from kiosks.models import Pickup
 
 from . import indicators, periods, rate, weighbridge
 from .errors import (
@@ -21,10 +22,22 @@ from .errors import (
     DuplicateReference,
     FutureDate,
     NotCorrectable,
+    PickupAlreadyReceived,
+    PickupNotInDistrict,
+    PlantDestinationMismatch,
+    PlantOutOfDistrict,
     UnknownCity,
     UnknownIndicator,
 )
-from .models import Collection, CollectionDaily, Destination, DistrictStatsSettings, IndicatorTarget
+from .models import (
+    Collection,
+    CollectionDaily,
+    CollectionPickup,
+    Destination,
+    DistrictStatsSettings,
+    IndicatorTarget,
+    Plant,
+)
 from .values import CollectionValues
 
 MAX_COLLECTION_G = 10_000_000_000  # 10,000 t in one record is a typo, not a weighbridge ticket
@@ -45,6 +58,11 @@ def _check(actor: User, values: CollectionValues) -> None:
         )
     if values.date > periods.today():
         raise FutureDate(fields={"date": [_("A collection cannot be dated in the future.")]})
+    if values.plant is not None:
+        if values.plant.district_id != values.district.id:
+            raise PlantOutOfDistrict(fields={"plant_id": [str(PlantOutOfDistrict.message)]})
+        if values.plant.destination != values.destination:
+            raise PlantDestinationMismatch(fields={"plant_id": [str(PlantDestinationMismatch.message)]})
 
 
 def _roll(collection: Collection) -> None:
@@ -90,10 +108,36 @@ def _insert(actor: User, values: CollectionValues, **extra) -> Collection:
         reference=values.reference,
         note=values.note,
         recorded_by=actor,
+        plant=values.plant,
         **extra,
     )
+    _link_pickups(collection, values)
     _roll(collection)
     return collection
+
+
+# Constraint names whose violation means "this ticket was already recorded".
+DUPLICATE_TICKET = ("collection_ticket_once_per_plant", "collection_reference_once_per_district")
+
+
+def _link_pickups(collection: Collection, values: CollectionValues) -> None:
+    """The kiosk pickups this ticket received: from the district's kiosks, each on one ticket only."""
+    if not values.pickup_ids:
+        return
+    pickups = list(
+        Pickup.objects.filter(
+            pk__in=values.pickup_ids, kiosk__community__district=values.district
+        ).values_list("pk", flat=True)
+    )
+    if len(pickups) != len(set(values.pickup_ids)):
+        raise PickupNotInDistrict(fields={"pickup_ids": [str(PickupNotInDistrict.message)]})
+    try:
+        with transaction.atomic():
+            CollectionPickup.objects.bulk_create(
+                CollectionPickup(collection=collection, pickup_id=p) for p in pickups
+            )
+    except IntegrityError as exc:
+        raise PickupAlreadyReceived(fields={"pickup_ids": [str(PickupAlreadyReceived.message)]}) from exc
 
 
 def record_collection(
@@ -104,7 +148,7 @@ def record_collection(
         with transaction.atomic():
             return _insert(actor, values, source=source)
     except IntegrityError as exc:
-        if "collection_import_reference_once" in str(exc):
+        if any(name in str(exc) for name in DUPLICATE_TICKET):
             raise DuplicateReference(fields={"reference": [str(DuplicateReference.message)]}) from exc
         raise
 
@@ -140,10 +184,13 @@ def correct_collection(
                 destination=original.destination,
                 reference=original.reference,
                 note=note or _("correction"),
+                plant=original.plant,
             ),
             source=Collection.Source.CORRECTION,
             reverses=original,
         )
+        # A reversed ticket received nothing: its pickups are free for the replacement to carry.
+        CollectionPickup.objects.filter(collection=original).delete()
         new = None
         if replacement is not None:
             _check(actor, replacement)
@@ -177,7 +224,14 @@ def import_collections(*, actor: User, data: bytes) -> ImportResult:
             result.created.append(
                 record_collection(actor=actor, values=row.values, source=Collection.Source.IMPORT)
             )
-        except (ScopeViolation, InvalidInput, FutureDate, DuplicateReference) as exc:
+        except (
+            ScopeViolation,
+            InvalidInput,
+            FutureDate,
+            DuplicateReference,
+            PlantOutOfDistrict,
+            PlantDestinationMismatch,
+        ) as exc:
             entry = {"line": row.line, "code": exc.code, "message": str(exc.message)}
             if exc.fields:
                 entry["fields"] = exc.fields
@@ -232,3 +286,15 @@ def clear_indicator_target(
     city = _target_city(actor, city_id)
     deleted, _rows = IndicatorTarget.objects.filter(city=city, indicator=indicator_code, year=year).delete()
     return bool(deleted)
+
+
+# ---- destination plants ------------------------------------------------------------------------
+
+
+def create_plant(*, actor: User, district: District, name: str, destination: str, licence: str = "") -> Plant:
+    if not can_manage_district(actor, district):
+        raise ScopeViolation()
+    plant, _created = Plant.objects.get_or_create(
+        district=district, name=name, defaults={"destination": destination, "licence": licence}
+    )
+    return plant

@@ -5,6 +5,8 @@ from datetime import date
 
 from geo.models import Community, District
 
+from .models import Plant
+
 
 @dataclass(frozen=True)
 class CollectionValues:
@@ -16,3 +18,6 @@ class CollectionValues:
     community: Community | None = None
     reference: str = ""
     note: str = ""
+    plant: Plant | None = None
+    # ids of the kiosk pickups this ticket received (each feeds one ticket only)
+    pickup_ids: tuple[int, ...] = ()

@@ -7,7 +7,19 @@ from stats import services
 from tests import factories
 
 
-def record(actor, district: District, category: str, kg: float, destination: str, day: date, community=None):
+def record(
+    actor,
+    district: District,
+    category: str,
+    kg: float,
+    destination: str,
+    day: date,
+    community=None,
+    *,
+    plant=None,
+    pickups=(),
+    reference: str = "",
+):
     return services.record_collection(
         actor=actor,
         values=services.CollectionValues(
@@ -17,7 +29,18 @@ def record(actor, district: District, category: str, kg: float, destination: str
             weight_g=round(kg * 1000),
             date=day,
             destination=destination,
+            plant=plant,
+            pickup_ids=tuple(pickups),
+            reference=reference,
         ),
+    )
+
+
+def plant(district: District, destination: str, name: str = ""):
+    from stats.models import Plant
+
+    return Plant.objects.create(
+        district=district, destination=destination, name=name or f"{district.name} {destination}"
     )
 
 

@@ -2,12 +2,14 @@
 
 import csv
 import io
+import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 
+from kiosks.services import record_pickup
 from stats import indicators
 from stats.models import IndicatorTarget
 
@@ -17,14 +19,18 @@ pytestmark = pytest.mark.django_db
 
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
 DAY = date(2026, 3, 10)
+PICKED = date(2026, 3, 20)
 
 
 def _month(officer, district, community):
-    """A hand-counted month (kilograms):
+    """A hand-counted month of a small district, from raw events (kilograms):
     collections: recyclable->recycling 300, recyclable->landfill 20, kitchen->composting 200,
                  kitchen->anaerobic digestion 50, kitchen->landfill 150, other->incineration 400,
                  other->landfill 100                                           total 1220
-    kiosk deposits: paper 6 + metal 4 (recyclable) = 10, batteries 2 (hazardous)   total 12
+    kiosk deposits on the 12th: paper 6 + metal 4 (recyclable), batteries 2 (hazardous)
+    picked up on the 20th as weighed, received the same day on two tickets of the community:
+    recyclables 10 at the recycler, batteries 2 at the licensed handler             total 12
+    Each deposited kilogram counts once, at the plant: 1232 handled.
     """
     for category, kg, destination in (
         ("recyclable", 300, "recycling"),
@@ -41,11 +47,42 @@ def _month(officer, district, community):
     at = datetime(2026, 3, 12, 2, tzinfo=UTC)
     for material, grams in (("paper", 6000), ("metal", 4000), ("batteries", 2000)):
         f.deposit(kiosk, resident, material, grams, at)
+    pickup = record_pickup(
+        kiosk=kiosk,
+        pickup_id=uuid.uuid4(),
+        collected_at=datetime(2026, 3, 20, 2, tzinfo=UTC),
+        lines={"paper": 6000, "metal": 4000, "batteries": 2000},
+        source="staff",
+        actor=officer,
+    ).pickup
+    f.record(
+        officer,
+        district,
+        "recyclable",
+        10,
+        "recycling",
+        PICKED,
+        community,
+        plant=f.plant(district, "recycling"),
+        pickups=[pickup.id],
+        reference="R-0320-1",
+    )
+    f.record(
+        officer,
+        district,
+        "hazardous",
+        2,
+        "hazardous_treatment",
+        PICKED,
+        community,
+        plant=f.plant(district, "hazardous_treatment"),
+        reference="H-0320-1",
+    )
     call_command("refresh_rollups")
 
 
 HAND_COUNT = {
-    # recovered: 300 + 200 + 50 + 10 deposits = 560 of 1232 handled
+    # recovered: 300 + 200 + 50 + 10 received from the kiosk = 560 of 1232 handled
     "plan_utilization": (560, 1232),
     # kitchen: 250 of 400
     "kitchen_resourcing": (250, 400),
@@ -266,7 +303,7 @@ def test_communities_carry_their_indicators_unless_suppressed(as_user, district_
     )
 
     mine = next(r for r in rows if r["community"]["id"] == community.id)
-    # District-wide collections have no community: the community's flows are its kiosk deposits.
+    # District-wide collections have no community: the community's flows are its two tickets.
     assert mine["indicators"]["recyclables_recovery"]["value"] == 1.0
     assert mine["indicators"]["plan_utilization"]["numerator_kg"] == 10
     assert mine["indicators"]["plan_utilization"]["denominator_kg"] == 12
@@ -288,8 +325,12 @@ def test_the_export_carries_every_indicator_and_the_destination_split(
     assert collections["kitchen_resourcing"] == str(round(250 / 400, 4))
     assert collections["kitchen_resourcing_target"] == "0.35"
     deposits = next(r for r in rows if r["date"] == "2026-03-12")
-    assert deposits["recyclables_recovery_numerator_kg"] == "10.0"
-    assert deposits["recyclables_recovery_denominator_kg"] == "10.0"
+    assert deposits["deposits_kg"] == "12.0"
+    assert deposits["recyclables_recovery_denominator_kg"] == "0.0"
+    tickets = next(r for r in rows if r["date"] == str(PICKED))
+    assert tickets["collected_recyclable_recycling_kg"] == "10.0"
+    assert tickets["collected_hazardous_hazardous_treatment_kg"] == "2.0"
+    assert tickets["recyclables_recovery_numerator_kg"] == "10.0"
     # The statistician can rebuild each indicator from the export alone.
     for code, (numerator, denominator) in HAND_COUNT.items():
         assert sum(float(r[f"{code}_numerator_kg"]) for r in rows) == numerator

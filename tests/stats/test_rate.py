@@ -1,5 +1,6 @@
 """The utilization rate on hand-computed fixtures, and how on_track is projected."""
 
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -182,25 +183,52 @@ def _at(local: str):
     return datetime.fromisoformat(local).replace(tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-def test_recyclable_deposits_are_recovered_and_hazardous_ones_only_handled(
+def test_deposits_count_only_once_a_destination_received_them(
     as_user, district_officer, weidu, community, resident
 ):
-    from .factories import deposit, kiosk
+    from kiosks.services import record_pickup
+
+    from .factories import deposit, kiosk, plant
 
     box = kiosk(community)
     record(district_officer, weidu, "other", 100, "landfill", DAY)
     deposit(box, resident, "paper", 30_000, _at("2026-03-10T09:00"))
     deposit(box, resident, "batteries", 10_000, _at("2026-03-10T09:05"))
     call_command("refresh_rollups")
+    client = as_user(district_officer)
 
-    row = _row(as_user(district_officer), weidu)
+    # In the kiosk: weighed, not yet recovered or handled anywhere.
+    before = _row(client, weidu)
+    assert (before["recovered_kg"], before["handled_kg"]) == (0, 100)
+    assert before["deposits_kg_by_material"] == {"batteries": 10, "paper": 30}
+    assert before["participating_households"] == 1
 
-    # recovered 30 kg of paper; handled 100 + 30 + 10 = 140 kg
+    pickup = record_pickup(
+        kiosk=box,
+        pickup_id=uuid.uuid4(),
+        collected_at=_at("2026-03-10T18:00"),
+        lines={"paper": 30_000, "batteries": 10_000},
+        source="staff",
+        actor=district_officer,
+    ).pickup
+    recycler = plant(weidu, "recycling")
+    record(district_officer, weidu, "recyclable", 30, "recycling", DAY, plant=recycler, pickups=[pickup.id])
+    record(
+        district_officer,
+        weidu,
+        "hazardous",
+        10,
+        "hazardous_treatment",
+        DAY,
+        plant=plant(weidu, "hazardous_treatment"),
+    )
+
+    row = _row(client, weidu)
+
+    # recovered 30 kg of paper, received once; handled 100 + 30 + 10 = 140 kg
     assert row["recovered_kg"] == 30
     assert row["handled_kg"] == 140
     assert row["utilization_rate"] == round(30 / 140, 4)
-    assert row["deposits_kg_by_material"] == {"batteries": 10, "paper": 30}
-    assert row["participating_households"] == 1
 
 
 def test_late_offline_deposits_land_on_their_shanghai_day_across_midnight(
@@ -233,7 +261,8 @@ def test_late_offline_deposits_land_on_their_shanghai_day_across_midnight(
         "2026-03-11": 2.0,
     }
     assert [by_day[d]["participating_households"] for d in sorted(by_day)] == [1, 1, 1]
-    assert all(by_day[d]["utilization_rate"] == 1.0 for d in by_day)
+    # Nothing was received at a destination yet: no rate, however much the kiosk weighed.
+    assert all(by_day[d]["utilization_rate"] is None for d in by_day)
     from stats.rollups.verification import verify
 
     assert verify() == []

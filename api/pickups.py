@@ -1,0 +1,161 @@
+"""Kiosk pickups over HTTP: a kiosk emptied, signed by the kiosk or entered by staff; and destination plants."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+
+from accounts.models import User
+from geo.models import District
+from kiosks import selectors as kiosk_selectors
+from kiosks import services as kiosk_services
+from kiosks.models import Pickup
+from stats import selectors as stats_selectors
+from stats import services as stats_services
+from stats.models import Destination, Plant
+
+from .kiosks import SIGNED_HEADERS, SignedKioskView
+from .permissions import IsStaffMember
+
+
+class PickupLineIn(serializers.Serializer):
+    material = serializers.CharField(max_length=32)
+    weight_g = serializers.IntegerField(min_value=1, max_value=10_000_000)
+
+
+class PickupIn(serializers.Serializer):
+    pickup_id = serializers.UUIDField()
+    collected_at = serializers.DateTimeField()
+    lines = PickupLineIn(many=True, allow_empty=False, max_length=50)
+    collector_id = serializers.IntegerField(required=False, allow_null=True)
+
+
+class StaffPickupIn(PickupIn):
+    kiosk_id = serializers.IntegerField()
+
+
+class PickupLineOut(serializers.Serializer):
+    material = serializers.CharField(source="material.code")
+    weight_g = serializers.IntegerField()
+    expected_g = serializers.IntegerField()
+    flagged = serializers.BooleanField()
+
+
+class PickupOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    pickup_id = serializers.UUIDField()
+    kiosk_id = serializers.IntegerField()
+    collector_id = serializers.IntegerField(allow_null=True)
+    source = serializers.CharField()
+    collected_at = serializers.DateTimeField()
+    lines = PickupLineOut(many=True)
+
+
+def _lines(data) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    for line in data["lines"]:
+        if line["material"] in lines:
+            raise serializers.ValidationError({"lines": ["One line per material."]})
+        lines[line["material"]] = line["weight_g"]
+    return lines
+
+
+def _collector(data) -> User | None:
+    collector_id = data.get("collector_id")
+    return get_object_or_404(User, pk=collector_id) if collector_id else None
+
+
+def _answer(outcome) -> Response:
+    pickup = Pickup.objects.prefetch_related("lines__material").get(pk=outcome.pickup.pk)
+    return Response(
+        PickupOut(pickup).data, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
+    )
+
+
+class KioskPickupCreateView(SignedKioskView):
+    @extend_schema(request=PickupIn, responses={201: PickupOut, 200: PickupOut}, parameters=SIGNED_HEADERS)
+    def post(self, request):
+        data = PickupIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = kiosk_services.record_pickup(
+            kiosk=request.auth,
+            pickup_id=data.validated_data["pickup_id"],
+            collected_at=data.validated_data["collected_at"],
+            lines=_lines(data.validated_data),
+            source=Pickup.Source.KIOSK,
+            collector=_collector(data.validated_data),
+        )
+        return _answer(outcome)
+
+
+class PickupListCreateView(generics.ListAPIView):
+    permission_classes = [IsStaffMember]
+    serializer_class = PickupOut
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Pickup.objects.none()
+        pickups = kiosk_selectors.pickups_visible_to(self.request.user)
+        kiosk = self.request.query_params.get("kiosk")
+        return pickups.filter(kiosk_id=kiosk) if kiosk and kiosk.isdigit() else pickups
+
+    @extend_schema(parameters=[OpenApiParameter("kiosk", int)], responses=PickupOut(many=True))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=StaffPickupIn, responses={201: PickupOut, 200: PickupOut})
+    def post(self, request):
+        data = StaffPickupIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        kiosk = get_object_or_404(
+            kiosk_selectors.kiosks_visible_to(request.user), pk=data.validated_data["kiosk_id"]
+        )
+        outcome = kiosk_services.record_pickup(
+            kiosk=kiosk,
+            pickup_id=data.validated_data["pickup_id"],
+            collected_at=data.validated_data["collected_at"],
+            lines=_lines(data.validated_data),
+            source=Pickup.Source.STAFF,
+            collector=_collector(data.validated_data) or request.user,
+            actor=request.user,
+        )
+        return _answer(outcome)
+
+
+class PlantIn(serializers.Serializer):
+    district_id = serializers.IntegerField()
+    name = serializers.CharField(max_length=100)
+    destination = serializers.ChoiceField(choices=Destination.choices)
+    licence = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+
+class PlantOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    district_id = serializers.IntegerField()
+    name = serializers.CharField()
+    destination = serializers.CharField()
+    licence = serializers.CharField()
+    active = serializers.BooleanField()
+
+
+class PlantListCreateView(generics.ListAPIView):
+    permission_classes = [IsStaffMember]
+    serializer_class = PlantOut
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Plant.objects.none()
+        return stats_selectors.visible_plants(self.request.user)
+
+    @extend_schema(request=PlantIn, responses={201: PlantOut})
+    def post(self, request):
+        data = PlantIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        plant = stats_services.create_plant(
+            actor=request.user,
+            district=get_object_or_404(District, pk=data.validated_data["district_id"]),
+            name=data.validated_data["name"],
+            destination=data.validated_data["destination"],
+            licence=data.validated_data["licence"],
+        )
+        return Response(PlantOut(plant).data, status=status.HTTP_201_CREATED)
