@@ -56,6 +56,9 @@ STATUS_BY_CODE = {
     "batch_too_large": 400,
     "session_not_found": 404,
     "session_closed": 409,
+    "bad_pickup_weight": 400,
+    "future_pickup": 400,
+    "pickup_out_of_order": 409,
     # rewards
     "insufficient_points": 409,
     "out_of_stock": 409,
@@ -73,6 +76,10 @@ STATUS_BY_CODE = {
     "unknown_indicator": 404,
     "city_required": 400,
     "unknown_city": 400,
+    "plant_out_of_district": 400,
+    "plant_destination_mismatch": 400,
+    "pickup_already_received": 409,
+    "pickup_not_in_district": 400,
 }
 
 

@@ -483,6 +483,45 @@ class DistrictSettingsView(APIView):
         return Response(DistrictSettingsOut(saved).data)
 
 
+class StageOut(serializers.Serializer):
+    deposited_kg = KilogramsField(source="deposited_g")
+    picked_up_kg = KilogramsField(source="picked_up_g")
+    shrinkage_kg = KilogramsField(source="shrinkage_g")
+    shrinkage_rate = RateField(allow_null=True)
+    over_tolerance = serializers.BooleanField()
+    flagged_lines = serializers.IntegerField()
+
+
+class KioskBalanceOut(StageOut):
+    kiosk_id = serializers.IntegerField()
+    kiosk = serializers.CharField(source="kiosk_name")
+    community_id = serializers.IntegerField()
+
+
+class CommunityBalanceOut(StageOut):
+    community_id = serializers.IntegerField()
+
+
+class DistrictBalanceOut(StageOut):
+    tolerance = serializers.FloatField()
+    picked_up_received_kg = KilogramsField(source="picked_up_received_g")
+    received_kg = KilogramsField(source="received_g")
+    transit_shrinkage_rate = RateField(allow_null=True)
+    communities = CommunityBalanceOut(many=True)
+    kiosks = KioskBalanceOut(many=True)
+
+
+class DistrictBalanceView(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(parameters=PERIOD_PARAMS, responses=DistrictBalanceOut)
+    def get(self, request, district_id: int):
+        start, end = _period(request)
+        return Response(
+            DistrictBalanceOut(selectors.mass_balance(request.user, district_id, start, end)).data
+        )
+
+
 TARGET_YEARS = {"min_value": 2000, "max_value": 2100}
 
 

@@ -113,6 +113,11 @@ urlpatterns += [
         name="stats-district-settings",
     ),
     path("stats/export.csv", stats_api.StatsExportView.as_view(), name="stats-export"),
+    path(
+        "stats/districts/<int:district_id>/balance",
+        stats_api.DistrictBalanceView.as_view(),
+        name="stats-district-balance",
+    ),
     path("stats/indicators", stats_api.IndicatorListView.as_view(), name="stats-indicators"),
     path("plants", pickups_api.PlantListCreateView.as_view(), name="plants"),
     path("pickups", pickups_api.PickupListCreateView.as_view(), name="pickups"),

@@ -18,7 +18,7 @@ from backend.categories import WasteCategory
 from backend.errors import NotFound
 from geo.models import City, Community, District
 
-from . import flows, indicators, periods, rate, targets
+from . import balance, flows, indicators, periods, rate, targets
 from .errors import BadPeriod
 from .models import Collection, Destination, DistrictStatsSettings, Plant
 
@@ -527,6 +527,12 @@ def indicator_catalogue(user: User, city_id: int | None, year: int | None = None
             for code, indicator in indicators.INDICATORS.items()
         ],
     )
+
+
+def mass_balance(user: User, district_id: int, start: date, end: date) -> balance.DistrictBalance:
+    """Deposited vs picked up vs received in a district the user may read."""
+    district = visible_district(user, district_id)
+    return balance.district_balance(district.id, start, end)
 
 
 def visible_plants(user: User):

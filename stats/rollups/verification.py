@@ -1,4 +1,5 @@
-"""Proof that the rollups equal the raw events: each table compared with its recount, both ways."""
+"""Proof that the rollups equal the raw events (each table compared with its recount, both ways), and
+that the mass balance's pickups account for exactly the deposits they emptied."""
 
 from dataclasses import dataclass
 
@@ -22,21 +23,51 @@ class Mismatch:
     sample: list
 
 
+# The mass balance: what each pickup line says its emptied deposits weighed, against the deposits of
+# its kiosk after the previous pickup up to this one. A deposit that reached the server after the
+# pickup it belongs to (an offline kiosk) shows here as a difference, which it is.
+BALANCE = (
+    "kiosks_pickupline.expected_g",
+    "pickup_id, material_id, expected_g",
+    """WITH p AS (
+           SELECT id, kiosk_id, covers_until,
+                  lag(covers_until) OVER (PARTITION BY kiosk_id ORDER BY covers_until) AS previous
+           FROM kiosks_pickup)
+       SELECT p.id AS pickup_id, x.material_id, sum(x.weight_g) AS expected_g
+       FROM p JOIN kiosks_deposit x ON x.kiosk_id = p.kiosk_id AND x.occurred_at <= p.covers_until
+            AND (p.previous IS NULL OR x.occurred_at > p.previous)
+       GROUP BY 1, 2""",
+    "SELECT pickup_id, material_id, expected_g FROM kiosks_pickupline WHERE expected_g <> 0",
+)
+
+
+def _compare(cursor, table: str, recount: str, stored: str) -> Mismatch | None:
+    cursor.execute(f"SELECT count(*) FROM (({recount}) EXCEPT ALL ({stored})) x")  # noqa: S608 - built here
+    missing = cursor.fetchone()[0]
+    cursor.execute(f"SELECT count(*) FROM (({stored}) EXCEPT ALL ({recount})) x")  # noqa: S608 - built here
+    extra = cursor.fetchone()[0]
+    if not (missing or extra):
+        return None
+    cursor.execute(
+        f"(({recount}) EXCEPT ALL ({stored})) UNION ALL (({stored}) EXCEPT ALL ({recount})) LIMIT 6"
+    )
+    return Mismatch(table, missing, extra, cursor.fetchall())
+
+
 def verify() -> list[Mismatch]:
-    """Compare every rollup table with its recount from the raw events; an empty list means equal."""
+    """Compare every rollup table with its recount from the raw events, and the mass balance's pickup
+    lines with the deposits they emptied; an empty list means equal."""
     problems = []
     with connection.cursor() as cursor:
+        name, columns, recount, stored = BALANCE
+        balance = _compare(cursor, name, f"SELECT {columns} FROM ({recount}) r", stored)  # noqa: S608 - constants
+        if balance is not None:
+            problems.append(balance)
         for table, (columns, select) in d.recount_queries().items():
             nonzero = ZERO_ROWS_DO_NOT_COUNT.get(table, "")
             recount = f"SELECT {columns} FROM ({select}) r {nonzero}"  # noqa: S608 - definitions' columns and query
             stored = f"SELECT {columns} FROM {d.table(table)} {nonzero}"  # noqa: S608 - a rollup table and its columns
-            cursor.execute(f"SELECT count(*) FROM (({recount}) EXCEPT ALL ({stored})) x")  # noqa: S608 - built above
-            missing = cursor.fetchone()[0]
-            cursor.execute(f"SELECT count(*) FROM (({stored}) EXCEPT ALL ({recount})) x")  # noqa: S608 - built above
-            extra = cursor.fetchone()[0]
-            if missing or extra:
-                cursor.execute(
-                    f"(({recount}) EXCEPT ALL ({stored})) UNION ALL (({stored}) EXCEPT ALL ({recount})) LIMIT 6"
-                )
-                problems.append(Mismatch(table, missing, extra, cursor.fetchall()))
+            mismatch = _compare(cursor, table, recount, stored)
+            if mismatch is not None:
+                problems.append(mismatch)
     return problems
