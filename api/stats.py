@@ -511,6 +511,84 @@ class DistrictBalanceOut(StageOut):
     kiosks = KioskBalanceOut(many=True)
 
 
+class ExplainPickupOut(serializers.Serializer):
+    id = serializers.IntegerField(source="pickup.id")
+    kiosk_id = serializers.IntegerField(source="pickup.kiosk_id")
+    collected_at = serializers.DateTimeField(source="pickup.collected_at")
+    picked_up_kg = serializers.SerializerMethodField()
+    deposited_kg = serializers.SerializerMethodField()
+
+    def get_picked_up_kg(self, link) -> float:
+        return kilograms(sum(line.weight_g for line in link.pickup.lines.all()))
+
+    def get_deposited_kg(self, link) -> float:
+        return kilograms(sum(line.expected_g for line in link.pickup.lines.all()))
+
+
+class ExplainFlowOut(serializers.Serializer):
+    collection_id = serializers.IntegerField(source="id")
+    date = serializers.DateField()
+    category = serializers.CharField()
+    destination = serializers.CharField()
+    weight_kg = KilogramsField(source="weight_g")
+    source = serializers.CharField()
+    plant_id = serializers.IntegerField(allow_null=True)
+    plant = serializers.CharField(source="plant.name", allow_null=True, default=None)
+    reference = serializers.CharField()
+    in_numerator = serializers.BooleanField()
+    pickups = ExplainPickupOut(many=True, source="pickup_links.all")
+
+
+class ExplainQueryIn(serializers.Serializer):
+    side = serializers.ChoiceField(
+        choices=["numerator", "denominator"], required=False, default="denominator"
+    )
+
+
+class IndicatorExplainView(generics.GenericAPIView):
+    """The flows behind one indicator of a district: the figure, then its tickets page by page."""
+
+    permission_classes = [IsStaffMember]
+    serializer_class = ExplainFlowOut
+
+    @extend_schema(
+        parameters=[
+            *PERIOD_PARAMS,
+            OpenApiParameter("side", OpenApiTypes.STR, enum=["numerator", "denominator"]),
+        ],
+        responses=inline_serializer(
+            "IndicatorExplainOut",
+            {
+                "district": PlaceOut(),
+                "indicator": IndicatorOut(),
+                "from": serializers.DateField(),
+                "to": serializers.DateField(),
+                "count": serializers.IntegerField(),
+                "results": ExplainFlowOut(many=True),
+                "next": serializers.CharField(allow_null=True),
+                "previous": serializers.CharField(allow_null=True),
+            },
+        ),
+    )
+    def get(self, request, district_id: int, code: str):
+        query = ExplainQueryIn(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        start, end = _period(request)
+        explanation = selectors.explain_indicator(
+            request.user, district_id, code, start, end, side=query.validated_data["side"]
+        )
+        page = self.paginate_queryset(explanation.flows)
+        response = self.get_paginated_response(ExplainFlowOut(page, many=True).data)
+        response.data = {
+            "district": PlaceOut(explanation.district).data,
+            "indicator": IndicatorOut(explanation.figure).data,
+            "from": start,
+            "to": end,
+            **response.data,
+        }
+        return response
+
+
 class DistrictBalanceView(APIView):
     permission_classes = [IsStaffMember]
 

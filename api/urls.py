@@ -114,6 +114,11 @@ urlpatterns += [
     ),
     path("stats/export.csv", stats_api.StatsExportView.as_view(), name="stats-export"),
     path(
+        "stats/districts/<int:district_id>/indicators/<str:code>/explain",
+        stats_api.IndicatorExplainView.as_view(),
+        name="stats-indicator-explain",
+    ),
+    path(
         "stats/districts/<int:district_id>/balance",
         stats_api.DistrictBalanceView.as_view(),
         name="stats-district-balance",

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils.translation import pgettext_lazy
 
 from backend.categories import WasteCategory
@@ -229,3 +230,20 @@ def ratios_from_row(values) -> dict[str, rate.Utilization]:
     """The sums of `sums_sql`, in order, as a ratio per indicator code."""
     values = [int(v) for v in values]
     return {code: rate.Utilization(values[2 * i], values[2 * i + 1]) for i, code in enumerate(INDICATORS)}
+
+
+def collection_filter(terms: tuple[Flows, ...], settings: Mapping[str, bool]):
+    """The collections (Collection rows) a side of an indicator sums, as a Q: the same terms as above."""
+    matched = Q(pk__in=[])
+    for term in terms:
+        if term.kind != COLLECTION or (
+            term.only_if_setting and not settings.get(term.only_if_setting, False)
+        ):
+            continue
+        condition = Q()
+        if term.categories:
+            condition &= Q(category__in=sorted(term.categories))
+        if term.destinations:
+            condition &= Q(destination__in=sorted(term.destinations))
+        matched |= condition
+    return matched

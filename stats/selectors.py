@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
+from django.db.models import BooleanField, Case, Prefetch, When
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -17,9 +18,10 @@ from accounts.selectors import visible_districts
 from backend.categories import WasteCategory
 from backend.errors import NotFound
 from geo.models import City, Community, District
+from kiosks.models import Pickup
 
 from . import balance, flows, indicators, periods, rate, targets
-from .errors import BadPeriod
+from .errors import BadPeriod, UnknownIndicator
 from .models import Collection, Destination, DistrictStatsSettings, Plant
 
 # Figures of fewer households than this would single out a family's habits.
@@ -533,6 +535,52 @@ def mass_balance(user: User, district_id: int, start: date, end: date) -> balanc
     """Deposited vs picked up vs received in a district the user may read."""
     district = visible_district(user, district_id)
     return balance.district_balance(district.id, start, end)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The flows behind one indicator of a district over a period: the figure and the tickets."""
+
+    district: District
+    indicator: indicators.Indicator
+    start: date
+    end: date
+    figure: IndicatorFigures
+    flows: object  # a queryset of Collection rows, annotated `in_numerator`, for the caller to page
+
+
+def explain_indicator(
+    user: User, district_id: int, code: str, start: date, end: date, side: str = ""
+) -> Explanation:
+    """Every collection (ticket) behind an indicator's denominator, each marked whether the numerator
+    counts it, with the pickups it received and what their deposits weighed; `side="numerator"` keeps
+    the numerator's only. Scoped like the figure."""
+    district = visible_district(user, district_id)
+    if code not in indicators.INDICATORS:
+        raise UnknownIndicator()
+    indicator = indicators.INDICATORS[code]
+    setting = {indicators.INCINERATION_SETTING: incineration_settings([district.id]).get(district.id, False)}
+    numerator = indicators.collection_filter(indicator.numerator, setting)
+    rows = (
+        Collection.objects.filter(district=district, date__range=(start, end))
+        .filter(indicators.collection_filter(indicator.denominator, setting))
+        .annotate(in_numerator=Case(When(numerator, then=True), default=False, output_field=BooleanField()))
+        .select_related("plant")
+        .prefetch_related(
+            Prefetch(
+                "pickup_links__pickup",
+                queryset=Pickup.objects.prefetch_related("lines__material"),
+            )
+        )
+        .order_by("date", "id")
+    )
+    if side == "numerator":
+        rows = rows.filter(numerator)
+    in_force = targets.in_force([district.city_id], end.year)[district.city_id]
+    figure = indicator_figures(
+        flows.daily([district.id], start, end).get(district.id, {}), in_force, start, end
+    )[code]
+    return Explanation(district, indicator, start, end, figure, rows)
 
 
 def visible_plants(user: User):

@@ -14,7 +14,7 @@ from stats.models import Collection, CollectionPickup
 from stats.rollups.verification import verify
 from tests import factories as people
 
-from .factories import deposit, households, kiosk, plant
+from .factories import deposit, households, kiosk, plant, record
 
 pytestmark = pytest.mark.django_db
 
@@ -253,3 +253,40 @@ def test_the_backfill_keeps_existing_deposits_meaning(xuchang_db):
     ]
     call_command("refresh_rollups", "--full")
     assert verify() == []
+
+
+def test_an_indicator_opens_to_the_tickets_pickups_and_deposits_behind_it(
+    as_user, district_officer, jian_an_officer, weidu, community
+):
+    resident = people.ResidentFactory(household=households(community, 1)[0])
+    box = kiosk(community)
+    deposit(box, resident, "paper", 4_000, datetime(2026, 3, 12, 2, tzinfo=UTC))
+    pickup = _pickup(box, district_officer, paper=4_000)
+    client = as_user(district_officer)
+    ticket = _ticket(client, weidu, plant(weidu, "recycling"), "4", "T-9", [pickup.id]).json()
+    landfilled = record(district_officer, weidu, "recyclable", 1, "landfill", DAY)
+    record(district_officer, weidu, "kitchen", 7, "composting", DAY)  # not a recyclables flow
+    url = f"/api/v1/stats/districts/{weidu.id}/indicators/recyclables_recovery/explain"
+
+    body = client.get(url, MARCH | {"page_size": 1}).json()
+
+    assert (body["indicator"]["numerator_kg"], body["indicator"]["denominator_kg"]) == (4, 5)
+    assert body["count"] == 2 and body["next"] is not None
+    first = body["results"][0]
+    assert (first["collection_id"], first["in_numerator"], first["reference"]) == (ticket["id"], True, "T-9")
+    assert first["pickups"] == [
+        {
+            "id": pickup.id,
+            "kiosk_id": box.id,
+            "collected_at": first["pickups"][0]["collected_at"],
+            "picked_up_kg": 4.0,
+            "deposited_kg": 4.0,
+        }
+    ]
+    second = client.get(body["next"]).json()["results"]
+    assert [(r["collection_id"], r["in_numerator"]) for r in second] == [(landfilled.id, False)]
+    numerator = client.get(url, MARCH | {"side": "numerator"}).json()
+    assert [r["collection_id"] for r in numerator["results"]] == [ticket["id"]]
+    # Scoped like the figure: another district's officer is told it does not exist.
+    assert as_user(jian_an_officer).get(url, MARCH).status_code == 404
+    assert client.get(f"/api/v1/stats/districts/{weidu.id}/indicators/nope/explain").status_code == 404
