@@ -192,6 +192,11 @@ def test_the_official_sees_the_three_plan_indicators_against_their_targets_and_p
         ] == [0.75]
         assert "75.0%" in page.locator(f"#ranking tr[data-district='{weidu.id}']").inner_text()
         assert "indicator=kitchen_resourcing" in page.url
+        # Axes label small values sensibly: four distinct steps, never "0, 0, 1, 1, 1".
+        axis = page.locator("svg[data-chart=categories] text.axis").evaluate_all(
+            "n => n.map(t => t.textContent).slice(0, 5)"
+        )
+        assert axis == ["0", "50", "100", "150", "200"]
 
 
 @contextmanager

@@ -47,6 +47,24 @@
 
   const W = 560, H = 220, PAD = { l: 48, r: 12, t: 12, b: 28 };
 
+  // The top of an axis of four steps, each step 1, 2, 2.5 or 5 times a power of ten, so small values
+  // read "0, 0.25, 0.5, 0.75, 1" rather than "0, 0, 1, 1, 1".
+  function niceMax(value) {
+    if (!(value > 0)) return 1;
+    const raw = value / 4;
+    const power = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw);
+    return step * 4;
+  }
+
+  // Labels with as many decimals as the step needs; tonnes above 1000 kg.
+  function axisLabel(maxY) {
+    const step = maxY / 4;
+    if (maxY >= 4000) return (v) => (v / 1000).toFixed(step / 1000 >= 1 ? 0 : 1) + "t";
+    const decimals = Math.max(0, Math.min(3, -Math.floor(Math.log10(step) + 1e-9) + (step % 1 && step < 1 ? 1 : 0)));
+    return (v) => Number(v.toFixed(decimals)).toString();
+  }
+
   function frame(container, name, maxY, formatY) {
     container.replaceChildren();
     const svg = el("svg", {
@@ -112,8 +130,8 @@
     const points = series.points;
     const cats = Object.keys(state.categories);
     const totals = points.map((p) => cats.reduce((sum, c) => sum + (p.collected_kg_by_category[c] || 0), 0));
-    const maxY = Math.max(1, ...totals) * 1.1;
-    const svg = frame(container, "categories", maxY, (v) => (v >= 1000 ? (v / 1000).toFixed(1) + "t" : Math.round(v)));
+    const maxY = niceMax(Math.max(...totals, 0));
+    const svg = frame(container, "categories", maxY, axisLabel(maxY));
     const barW = Math.max(2, ((W - PAD.l - PAD.r) / Math.max(points.length, 1)) * 0.7);
     points.forEach((point, i) => {
       let base = 0;
@@ -142,8 +160,9 @@
 
   function participationChart(container, series) {
     const points = series.points;
-    const maxY = Math.max(4, ...points.map((p) => p.participating_households)) * 1.1;
-    const svg = frame(container, "participation", maxY, (v) => Math.round(v));
+    // Households are whole: an axis of at least 4 keeps every label a whole number.
+    const maxY = Math.max(4, niceMax(Math.max(...points.map((p) => p.participating_households), 0)));
+    const svg = frame(container, "participation", maxY, axisLabel(maxY));
     const barW = Math.max(2, ((W - PAD.l - PAD.r) / Math.max(points.length, 1)) * 0.6);
     const accuracy = [];
     points.forEach((point, i) => {
