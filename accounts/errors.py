@@ -28,6 +28,10 @@ class ScopeViolation(DomainError):
     message = _("That district or community is outside your scope.")
 
 
+class CityUnknown(ScopeViolation):
+    message = _("Your account belongs to no city; ask an administrator to assign one.")
+
+
 class InvalidTicket(DomainError):
     code = "invalid_ticket"
     message = _("The WebSocket ticket is unknown, used or expired.")

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from backend.errors import DomainError
+from backend.errors import DomainError, InvalidInput, PermissionDenied
 
 
 class InsufficientPoints(DomainError):
@@ -8,8 +8,7 @@ class InsufficientPoints(DomainError):
     message = _("Not enough points.")
 
 
-class InvalidAmount(DomainError):
-    code = "invalid"
+class InvalidAmount(InvalidInput):
     message = _("A ledger amount must be a positive whole number of points.")
 
 
@@ -33,19 +32,12 @@ class NotCancellable(DomainError):
     message = _("Only an unfulfilled voucher can be cancelled.")
 
 
-class CodeUsed(DomainError):
-    code = "code_used"
-    message = _("This voucher has already been used or closed.")
-
-
-class IdempotencyConflict(DomainError):
-    code = "idempotency_conflict"
-    message = _("This Idempotency-Key was used before with a different request.")
-
-
-class NotYourShop(DomainError):
-    code = "permission_denied"
+class NotYourShop(PermissionDenied):
     message = _("This voucher belongs to another shop.")
+
+
+class NothingToRank(InvalidInput):
+    message = _("You have no community or district to rank in: join a household first.")
 
 
 class LedgerUnavailable(RuntimeError):

@@ -6,6 +6,9 @@ from datetime import datetime, timedelta
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
+from accounts.selectors import city_of
+
+from .errors import NothingToRank
 from .models import Account, LedgerTransaction, Material, PointRules, Posting, Redemption, Reward
 
 EARNING_KINDS = [LedgerTransaction.Kind.SORTING, LedgerTransaction.Kind.DEPOSIT]
@@ -59,6 +62,24 @@ def period_start(period: str, now: datetime | None = None) -> datetime:
     return midnight.replace(day=1)
 
 
+LEADERBOARD_SCOPES = ("community", "district")
+LEADERBOARD_PERIODS = ("week", "month")
+
+
+def leaderboard_for(user, *, scope: str, period: str) -> list[dict]:
+    """The board of the user's own community or district: a resident's household, else a staff district."""
+    community = user.household.community if user.household_id else None
+    district_id = community.district_id if community else user.district_id
+    if (scope == "community" and community is None) or (scope == "district" and district_id is None):
+        raise NothingToRank()
+    return leaderboard(
+        scope=scope,
+        period=period,
+        community_id=community.id if community else None,
+        district_id=district_id,
+    )
+
+
 def leaderboard(
     *, scope: str, period: str, community_id=None, district_id=None, limit: int = 20
 ) -> list[dict]:
@@ -91,6 +112,11 @@ def deposit_points(material: Material, weight_g: int) -> int:
 def rules_for_city(city_id: int) -> PointRules:
     rules, _ = PointRules.objects.get_or_create(city_id=city_id)
     return rules
+
+
+def point_rules_of(actor) -> PointRules:
+    """The point rules of the city the staff member acts for."""
+    return rules_for_city(city_of(actor).id)
 
 
 # Rules and materials change a few times a year but are read on every deposit: each process keeps
