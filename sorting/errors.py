@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from backend.errors import DomainError
+from backend.errors import DomainError, InvalidInput, NotFound
 
 
 class BinInactive(DomainError):
@@ -36,3 +36,11 @@ class AlreadyGraded(DomainError):
 class NoHousehold(DomainError):
     code = "no_household"
     message = _("Join a household before recording drops.")
+
+
+class NoActiveBins(InvalidInput):
+    message = _("No active bins in that community (or it is outside your scope).")
+
+
+class NoPhoto(NotFound):
+    message = _("This drop has no photo.")
