@@ -39,13 +39,9 @@ class IsCityOfficer(BasePermission):
         return _has_role(request, CITY_WIDE_ROLES)
 
 
-class IsStaffMember(BasePermission):
-    """Sanitation staff who read statistics and equipment status."""
-
-    def has_permission(self, request, view):
-        return _has_role(request, OFFICER_ROLES)
+class IsStaffMember(IsDistrictOfficer):
+    """Sanitation staff who read statistics and equipment status: the officers."""
 
 
-class CanCreateStaff(BasePermission):
-    def has_permission(self, request, view):
-        return _has_role(request, OFFICER_ROLES)
+class CanCreateStaff(IsDistrictOfficer):
+    """Officers create staff; which roles each may give is checked by accounts.services."""

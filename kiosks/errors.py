@@ -11,16 +11,20 @@ class BadSignature(DomainError):
 
 
 class ClockSkew(BadSignature):
+    code = "bad_signature"
     message = _("X-Timestamp is more than %(seconds)s seconds off the server's clock.")
     params = {"seconds": int(SIGNATURE_WINDOW.total_seconds())}
 
 
 class BadNonce(BadSignature):
+    code = "bad_signature"
     message = _("X-Nonce must be %(shortest)s to %(longest)s printable ASCII characters.")
     params = {"shortest": NONCE_LENGTH.start, "longest": NONCE_LENGTH.stop - 1}
 
 
+# A replayed request: its nonce is remembered in PostgreSQL for twice the signature window.
 class NonceReused(BadSignature):
+    code = "bad_signature"
     message = _("This X-Nonce was used before.")
 
 
@@ -67,7 +71,9 @@ class SessionClosed(DomainError):
     message = _("This kiosk session is not open for deposits.")
 
 
+# A deposit credits a resident, named by a claimed session or their code.
 class NoResident(InvalidInput):
+    code = "invalid"
     message = _("Give either session_id or resident_code.")
 
 

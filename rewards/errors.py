@@ -8,7 +8,9 @@ class InsufficientPoints(DomainError):
     message = _("Not enough points.")
 
 
+# A caller's bug rather than a resident's: no view lets a client choose an amount.
 class InvalidAmount(InvalidInput):
+    code = "invalid"
     message = _("A ledger amount must be a positive whole number of points.")
 
 
@@ -32,11 +34,15 @@ class NotCancellable(DomainError):
     message = _("Only an unfulfilled voucher can be cancelled.")
 
 
+# A merchant fulfils vouchers of their own shop's rewards only.
 class NotYourShop(PermissionDenied):
+    code = "permission_denied"
     message = _("This voucher belongs to another shop.")
 
 
+# A leaderboard ranks the reader's own community or district, so it needs one.
 class NothingToRank(InvalidInput):
+    code = "invalid"
     message = _("You have no community or district to rank in: join a household first.")
 
 

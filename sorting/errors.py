@@ -38,9 +38,13 @@ class NoHousehold(DomainError):
     message = _("Join a household before recording drops.")
 
 
+# A sheet with no labels on it is a mistake to report, not an empty PDF to print.
 class NoActiveBins(InvalidInput):
+    code = "invalid"
     message = _("No active bins in that community (or it is outside your scope).")
 
 
+# The drop exists and is visible, but was recorded without a photo (or its file is gone).
 class NoPhoto(NotFound):
+    code = "not_found"
     message = _("This drop has no photo.")
