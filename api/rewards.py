@@ -40,7 +40,10 @@ class LedgerEntryOut(serializers.Serializer):
     amount = serializers.IntegerField()
     kind = serializers.CharField(source="transaction.kind")
     created_at = serializers.DateTimeField()
-    memo = serializers.CharField(source="transaction.memo")
+    memo = serializers.SerializerMethodField()
+
+    def get_memo(self, posting) -> str:
+        return selectors.memo_text(posting.transaction)
 
 
 class RewardOut(serializers.ModelSerializer):

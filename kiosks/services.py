@@ -22,7 +22,7 @@ from backend.errors import DomainError, NotFound
 from backend.idempotency import fingerprint, first_answer
 from backend.realtime.groups import city_stats_group, district_stats_group, kiosk_group
 from backend.realtime.publish import publish
-from rewards.models import Material
+from rewards.models import Material, Memo
 from rewards.selectors import balance_of, cached_materials, cached_rules, deposit_points
 from rewards.services import credit
 
@@ -345,7 +345,8 @@ def record_deposit(*, kiosk: Kiosk, payload: dict) -> DepositOutcome:
                 amount=points,
                 cause=f"deposit:{kiosk.pk}:{payload['deposit_id']}",
                 kind="deposit",
-                memo=f"{material.name} {weight_g} g",
+                memo=Memo.DEPOSIT,
+                memo_params={"material": material.code, "weight_g": weight_g},
             )
             balance = result.balance
         if balance is None:

@@ -5,11 +5,12 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from accounts.selectors import city_of
 
 from .errors import NothingToRank
-from .models import Account, LedgerTransaction, Material, PointRules, Posting, Redemption, Reward
+from .models import Account, LedgerTransaction, Material, Memo, PointRules, Posting, Redemption, Reward
 
 EARNING_KINDS = [LedgerTransaction.Kind.SORTING, LedgerTransaction.Kind.DEPOSIT]
 
@@ -37,6 +38,26 @@ def points_summary(user) -> dict:
 
 def ledger_feed(user) -> QuerySet[Posting]:
     return Posting.objects.filter(account__owner=user).select_related("transaction")
+
+
+def render_memo(key: str, params: dict) -> str:
+    """A memo in the active language; a material is named by its code and shown by its name."""
+    params = dict(params)
+    material = cached_materials().get(params.get("material", ""))
+    if material is not None:
+        english = (get_language() or "").startswith("en")
+        params["material"] = material.name_en if english and material.name_en else material.name
+    return str(Memo(key).label) % params
+
+
+def memo_text(ledger_transaction: LedgerTransaction) -> str:
+    """The memo in the reader's language; a memo written without a key reads as written."""
+    if ledger_transaction.memo_key not in Memo.values:
+        return ledger_transaction.memo
+    try:
+        return render_memo(ledger_transaction.memo_key, ledger_transaction.memo_params or {})
+    except (KeyError, TypeError, ValueError):
+        return ledger_transaction.memo
 
 
 def catalog(now: datetime | None = None) -> QuerySet[Reward]:

@@ -29,7 +29,7 @@ from .errors import (
 )
 from .fixtures_data import load_default_materials
 from .ledger import LedgerResult, credit, debit, lock_resident_account, refund, resident_account_id, reverse
-from .models import IdempotencyRecord, Material, PointRules, Redemption, Reward
+from .models import IdempotencyRecord, Material, Memo, PointRules, Redemption, Reward
 from .selectors import point_rules_of, rules_for_city
 
 __all__ = [
@@ -182,7 +182,11 @@ def redeem_reward(
         redemption.voucher_code = sign(VOUCHER, {"r": redemption.pk, "n": secrets.token_hex(4)})
         redemption.save(update_fields=["voucher_code"])
         result = debit(
-            resident=resident, amount=cost, cause=f"redeem:{redemption.pk}", memo=reward.name[:200]
+            resident=resident,
+            amount=cost,
+            cause=f"redeem:{redemption.pk}",
+            memo=Memo.REDEEM,
+            memo_params={"reward": reward.name},
         )
         body = _redemption_body(redemption, result.balance)
         if record is not None:

@@ -21,6 +21,7 @@ from backend.codes.signing import BIN, InvalidCode, sign, verify
 from backend.errors import NotFound, PermissionDenied
 from backend.realtime.groups import user_group
 from backend.realtime.publish import publish
+from rewards.models import Memo
 from rewards.selectors import cached_rules
 from rewards.services import credit, lock_resident_account
 
@@ -194,7 +195,8 @@ def _settle(drop: Drop, *, status: str, verdict: str, grader, note: str) -> Drop
                 amount=points,
                 cause=f"drop:{drop.pk}",
                 kind="sorting",
-                memo=f"{drop.bin.name}",
+                memo=Memo.SORTING,
+                memo_params={"bin": drop.bin.name},
             ).balance
             Drop.objects.filter(pk=drop.pk).update(points_awarded=points)
             drop.points_awarded = points

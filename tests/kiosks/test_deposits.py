@@ -170,3 +170,14 @@ def test_daily_point_totals_equal_a_recount_of_the_deposits(kiosk, community, re
         DailyPoints.objects.filter(subject="kiosk").aggregate(t=Sum("points"))["t"]
         == (Deposit.objects.aggregate(t=Sum("points_awarded"))["t"])
     )
+
+
+def test_a_deposit_memo_reads_in_the_readers_language(kiosk, resident, code, as_user):
+    assert signed("POST", URL, deposit_body(resident_code=code), kiosk=kiosk).status_code == 201
+    client = as_user(resident)
+
+    english = client.get("/api/v1/me/ledger", HTTP_ACCEPT_LANGUAGE="en").json()["results"][0]["memo"]
+    chinese = client.get("/api/v1/me/ledger", HTTP_ACCEPT_LANGUAGE="zh-hans").json()["results"][0]["memo"]
+
+    assert english == "Paper, 2500 g"
+    assert chinese == "纸类\N{FULLWIDTH COMMA}2500 克"
