@@ -459,6 +459,10 @@ def check_silent_kiosks(*, now: datetime | None = None) -> int:
     for kiosk in silent.exclude(last_heartbeat_at__gte=cutoff):
         with transaction.atomic():
             before = KioskAlert.objects.filter(kiosk=kiosk, kind="silent", cleared_at__isnull=True).exists()
-            _alert(kiosk, KioskAlert.Kind.SILENT, detail="no heartbeat for 10 minutes")
+            _alert(
+                kiosk,
+                KioskAlert.Kind.SILENT,
+                detail=f"no heartbeat for {SILENCE_LIMIT.seconds // 60} minutes",
+            )
             raised += not before
     return raised

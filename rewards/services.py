@@ -62,7 +62,6 @@ def load_reference_rewards(city) -> None:
 @dataclass(frozen=True)
 class RedemptionResult:
     body: dict
-    replayed: bool
 
 
 def create_reward(**fields) -> Reward:
@@ -146,7 +145,7 @@ def redeem_reward(
                 resident, "redeem", idempotency_key, {"reward_id": reward_id, "quantity": quantity}
             )
             if isinstance(claimed, dict):
-                return RedemptionResult(claimed, replayed=True)
+                return RedemptionResult(claimed)
             record = claimed
         account_id = resident_account_id(resident)
         with connection.cursor() as cursor:
@@ -192,7 +191,7 @@ def redeem_reward(
         if record is not None:
             IdempotencyRecord.objects.filter(pk=record.pk).update(response=body)
         _announce(redemption, result.balance)
-    return RedemptionResult(body, replayed=False)
+    return RedemptionResult(body)
 
 
 def _announce(redemption: Redemption, balance: int | None) -> None:
