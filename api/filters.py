@@ -1,12 +1,19 @@
 """Query-string filters of list views, as django-filter FilterSets (the default filter backend)."""
 
 import django_filters
+from django import forms
 
 from sorting.models import Bin, Drop
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number, never a decimal that would be truncated to some other row's id."""
+
+    field_class = forms.IntegerField
+
+
 class BinFilter(django_filters.FilterSet):
-    community = django_filters.NumberFilter(field_name="community_id")
+    community = IdFilter(field_name="community_id", min_value=1)
 
     class Meta:
         model = Bin
@@ -22,7 +29,7 @@ class DropFilter(django_filters.FilterSet):
 
 
 class LabelSheetFilter(django_filters.FilterSet):
-    community = django_filters.NumberFilter(field_name="community_id", required=True, min_value=1)
+    community = IdFilter(field_name="community_id", required=True, min_value=1)
 
     class Meta:
         model = Bin

@@ -168,3 +168,11 @@ def test_a_label_sheet_names_its_community(district_officer, as_user):
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
     assert set(response.json()["error"]["fields"]) == {"community"}
+
+
+def test_a_bin_list_filters_by_a_whole_community_id(district_officer, as_user, community):
+    make_bin(community)
+    client = as_user(district_officer)
+
+    assert len(client.get(f"/api/v1/bins?community={community.pk}").json()["results"]) == 1
+    assert client.get(f"/api/v1/bins?community={community.pk}.5").status_code == 400
