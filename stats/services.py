@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from accounts.errors import ScopeViolation
+from accounts.errors import OutOfScope
 from accounts.models import Role, User
 from accounts.selectors import can_manage_district
 from backend.errors import InvalidInput, NotFound
@@ -45,7 +45,7 @@ MAX_COLLECTION_G = 10_000_000_000  # 10,000 t in one record is a typo, not a wei
 
 def _check(actor: User, values: CollectionValues) -> None:
     if not can_manage_district(actor, values.district):
-        raise ScopeViolation()
+        raise OutOfScope()
     if values.community is not None and values.community.district_id != values.district.id:
         raise InvalidInput(
             _("The community is not in that district."),
@@ -200,7 +200,7 @@ def correct_collection(
 
 def set_incineration_counts(*, actor: User, district: District, value: bool) -> DistrictStatsSettings:
     if not can_manage_district(actor, district):
-        raise ScopeViolation()
+        raise OutOfScope()
     settings, _created = DistrictStatsSettings.objects.update_or_create(
         district=district, defaults={"incineration_counts_as_recovery": value}
     )
@@ -225,7 +225,7 @@ def import_collections(*, actor: User, data: bytes) -> ImportResult:
                 record_collection(actor=actor, values=row.values, source=Collection.Source.IMPORT)
             )
         except (
-            ScopeViolation,
+            OutOfScope,
             InvalidInput,
             FutureDate,
             DuplicateReference,
@@ -254,7 +254,7 @@ def _target_city(actor: User, city_id: int | None) -> City:
     admin = actor.is_superuser or actor.role == Role.ADMIN
     city_officer = actor.role == Role.CITY_OFFICER and actor.city_id in (None, city.id)
     if not (admin or city_officer):
-        raise ScopeViolation()
+        raise OutOfScope()
     return city
 
 
@@ -293,7 +293,7 @@ def clear_indicator_target(
 
 def create_plant(*, actor: User, district: District, name: str, destination: str, licence: str = "") -> Plant:
     if not can_manage_district(actor, district):
-        raise ScopeViolation()
+        raise OutOfScope()
     plant, _created = Plant.objects.get_or_create(
         district=district, name=name, defaults={"destination": destination, "licence": licence}
     )
