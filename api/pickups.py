@@ -1,6 +1,7 @@
 """Kiosk pickups over HTTP: a kiosk emptied, signed by the kiosk or entered by staff; and destination plants."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -55,7 +56,7 @@ def _lines(data) -> dict[str, int]:
     lines: dict[str, int] = {}
     for line in data["lines"]:
         if line["material"] in lines:
-            raise serializers.ValidationError({"lines": ["One line per material."]})
+            raise serializers.ValidationError({"lines": [_("One line per material.")]})
         lines[line["material"]] = line["weight_g"]
     return lines
 
