@@ -16,11 +16,12 @@ figures below are what a city that set none is judged by. Sources, quoted:
 
 - The plan, table 1 (2020 targets): 生活垃圾资源化利用率 35 %, 城市餐厨废弃物资源化率 35 %,
   主要再生资源回收率 85 % (80 % in 2015).
-- 住房和城乡建设部等《关于进一步推进生活垃圾分类工作的若干意见》(建城[2020]93号): "力争再用5年左右
-  时间 ... 城市生活垃圾回收利用率达到35%以上" (2025: 生活垃圾回收利用率 35 %).
+- 住房和城乡建设部等《关于进一步推进生活垃圾分类工作的若干意见》(建城[2020]93号), as the ministry's sanitation
+  research centre sums it up: "力争再用5年左右时间, 全国城市生活垃圾回收利用率达到35%以上" (2025: 35 %).
 - 国家发展改革委、住房城乡建设部《"十四五"城镇生活垃圾分类和处理设施发展规划》(发改环资[2021]642号):
-  "到2025年底, 全国城市生活垃圾资源化利用率达到60%左右" (2025: 资源化利用率, incineration with
-  energy recovery included, 60 %).
+  "到2025年底, 全国城市生活垃圾资源化利用率达到60%左右" (2025: 资源化利用率, incineration with energy
+  recovery included, 60 %).
+docs/stats.md quotes them in full.
 """
 
 import re
