@@ -13,6 +13,8 @@ from rewards.models import Memo, Reward, Shop
 from rewards.services import create_reward, credit
 from sorting.models import Bin
 
+from .history import load_history
+
 DEMO_PASSWORD = "greenloop-demo-2026"  # noqa: S105 (published on purpose; DEBUG only)
 ADMIN_PHONE = "+8613800000000"
 
@@ -106,12 +108,19 @@ def load_demo() -> dict:
     for name, cost, stock, limit in REWARDS:
         if not Reward.objects.filter(name=name, shop=shop).exists():
             create_reward(name=name, points_cost=cost, stock=stock, per_resident_limit=limit, shop=shop)
-    for community_name in ("七里店社区", "西关社区"):
-        community = communities[community_name]
+    for community_name, community in communities.items():
         for category, label in BINS:
             Bin.objects.get_or_create(
                 community=community,
                 name=f"{community_name} {label}",
                 defaults={"category": category, "lat": Decimal("34.036500"), "lng": Decimal("113.852000")},
             )
-    return {"admin": admin, "staff": staff, "residents": residents, "communities": communities, "shop": shop}
+    history = load_history(communities, staff[Role.CITY_OFFICER])
+    return {
+        "admin": admin,
+        "staff": staff,
+        "residents": residents,
+        "communities": communities,
+        "shop": shop,
+        "history": history,
+    }

@@ -1,8 +1,9 @@
 """The typed flows of indicators.py, read from the rollup tables, and each indicator's daily sums over them.
 
 Collections come from `CollectionDaily` (category, destination); kiosk deposits from the deposit
-rollups (their material's category, no destination). Per district or per community and day, one
-query returns the deposited weight and every indicator's numerator and denominator.
+rollups (their material's category, no destination), read only while some indicator sums them (none
+does since the mass balance: a deposit counts at the plant). Per district or per community and day,
+one query returns every indicator's numerator and denominator.
 """
 
 from collections import defaultdict
@@ -30,26 +31,36 @@ _FLOW_SOURCES = {
 }
 
 
+# Deposit rollups hold a row per material and day: tens of thousands a year per district, read only
+# when an indicator needs them.
+READS_DEPOSITS = any(
+    term.kind == indicators.DEPOSIT
+    for indicator in indicators.INDICATORS.values()
+    for term in (*indicator.numerator, *indicator.denominator)
+)
+
+
 def flows_sql(by: str) -> str:
     """Every flow of the districts %(ids)s over %(a)s..%(b)s, keyed by district or community."""
     if by not in _FLOW_SOURCES:
         raise ImproperlyConfigured(f"flows are not grouped by {by!r}")
     collections, deposits, key = _FLOW_SOURCES[by]
-    return f"""
+    sql = f"""
         SELECT {key} AS key, x.district_id, x.day, '{indicators.COLLECTION}'::text AS kind, x.category,
                x.destination, x.weight_g
-        FROM {collections} AND x.day BETWEEN %(a)s AND %(b)s
+        FROM {collections} AND x.day BETWEEN %(a)s AND %(b)s"""  # noqa: S608 - fixed tables of _FLOW_SOURCES; kinds are indicators' constants
+    if READS_DEPOSITS:
+        sql += f"""
         UNION ALL
         SELECT {key}, x.district_id, x.day, '{indicators.DEPOSIT}'::text, x.category, ''::text, x.weight_g
-        FROM {deposits} AND x.day BETWEEN %(a)s AND %(b)s"""  # noqa: S608 - fixed tables of _FLOW_SOURCES; kinds are indicators' constants
+        FROM {deposits} AND x.day BETWEEN %(a)s AND %(b)s"""  # noqa: S608 - as above
+    return sql
 
 
 def daily_sums_sql(by: str) -> str:
-    """(key, day, deposited g, then numerator and denominator of every indicator) per day with a flow."""
+    """(key, day, then numerator and denominator of every indicator) per day with a flow."""
     return f"""
-        SELECT f.key, f.day,
-               coalesce(sum(f.weight_g) FILTER (WHERE f.kind = '{indicators.DEPOSIT}'), 0),
-               {indicators.sums_sql(flows="f", settings="s")}
+        SELECT f.key, f.day, {indicators.sums_sql(flows="f", settings="s")}
         FROM ({flows_sql(by)}) f
         LEFT JOIN stats_districtstatssettings s ON s.district_id = f.district_id
         GROUP BY 1, 2"""  # noqa: S608 - built from indicators' checked codes and the fixed flow sources
@@ -57,7 +68,6 @@ def daily_sums_sql(by: str) -> str:
 
 @dataclass(frozen=True)
 class DayFlows:
-    deposited_g: int
     ratios: dict[str, rate.Utilization]  # by indicator code
 
 
@@ -70,6 +80,6 @@ def daily(
         return result
     with connection.cursor() as cursor:
         cursor.execute(daily_sums_sql(by), {"ids": ids, "a": start, "b": end})
-        for key, day, deposited, *sums in cursor.fetchall():
-            result[key][day] = DayFlows(int(deposited), indicators.ratios_from_row(sums))
+        for key, day, *sums in cursor.fetchall():
+            result[key][day] = DayFlows(indicators.ratios_from_row(sums))
     return result

@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from backend.categories import WasteCategory
 
@@ -41,8 +42,9 @@ _CODE = re.compile(r"[a-z_]+")
 MIN_DAYS_FOR_TREND = 7
 
 
-@dataclass(frozen=True)
-class Utilization:
+class Utilization(NamedTuple):
+    """A numerator and denominator in grams (a tuple: a city's year makes tens of thousands of them)."""
+
     recovered_g: int
     handled_g: int
 
@@ -52,7 +54,7 @@ class Utilization:
             return None
         return self.recovered_g / self.handled_g
 
-    def __add__(self, other: "Utilization") -> "Utilization":
+    def __add__(self, other: "Utilization") -> "Utilization":  # type: ignore[override]
         return Utilization(self.recovered_g + other.recovered_g, self.handled_g + other.handled_g)
 
 
@@ -102,14 +104,16 @@ def project(
     """
     last = min(end, today)
     points: list[tuple[int, float]] = []
-    total = ZERO
+    # Plain integers: this runs per indicator, district and day of a city's year.
+    recovered = handled = 0
     for day, flow in sorted(daily, key=lambda item: item[0]):
         if day < start or day > last:
             continue
-        total = total + flow
-        if total.rate is not None:
-            points.append(((day - start).days, total.rate))
-    so_far = total.rate
+        recovered += flow.recovered_g
+        handled += flow.handled_g
+        if handled > 0:
+            points.append(((day - start).days, recovered / handled))
+    so_far = Utilization(recovered, handled).rate
     if so_far is None:
         return Projection(None, None, None, "no_data")
     if today >= end:

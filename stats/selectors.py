@@ -32,6 +32,8 @@ CATEGORIES = tuple(
     for c in (WasteCategory.RECYCLABLE, WasteCategory.KITCHEN, WasteCategory.HAZARDOUS, WasteCategory.OTHER)
 )
 GRANULARITIES = ("day", "week", "month")
+# The zone of a statistics day, for callers that write events on given days (the demo history).
+STATS_TZ = periods.STATS_TZ
 # Every indicator, in the order answers list them (indicators.py defines them).
 INDICATORS = tuple(indicators.INDICATORS.values())
 INDICATOR_CODES = tuple(indicators.INDICATORS)
@@ -45,6 +47,10 @@ def _grouping(by: str) -> str:
     if by not in GROUPINGS:
         raise ImproperlyConfigured(f"statistics are not grouped by {by!r}")
     return by
+
+
+def statistics_today() -> date:
+    return periods.today()
 
 
 def parse_period(raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
@@ -209,7 +215,9 @@ def indicator_figures(
         target = in_force.get(code)
         result[code] = IndicatorFigures(
             indicator=indicator,
-            ratio=sum((ratio for _day, ratio in daily), rate.ZERO),
+            ratio=rate.Utilization(
+                sum(r.recovered_g for _d, r in daily), sum(r.handled_g for _d, r in daily)
+            ),
             target=target,
             projection=rate.project(
                 daily, start=start, end=end, today=today, target=target.value if target else None
@@ -397,7 +405,12 @@ def district_series(user: User, district_id: int, granularity: str, start: date,
         bucket = ratios[index_of[day]]
         for code, ratio in day_flows.ratios.items():
             bucket[code] = bucket[code] + ratio
-        deposited[index_of[day]] += day_flows.deposited_g
+    for day, weight in _rows(
+        """SELECT day, deposited_g FROM stats_districtday
+           WHERE district_id = %s AND day BETWEEN %s AND %s AND deposited_g <> 0""",
+        [district.id, start, end],
+    ):
+        deposited[index_of[day]] += int(weight)
     collected: list[dict[str, int]] = [defaultdict(int) for _ in spans]
     for day, category, weight in _rows(
         """SELECT day, category, sum(weight_g) FROM stats_collectiondaily
@@ -635,22 +648,26 @@ EXPORT_SQL = f"""
                {", ".join(f"sum(x.weight_g) FILTER (WHERE x.category = '{c}' AND x.destination = '{d}') {c}__{d}" for c, d in ROUTES)}
         FROM stats_collectiondaily x
         WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s GROUP BY 1, 2
-    ), ind (district_id, day, deposited, {", ".join(_SUM_COLUMNS)}) AS ({flows.daily_sums_sql("district_id")}
+    ), dep AS (
+        SELECT district_id, day, sum(weight_g) weight FROM stats_districtdepositdaily
+        WHERE district_id = ANY(%(ids)s) AND day BETWEEN %(a)s AND %(b)s GROUP BY 1, 2
+    ), ind (district_id, day, {", ".join(_SUM_COLUMNS)}) AS ({flows.daily_sums_sql("district_id")}
     ), pc AS (
         SELECT district_id, start AS day, sum(households) households FROM stats_participationcount
         WHERE kind = 'day' AND district_id = ANY(%(ids)s) AND start BETWEEN %(a)s AND %(b)s GROUP BY 1, 2
     ), days AS (
         SELECT district_id, day FROM dr UNION SELECT district_id, day FROM ind
-        UNION SELECT district_id, day FROM pc
+        UNION SELECT district_id, day FROM dep UNION SELECT district_id, day FROM pc
     )
     SELECT d.day, d.district_id, coalesce(dr.drops, 0), coalesce(dr.accepted, 0), coalesce(dr.verdicts, 0),
-           coalesce(dr.correct, 0), coalesce(pc.households, 0), coalesce(ind.deposited, 0),
+           coalesce(dr.correct, 0), coalesce(pc.households, 0), coalesce(dep.weight, 0),
            {", ".join(f"coalesce(col.{c}, 0)" for c in CATEGORIES)},
            {", ".join(f"coalesce(col.{c}__{d}, 0)" for c, d in ROUTES)},
            {", ".join(f"coalesce(ind.{c}, 0)" for c in _SUM_COLUMNS)}
     FROM days d
     LEFT JOIN dr ON dr.district_id = d.district_id AND dr.day = d.day
     LEFT JOIN ind ON ind.district_id = d.district_id AND ind.day = d.day
+    LEFT JOIN dep ON dep.district_id = d.district_id AND dep.day = d.day
     LEFT JOIN col ON col.district_id = d.district_id AND col.day = d.day
     LEFT JOIN pc ON pc.district_id = d.district_id AND pc.day = d.day
     ORDER BY d.day, d.district_id"""  # noqa: S608 - categories and destinations are their enums' values; the flows' fixed SQL

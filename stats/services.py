@@ -38,6 +38,7 @@ from .models import (
     IndicatorTarget,
     Plant,
 )
+from .rollups.rebuild import rebuild
 from .values import CollectionValues
 
 MAX_COLLECTION_G = 10_000_000_000  # 10,000 t in one record is a typo, not a weighbridge ticket
@@ -298,3 +299,8 @@ def create_plant(*, actor: User, district: District, name: str, destination: str
         district=district, name=name, defaults={"destination": destination, "licence": licence}
     )
     return plant
+
+
+def rebuild_rollups():
+    """Every rollup from scratch (`refresh_rollups --full`), for bulk loads such as the demo history."""
+    return rebuild()
