@@ -6,8 +6,6 @@ does since the mass balance: a deposit counts at the plant). Per district or per
 one query returns every indicator's numerator and denominator.
 """
 
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ImproperlyConfigured
@@ -66,20 +64,23 @@ def daily_sums_sql(by: str) -> str:
         GROUP BY 1, 2"""  # noqa: S608 - built from indicators' checked codes and the fixed flow sources
 
 
-@dataclass(frozen=True)
-class DayFlows:
-    ratios: dict[str, rate.Utilization]  # by indicator code
+# Per indicator code, (day, numerator and denominator) in day order: what projections read.
+DailyRatios = dict[str, list[tuple[date, rate.Utilization]]]
 
 
-def daily(
-    ids: list[int], start: date, end: date, *, by: str = "district_id"
-) -> dict[int, dict[date, DayFlows]]:
-    """key (district or community) -> day -> its flows."""
-    result: dict[int, dict[date, DayFlows]] = defaultdict(dict)
+def daily(ids: list[int], start: date, end: date, *, by: str = "district_id") -> dict[int, DailyRatios]:
+    """key (district or community) -> indicator code -> its days with a flow, in order."""
+    result: dict[int, DailyRatios] = {}
     if not ids:
         return result
+    codes = list(indicators.INDICATORS)
+    # The sums arrive as bigint (cast in SQL): no Decimal per figure.
     with connection.cursor() as cursor:
-        cursor.execute(daily_sums_sql(by), {"ids": ids, "a": start, "b": end})
+        cursor.execute(daily_sums_sql(by) + " ORDER BY 1, 2", {"ids": ids, "a": start, "b": end})
         for key, day, *sums in cursor.fetchall():
-            result[key][day] = DayFlows(indicators.ratios_from_row(sums))
+            per_code = result.get(key)
+            if per_code is None:
+                per_code = result[key] = {code: [] for code in codes}
+            for i, code in enumerate(codes):
+                per_code[code].append((day, rate.Utilization(sums[2 * i], sums[2 * i + 1])))
     return result

@@ -223,7 +223,7 @@ def sums_sql(*, flows: str, settings: str = "s") -> str:
                 )
                 for term in terms
             )
-            columns.append(f"coalesce(sum({flows}.weight_g) FILTER (WHERE {condition}), 0)")
+            columns.append(f"coalesce(sum({flows}.weight_g) FILTER (WHERE {condition}), 0)::bigint")
     return ", ".join(columns)
 
 

@@ -205,13 +205,13 @@ class IndicatorFigures:
 
 
 def indicator_figures(
-    days: dict[date, flows.DayFlows], in_force: dict[str, targets.Target | None], start: date, end: date
+    days: flows.DailyRatios, in_force: dict[str, targets.Target | None], start: date, end: date
 ) -> dict[str, IndicatorFigures]:
-    """Every indicator over start..end from its daily flows, projected to `end`."""
+    """Every indicator over start..end from its daily sums, projected to `end`."""
     today = periods.today()
     result = {}
     for code, indicator in indicators.INDICATORS.items():
-        daily = [(day, day_flows.ratios[code]) for day, day_flows in days.items()]
+        daily = days.get(code, [])
         target = in_force.get(code)
         result[code] = IndicatorFigures(
             indicator=indicator,
@@ -401,9 +401,9 @@ def district_series(user: User, district_id: int, granularity: str, start: date,
     ratios = [dict.fromkeys(indicators.INDICATORS, rate.ZERO) for _ in spans]
     deposited = [0 for _ in spans]
     days = flows.daily(ids, start, end).get(district.id, {})
-    for day, day_flows in days.items():
-        bucket = ratios[index_of[day]]
-        for code, ratio in day_flows.ratios.items():
+    for code, daily in days.items():
+        for day, ratio in daily:
+            bucket = ratios[index_of[day]]
             bucket[code] = bucket[code] + ratio
     for day, weight in _rows(
         """SELECT day, deposited_g FROM stats_districtday
