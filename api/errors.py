@@ -77,6 +77,10 @@ STATUS_BY_CODE = {
     "plant_destination_mismatch": 400,
     "pickup_already_received": 409,
     "pickup_not_in_district": 400,
+    "manifest_reused": 409,
+    "handler_not_licensed": 400,
+    "manifest_closed": 409,
+    "pickup_already_on_manifest": 409,
 }
 
 

@@ -1,10 +1,14 @@
-"""Kiosk pickups over HTTP: a kiosk emptied, signed by the kiosk or entered by staff; and destination plants."""
+"""Custody over HTTP: kiosk pickups (signed by the kiosk or entered by staff), destination plants, and
+hazardous waste manifests from hand-over to a licensed handler until it closes."""
+
+from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.models import User
 from geo.models import District
@@ -13,7 +17,7 @@ from kiosks import services as kiosk_services
 from kiosks.models import Pickup
 from stats import selectors as stats_selectors
 from stats import services as stats_services
-from stats.models import Destination, Plant
+from stats.models import Destination, HazardousManifest, Plant
 
 from .kiosks import SIGNED_HEADERS, SignedKioskView
 from .permissions import IsStaffMember
@@ -160,3 +164,88 @@ class PlantListCreateView(generics.ListAPIView):
             licence=data.validated_data["licence"],
         )
         return Response(PlantOut(plant).data, status=status.HTTP_201_CREATED)
+
+
+class ManifestIn(serializers.Serializer):
+    district_id = serializers.IntegerField()
+    handler_id = serializers.IntegerField()
+    number = serializers.CharField(max_length=64)
+    handed_over_kg = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=Decimal("0.001"))
+    handed_over_at = serializers.DateTimeField()
+    pickup_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=500
+    )
+
+
+class ManifestCloseIn(serializers.Serializer):
+    received_kg = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=Decimal("0.001"))
+    date = serializers.DateField()
+
+
+class ManifestOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    district_id = serializers.IntegerField()
+    handler_id = serializers.IntegerField()
+    handed_over_g = serializers.IntegerField()
+    handed_over_at = serializers.DateTimeField()
+    received_g = serializers.IntegerField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    collection_id = serializers.IntegerField(allow_null=True)
+    pickup_ids = serializers.SerializerMethodField()
+
+    def get_pickup_ids(self, manifest) -> list[int]:
+        return sorted(link.pickup_id for link in manifest.pickup_links.all())
+
+
+def _grams(kilograms: Decimal) -> int:
+    return int((kilograms * 1000).to_integral_value())
+
+
+class ManifestListCreateView(generics.ListAPIView):
+    permission_classes = [IsStaffMember]
+    serializer_class = ManifestOut
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return HazardousManifest.objects.none()
+        manifests = stats_selectors.visible_manifests(self.request.user)
+        return (
+            manifests.filter(closed_at__isnull=True) if self.request.query_params.get("open") else manifests
+        )
+
+    @extend_schema(parameters=[OpenApiParameter("open", bool)], responses=ManifestOut(many=True))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=ManifestIn, responses={201: ManifestOut})
+    def post(self, request):
+        data = ManifestIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        manifest = stats_services.open_manifest(
+            actor=request.user,
+            district=get_object_or_404(District, pk=values["district_id"]),
+            handler=get_object_or_404(Plant, pk=values["handler_id"]),
+            number=values["number"],
+            handed_over_g=_grams(values["handed_over_kg"]),
+            handed_over_at=values["handed_over_at"],
+            pickup_ids=tuple(values["pickup_ids"]),
+        )
+        return Response(ManifestOut(manifest).data, status=status.HTTP_201_CREATED)
+
+
+class ManifestCloseView(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(request=ManifestCloseIn, responses=ManifestOut)
+    def post(self, request, manifest_id: int):
+        data = ManifestCloseIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        manifest = stats_services.close_manifest(
+            actor=request.user,
+            manifest_id=manifest_id,
+            received_g=_grams(data.validated_data["received_kg"]),
+            received_on=data.validated_data["date"],
+        )
+        return Response(ManifestOut(manifest).data)

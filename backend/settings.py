@@ -315,3 +315,5 @@ REST_FRAMEWORK["NUM_PROXIES"] = int(os.environ.get("NUM_PROXIES", "0"))
 
 # A kiosk pickup line further than this share from what its deposits weighed is flagged and alerted.
 PICKUP_TOLERANCE = float(os.environ.get("PICKUP_TOLERANCE", "0.05"))
+# A hazardous waste manifest still open this many days after the hand-over is alerted (check_manifests).
+MANIFEST_OVERDUE_DAYS = int(os.environ.get("MANIFEST_OVERDUE_DAYS", "7"))

@@ -73,3 +73,23 @@ class PickupAlreadyReceived(DomainError):
 class PickupNotInDistrict(DomainError):
     code = "pickup_not_in_district"
     message = _("A pickup on this ticket is not from a kiosk of the district.")
+
+
+class ManifestReused(DomainError):
+    code = "manifest_reused"
+    message = _("This transfer manifest number is already in use.")
+
+
+class HandlerNotLicensed(DomainError):
+    code = "handler_not_licensed"
+    message = _("Hazardous waste goes only to a plant for hazardous treatment with a licence number.")
+
+
+class ManifestClosed(DomainError):
+    code = "manifest_closed"
+    message = _("This manifest is closed already.")
+
+
+class PickupAlreadyOnManifest(DomainError):
+    code = "pickup_already_on_manifest"
+    message = _("A pickup on this manifest travels on another manifest already.")

@@ -118,6 +118,51 @@ class CollectionPickup(models.Model):
         return f"{self.pickup_id} -> {self.collection_id}"
 
 
+class HazardousManifest(models.Model):
+    """A transfer manifest (转移联单): hazardous waste handed to a licensed handler, followed until it closes.
+
+    It holds the weight handed over and, once the handler confirms receipt, the weight received; the
+    receipt is recorded as the ticket (`collection`) that counts at the destination.
+    """
+
+    number = models.CharField(_("manifest number"), max_length=64, unique=True)
+    district = models.ForeignKey("geo.District", on_delete=models.PROTECT, related_name="+")
+    handler = models.ForeignKey(Plant, on_delete=models.PROTECT, related_name="manifests")
+    handed_over_g = models.BigIntegerField(_("weight handed over (g)"))
+    handed_over_at = models.DateTimeField()
+    received_g = models.BigIntegerField(_("weight received (g)"), null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    collection = models.OneToOneField(
+        Collection, on_delete=models.PROTECT, null=True, blank=True, related_name="manifest"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("hazardous waste manifest")
+        verbose_name_plural = _("hazardous waste manifests")
+        constraints = [
+            models.CheckConstraint(condition=Q(handed_over_g__gt=0), name="manifest_handed_over_positive"),
+            models.CheckConstraint(
+                condition=Q(received_g__isnull=True) | Q(received_g__gt=0), name="manifest_received_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class ManifestPickup(models.Model):
+    """A kiosk pickup's hazardous items travelling on a manifest: on one manifest only."""
+
+    manifest = models.ForeignKey(HazardousManifest, on_delete=models.PROTECT, related_name="pickup_links")
+    pickup = models.OneToOneField("kiosks.Pickup", on_delete=models.PROTECT, related_name="manifest_link")
+
+    def __str__(self):
+        return f"{self.pickup_id} -> {self.manifest_id}"
+
+
 class DistrictStatsSettings(models.Model):
     district = models.OneToOneField("geo.District", on_delete=models.CASCADE, related_name="stats_settings")
     # Off by default: national guidance counts incineration with energy recovery as disposal.

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import BooleanField, Case, Prefetch, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -22,7 +23,7 @@ from kiosks.models import Pickup
 
 from . import balance, flows, indicators, periods, rate, targets
 from .errors import BadPeriod, UnknownIndicator
-from .models import Collection, Destination, DistrictStatsSettings, Plant
+from .models import Collection, Destination, DistrictStatsSettings, HazardousManifest, Plant
 
 # Figures of fewer households than this would single out a family's habits.
 MIN_CELL_HOUSEHOLDS = 5
@@ -594,6 +595,27 @@ def explain_indicator(
         flows.daily([district.id], start, end).get(district.id, {}), in_force, start, end
     )[code]
     return Explanation(district, indicator, start, end, figure, rows)
+
+
+def overdue_manifests(*, days: int, now=None):
+    """Hazardous batches whose manifest is still open `days` after the hand-over (every district)."""
+    now = now or timezone.now()
+    return (
+        HazardousManifest.objects.filter(
+            closed_at__isnull=True, handed_over_at__lt=now - timedelta(days=days)
+        )
+        .select_related("district", "handler")
+        .order_by("handed_over_at")
+    )
+
+
+def visible_manifests(user: User):
+    return (
+        HazardousManifest.objects.filter(district__in=visible_districts(user))
+        .select_related("handler")
+        .prefetch_related("pickup_links")
+        .order_by("-handed_over_at", "-id")
+    )
 
 
 def visible_plants(user: User):

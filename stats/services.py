@@ -5,11 +5,13 @@ from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import OutOfScope
 from accounts.models import Role, User
 from accounts.selectors import can_manage_district
+from backend.categories import WasteCategory
 from backend.errors import InvalidInput, NotFound
 from geo.models import City, District
 from kiosks.models import Pickup
@@ -21,7 +23,11 @@ from .errors import (
     CityRequired,
     DuplicateReference,
     FutureDate,
+    HandlerNotLicensed,
+    ManifestClosed,
+    ManifestReused,
     NotCorrectable,
+    PickupAlreadyOnManifest,
     PickupAlreadyReceived,
     PickupNotInDistrict,
     PlantDestinationMismatch,
@@ -35,7 +41,9 @@ from .models import (
     CollectionPickup,
     Destination,
     DistrictStatsSettings,
+    HazardousManifest,
     IndicatorTarget,
+    ManifestPickup,
     Plant,
 )
 from .rollups.rebuild import rebuild
@@ -304,3 +312,87 @@ def create_plant(*, actor: User, district: District, name: str, destination: str
 def rebuild_rollups():
     """Every rollup from scratch (`refresh_rollups --full`), for bulk loads such as the demo history."""
     return rebuild()
+
+
+# ---- hazardous waste: transfer manifests (转移联单) -------------------------------------------------
+
+
+def open_manifest(
+    *,
+    actor: User,
+    district: District,
+    handler: Plant,
+    number: str,
+    handed_over_g: int,
+    handed_over_at,
+    pickup_ids: tuple[int, ...] = (),
+) -> HazardousManifest:
+    """Hand hazardous waste to a licensed handler on a manifest number used once, with the pickups it came from."""
+    if not can_manage_district(actor, district):
+        raise OutOfScope()
+    if handler.district_id != district.id:
+        raise PlantOutOfDistrict(fields={"handler_id": [str(PlantOutOfDistrict.message)]})
+    if handler.destination != Destination.HAZARDOUS_TREATMENT or not handler.licence:
+        raise HandlerNotLicensed(fields={"handler_id": [str(HandlerNotLicensed.message)]})
+    if not 0 < handed_over_g <= MAX_COLLECTION_G:
+        raise InvalidInput(fields={"handed_over_kg": [_("The weight must be positive and plausible.")]})
+    pickups = list(
+        Pickup.objects.filter(pk__in=pickup_ids, kiosk__community__district=district).values_list(
+            "pk", flat=True
+        )
+    )
+    if len(pickups) != len(set(pickup_ids)):
+        raise PickupNotInDistrict(fields={"pickup_ids": [str(PickupNotInDistrict.message)]})
+    try:
+        with transaction.atomic():
+            manifest = HazardousManifest.objects.create(
+                number=number,
+                district=district,
+                handler=handler,
+                handed_over_g=handed_over_g,
+                handed_over_at=handed_over_at,
+                recorded_by=actor,
+            )
+    except IntegrityError as exc:
+        raise ManifestReused(fields={"number": [str(ManifestReused.message)]}) from exc
+    try:
+        with transaction.atomic():
+            ManifestPickup.objects.bulk_create(
+                ManifestPickup(manifest=manifest, pickup_id=p) for p in pickups
+            )
+    except IntegrityError as exc:
+        manifest.delete()
+        raise PickupAlreadyOnManifest(fields={"pickup_ids": [str(PickupAlreadyOnManifest.message)]}) from exc
+    return manifest
+
+
+def close_manifest(*, actor: User, manifest_id: int, received_g: int, received_on) -> HazardousManifest:
+    """The handler confirmed receipt: close the manifest and record its ticket, which counts at the destination."""
+    with transaction.atomic():
+        manifest = (
+            HazardousManifest.objects.select_for_update()
+            .select_related("district", "handler")
+            .filter(pk=manifest_id)
+            .first()
+        )
+        if manifest is None or not can_manage_district(actor, manifest.district):
+            raise NotFound()
+        if manifest.closed_at is not None:
+            raise ManifestClosed()
+        ticket = record_collection(
+            actor=actor,
+            values=CollectionValues(
+                district=manifest.district,
+                category=str(WasteCategory.HAZARDOUS),
+                weight_g=received_g,
+                date=received_on,
+                destination=Destination.HAZARDOUS_TREATMENT,
+                plant=manifest.handler,
+                reference=manifest.number,
+            ),
+        )
+        manifest.received_g = received_g
+        manifest.closed_at = timezone.now()
+        manifest.collection = ticket
+        manifest.save(update_fields=["received_g", "closed_at", "collection"])
+        return manifest
