@@ -248,3 +248,74 @@ def collection_filter(terms: tuple[Flows, ...], settings: Mapping[str, bool]):
             condition &= Q(destination__in=sorted(term.destinations))
         matched |= condition
     return matched
+
+
+# ---- the district-day rollup of every indicator (DistrictIndicatorDay.sums) ------------------------
+# Per indicator, three sums: the numerator's terms that always count, the numerator's terms that count
+# only when the district's setting is on (and no unconditional term took the flow), the denominator.
+# The setting is read at query time, so changing it needs no rebuild.
+
+for _indicator in INDICATORS.values():
+    if any(term.only_if_setting for term in _indicator.denominator):
+        raise ValueError(
+            f"{_indicator.code}: a denominator term depends on a setting; the rollup cannot hold it"
+        )
+
+SUMS_PER_INDICATOR = 3
+SUMS_LENGTH = SUMS_PER_INDICATOR * len(INDICATORS)
+
+
+def _split(terms: tuple[Flows, ...]) -> tuple[tuple[Flows, ...], tuple[Flows, ...]]:
+    return tuple(t for t in terms if not t.only_if_setting), tuple(t for t in terms if t.only_if_setting)
+
+
+def contribution(kind: str, category: str, destination: str, weight_g: int) -> list[int]:
+    """What one flow adds to the rollup's sums, in Python (the collection's own transaction writes it)."""
+    on = {INCINERATION_SETTING: True}
+    sums = []
+    for indicator in INDICATORS.values():
+        always, if_setting = _split(indicator.numerator)
+        plain = any(t.matches(kind, category, destination, {}) for t in always)
+        conditional = not plain and any(t.matches(kind, category, destination, on) for t in if_setting)
+        counted = any(t.matches(kind, category, destination, {}) for t in indicator.denominator)
+        sums += [weight_g if plain else 0, weight_g if conditional else 0, weight_g if counted else 0]
+    return sums
+
+
+def contribution_sql(*, kind: str, category: str, destination: str, weight: str) -> str:
+    """The same as `contribution`, as an SQL array of sums over a group of flow rows."""
+
+    def condition(terms, settings_on: bool) -> str:
+        if not terms:
+            return "false"
+        return " OR ".join(
+            term.sql(kind=kind, category=category, destination=destination, settings="s").replace(
+                f"coalesce(s.{INCINERATION_SETTING}, false)", "true" if settings_on else "false"
+            )
+            for term in terms
+        )
+
+    parts = []
+    for indicator in INDICATORS.values():
+        always, if_setting = _split(indicator.numerator)
+        plain = condition(always, False)
+        parts += [
+            f"coalesce(sum({weight}) FILTER (WHERE {plain}), 0)::bigint",
+            f"coalesce(sum({weight}) FILTER (WHERE NOT ({plain}) AND ({condition(if_setting, True)})), 0)::bigint",
+            f"coalesce(sum({weight}) FILTER (WHERE {condition(indicator.denominator, False)}), 0)::bigint",
+        ]
+    return "ARRAY[" + ", ".join(parts) + "]"
+
+
+def ratios_from_sums(sums, setting_on: bool) -> list[tuple[str, "rate.Utilization"]]:
+    """A rollup row's sums as (code, ratio) per indicator, the setting applied."""
+    return [
+        (
+            code,
+            rate.Utilization(
+                sums[3 * i] + (sums[3 * i + 1] if setting_on else 0),
+                sums[3 * i + 2],
+            ),
+        )
+        for i, code in enumerate(INDICATORS)
+    ]

@@ -7,6 +7,7 @@ Rollup tables are derived data: `refresh_rollups` keeps them in step with the ra
 """
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -345,6 +346,19 @@ class DistrictDay(DistrictDayRow):
 
     def __str__(self):
         return f"{self.day} {self.district_id}: {self.collected_g + self.deposited_g} g"
+
+
+class DistrictIndicatorDay(DistrictDayRow):
+    """Every indicator's sums of a district's day (see indicators.contribution), written in the
+    collection's own transaction, so district and city figures read one row per day."""
+
+    sums = ArrayField(models.BigIntegerField())
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["district", "day"], name="district_indicator_day_key")]
+
+    def __str__(self):
+        return f"{self.day} {self.district_id}"
 
 
 class DistrictDropDaily(DistrictDayRow, DropCounts):

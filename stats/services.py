@@ -104,6 +104,19 @@ def _roll(collection: Collection) -> None:
                    incinerated_g = stats_districtday.incinerated_g + EXCLUDED.incinerated_g""",
             [collection.date, collection.district_id, weight, recovered, incinerated],
         )
+        cursor.execute(
+            """INSERT INTO stats_districtindicatorday (day, district_id, sums) VALUES (%s, %s, %s)
+               ON CONFLICT (district_id, day) DO UPDATE SET sums = ARRAY(
+                   SELECT u.a + u.b FROM unnest(stats_districtindicatorday.sums, EXCLUDED.sums)
+                       WITH ORDINALITY AS u(a, b, i) ORDER BY u.i)""",
+            [
+                collection.date,
+                collection.district_id,
+                indicators.contribution(
+                    indicators.COLLECTION, collection.category, collection.destination, collection.weight_g
+                ),
+            ],
+        )
 
 
 def _insert(actor: User, values: CollectionValues, **extra) -> Collection:

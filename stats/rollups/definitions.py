@@ -7,7 +7,7 @@ own columns before any of them is put into SQL.
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .. import rate, sources
+from .. import indicators, rate, sources
 from ..models import (
     CollectionDaily,
     CommunityDaily,
@@ -16,6 +16,7 @@ from ..models import (
     DistrictDay,
     DistrictDepositDaily,
     DistrictDropDaily,
+    DistrictIndicatorDay,
     DropDaily,
     HouseholdMonth,
     HouseholdYear,
@@ -44,6 +45,7 @@ T_HOUSEHOLD_YEAR = HouseholdYear._meta.db_table
 T_PARTICIPATION = ParticipationCount._meta.db_table
 T_COLLECTION = CollectionDaily._meta.db_table
 T_HOUSEHOLDS = CommunityHouseholds._meta.db_table
+T_INDICATOR_DAY = DistrictIndicatorDay._meta.db_table
 # Every table a refresh may delete from or insert into.
 TABLES = frozenset(
     {
@@ -58,6 +60,7 @@ TABLES = frozenset(
         T_PARTICIPATION,
         T_COLLECTION,
         T_HOUSEHOLDS,
+        T_INDICATOR_DAY,
     }
 )
 
@@ -105,6 +108,11 @@ COLLECTION_COLUMNS = _columns(
     CollectionDaily, "day, district_id, community_id, category, destination, weight_g"
 )
 HOUSEHOLDS_COLUMNS = _columns(CommunityHouseholds, "community_id, district_id, households")
+INDICATOR_DAY_COLUMNS = _columns(DistrictIndicatorDay, "day, district_id, sums")
+INDICATOR_DAY_RECOUNT_SQL = f"""
+    SELECT date AS day, district_id,
+           {indicators.contribution_sql(kind=f"'{indicators.COLLECTION}'", category="category", destination="destination", weight="weight_g")} AS sums
+    FROM stats_collection GROUP BY 1, 2"""  # noqa: S608 - indicators' checked codes
 BUCKET_KINDS = tuple(ParticipationCount.Kind.values)
 
 
@@ -229,6 +237,7 @@ def recount_queries() -> dict[str, tuple[str, str]]:
     events = participation_events_sql([drops, deposits])
     return {
         T_COLLECTION: (COLLECTION_COLUMNS, COLLECTION_RECOUNT_SQL),
+        T_INDICATOR_DAY: (INDICATOR_DAY_COLUMNS, INDICATOR_DAY_RECOUNT_SQL),
         T_HOUSEHOLD: (HOUSEHOLD_COLUMNS, household_month_sql(events)),
         T_HOUSEHOLD_YEAR: (HOUSEHOLD_YEAR_COLUMNS, household_year_sql(events)),
         T_PARTICIPATION: (PARTICIPATION_COLUMNS, participation_count_sql(events)),

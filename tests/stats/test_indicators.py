@@ -343,3 +343,18 @@ def test_the_schema_documents_the_indicator_endpoints(api):
     assert "/api/v1/stats/indicators" in schema["paths"]
     assert "put" in schema["paths"]["/api/v1/stats/indicators/{code}/targets/{year}"]
     assert "IndicatorOut" in schema["components"]["schemas"]
+
+
+def test_verify_rollups_sees_the_indicator_rollup_drift(district_officer, weidu, community):
+    from django.db import connection
+
+    from stats.rollups.verification import verify
+
+    _month(district_officer, weidu, community)
+    assert verify() == []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE stats_districtindicatorday SET sums[1] = sums[1] + 1 WHERE district_id = %s", [weidu.id]
+        )
+
+    assert [p.table for p in verify()] == ["stats_districtindicatorday"]
