@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from backend.observability.metrics import CREDITS, POINTS_CREDITED, count_after_commit
 from backend.realtime.groups import user_group
 from backend.realtime.publish import publish
 
@@ -133,6 +134,8 @@ def credit(*, resident, amount: int, cause: str, kind: str, memo: str = "") -> L
         resident=resident, amount=amount, cause=cause, kind=kind, memo=memo, system_kind=Account.Kind.ISSUANCE
     )
     if result.created:
+        count_after_commit(CREDITS, kind=kind)
+        count_after_commit(POINTS_CREDITED, amount, kind=kind)
         publish(
             user_group(resident.pk),
             "points.credited",

@@ -40,6 +40,20 @@ class GreenLoopJsonFormatter(JsonFormatter):
         return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
 
 
+def main() -> None:
+    """Print the logging config as JSON for `uvicorn --log-config`, so the server's own lines (start,
+    stop, errors) come out in the same format as the application's."""
+    import json
+    import os
+
+    json_lines = os.environ.get("LOG_JSON", "1" if os.environ.get("DEBUG", "") in ("", "0") else "0")
+    config = logging_config(
+        json_lines=json_lines.strip().lower() in {"1", "true", "yes", "on"},
+        level=os.environ.get("LOG_LEVEL", "INFO"),
+    )
+    print(json.dumps(config))
+
+
 def logging_config(*, json_lines: bool, level: str) -> dict:
     """Django's LOGGING: JSON lines in production, readable text on a laptop; both with request ids."""
     formatter = (
@@ -65,3 +79,7 @@ def logging_config(*, json_lines: bool, level: str) -> dict:
             "procrastinate": {"level": "WARNING"},
         },
     }
+
+
+if __name__ == "__main__":
+    main()

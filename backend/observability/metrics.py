@@ -4,7 +4,15 @@ writes its values to files there and /metrics adds them up, so several server wo
 Names follow Prometheus conventions; docs/operations.md says what each means and when to alert.
 """
 
+import os
+
 from django.db import transaction
+
+# Every process that imports this module (a server worker, the job worker, a one-off command) writes
+# its values there as soon as a metric exists, so the folder must exist before the first one does.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 from prometheus_client import Counter, Gauge, Histogram
 
 REQUEST_SECONDS = Histogram(
