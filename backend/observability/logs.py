@@ -77,6 +77,7 @@ def logging_config(*, json_lines: bool, level: str) -> dict:
             "uvicorn.access": {"handlers": [], "propagate": False},
             "django.server": {"handlers": [], "propagate": False},
             "procrastinate": {"level": "WARNING"},
+            "httpx": {"level": "WARNING"},
         },
     }
 
