@@ -1,5 +1,6 @@
 """Bins, labels, drops, photos and inspectors' verdicts over HTTP."""
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -318,9 +319,8 @@ class DropPhotoView(APIView):
     def get(self, request, drop_id: int):
         drop = get_object_or_404(selectors.drops_visible_to(request.user), pk=drop_id)
         try:
-            path = photos.photo_path(drop.photo)
-            handle = path.open("rb")
-        except (FileNotFoundError, OSError):
+            handle = photos.open_photo(drop.photo)
+        except (FileNotFoundError, OSError, SuspiciousFileOperation):
             return Response(
                 {"error": {"code": "not_found", "message": "This drop has no photo."}}, status=404
             )

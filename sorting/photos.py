@@ -1,14 +1,16 @@
 """Drop photos: checked before decoding, re-encoded without metadata, stored under a random name.
 
 A photo from a phone carries EXIF with GPS coordinates of the resident's home; re-encoding the pixels
-alone drops every byte of it.
+alone drops every byte of it. Files go through Django's storage API (MEDIA_ROOT by default), so where
+they live is configuration, not code.
 """
 
+import io
 import secrets
 import warnings
-from pathlib import Path
 
-from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import BadImage
@@ -20,12 +22,8 @@ MAX_SIDE = 1600
 FOLDER = "drops"
 
 
-def _root() -> Path:
-    return Path(settings.MEDIA_ROOT)
-
-
 def store_photo(upload) -> str:
-    """Validate and re-encode an uploaded image; returns its path relative to MEDIA_ROOT."""
+    """Validate and re-encode an uploaded image; returns its name in the default storage."""
     if upload.size > MAX_BYTES:
         raise BadImage(f"The photo is larger than {MAX_BYTES // (1024 * 1024)} MB.")
     try:
@@ -53,15 +51,15 @@ def store_photo(upload) -> str:
         Image.DecompressionBombWarning,
     ) as exc:
         raise BadImage() from exc
-    name = f"{FOLDER}/{secrets.token_hex(16)}.jpg"
-    path = _root() / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path, format="JPEG", quality=85, optimize=True)  # no exif= argument: no metadata
-    return name
+    encoded = io.BytesIO()
+    image.save(encoded, format="JPEG", quality=85, optimize=True)  # no exif= argument: no metadata
+    return default_storage.save(f"{FOLDER}/{secrets.token_hex(16)}.jpg", ContentFile(encoded.getvalue()))
 
 
-def photo_path(name: str) -> Path:
-    path = (_root() / name).resolve()
-    if not name or _root().resolve() not in path.parents:
+def open_photo(name: str):
+    """The stored photo, opened for reading; FileNotFoundError when there is none.
+
+    The storage refuses a name that points outside it (SuspiciousFileOperation)."""
+    if not name:
         raise FileNotFoundError(name)
-    return path
+    return default_storage.open(name, "rb")

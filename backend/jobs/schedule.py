@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.db.models import F
 from django.utils import timezone
 from procrastinate import RetryStrategy
@@ -36,9 +36,16 @@ class Job:
 JOBS: dict[str, Job] = {}
 
 
+def _fresh_connection() -> None:
+    # Worker threads keep their connection between jobs; a broken or expired one is replaced here,
+    # as Django does between requests. Inside a caller's transaction there is nothing to replace.
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
 def run_recorded(job: Job) -> object:
     """Run `job` once, recording its start, success or failure and duration in JobStatus."""
-    close_old_connections()
+    _fresh_connection()
     started = time.monotonic()
     JobStatus.objects.get_or_create(name=job.name)
     JobStatus.objects.filter(name=job.name).update(last_started_at=timezone.now())
@@ -64,7 +71,7 @@ def run_recorded(job: Job) -> object:
         )
         return result
     finally:
-        close_old_connections()
+        _fresh_connection()
 
 
 def scheduled(*, name: str, cron: str, expected_every_s: int, max_attempts: int = 3):
@@ -80,7 +87,8 @@ def scheduled(*, name: str, cron: str, expected_every_s: int, max_attempts: int 
         JOBS[name] = job
 
         def periodic_run(timestamp: int) -> None:
-            run_recorded(job)
+            # Looked up at run time, not captured, so the registry stays the one source of truth.
+            run_recorded(JOBS[name])
 
         periodic_run.__name__ = periodic_run.__qualname__ = name
         task = app.task(

@@ -2,6 +2,7 @@
 
 import logging
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 from . import context
@@ -13,7 +14,9 @@ class RequestContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", ""):
-            record.request_id = context.request_id.get()
+            # Django logs a 4xx/5xx after the middleware has returned, passing the request along.
+            request = getattr(record, "request", None)
+            record.request_id = getattr(request, "request_id", "") or context.request_id.get()
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
@@ -31,8 +34,22 @@ class GreenLoopJsonFormatter(JsonFormatter):
             "rename_fields", {"asctime": "time", "levelname": "level", "name": "logger", "exc_info": "error"}
         )
         kwargs.setdefault("timestamp", False)
+        # Django attaches the request object to some records; its repr carries the query string.
+        kwargs.setdefault("reserved_attrs", [*RESERVED_ATTRS, "request"])
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s", *args, **kwargs)
         self.default_msec_format = "%s.%03d"
+
+    def process_log_record(self, log_data):
+        return {
+            key: redact(value) if isinstance(value, str) and key not in ("time", "level") else value
+            for key, value in log_data.items()
+        }
+
+    def formatException(self, ei):
+        return redact(super().formatException(ei))
+
+    def formatStack(self, stack_info):
+        return redact(super().formatStack(stack_info))
 
     def formatTime(self, record, datefmt=None):
         from datetime import UTC, datetime
