@@ -16,8 +16,14 @@ class JobHealth:
     runs: int
     failures: int
     last_success_at: datetime | None
-    lag_s: float | None  # seconds since the last success; None if it never succeeded
+    lag_s: float | None  # seconds since the last success (or since registration); None if unknown
     late: bool
+
+
+def register_jobs() -> None:
+    """Called when a worker starts: from now on each job is expected on its schedule."""
+    for name in JOBS:
+        JobStatus.objects.get_or_create(name=name)
 
 
 def job_health(now: datetime | None = None) -> list[JobHealth]:
@@ -27,7 +33,8 @@ def job_health(now: datetime | None = None) -> list[JobHealth]:
     for name, job in sorted(JOBS.items()):
         row = rows.get(name)
         last = row.last_success_at if row else None
-        lag = (now - last).total_seconds() if last else None
+        since = last or (row.registered_at if row else None)
+        lag = (now - since).total_seconds() if since else None
         health.append(
             JobHealth(
                 name=name,

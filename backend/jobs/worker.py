@@ -7,9 +7,11 @@ to the sockets that loop serves: the embedded default is live without Redis.
 
 import logging
 
+from asgiref.sync import sync_to_async
 from procrastinate.contrib.django import app
 
 from .schedule import QUEUE
+from .status import register_jobs
 
 logger = logging.getLogger("greenloop.jobs")
 
@@ -21,11 +23,13 @@ OPTIONS = {
 
 
 def run_forever(concurrency: int = 1) -> None:
+    register_jobs()
     with app.replace_connector(app.connector.get_worker_connector()):
         app.run_worker(concurrency=concurrency, name="worker", **OPTIONS)
 
 
 async def run_in_server() -> None:
+    await sync_to_async(register_jobs)()
     with app.replace_connector(app.connector.get_worker_connector()):
         async with app.open_async():
             logger.info("job worker started inside the server process")

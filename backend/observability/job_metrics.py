@@ -20,7 +20,7 @@ class JobCollector:
         )
         lag = GaugeMetricFamily(
             "greenloop_job_lag_seconds",
-            "Seconds since each job last succeeded (since the epoch if it never did).",
+            "Seconds since each job last succeeded, or since a worker registered it (since the epoch if none did).",
             labels=["job"],
         )
         late = GaugeMetricFamily(

@@ -85,3 +85,16 @@ def test_job_status_check_fails_only_when_a_job_is_late(capsys):
     assert exited.value.code == 1
     late = [line for line in capsys.readouterr().out.splitlines() if "LATE" in line]
     assert [line.split()[0] for line in late] == ["check_kiosks"]
+
+
+def test_a_job_not_yet_due_since_the_worker_started_is_not_late_but_one_no_worker_knows_is():
+    from backend.jobs.status import job_health, register_jobs
+
+    assert all(job.late for job in job_health())  # no worker ever started
+
+    register_jobs()
+    health = {job.name: job for job in job_health()}
+
+    assert not health["purge_ws_tickets"].late and health["purge_ws_tickets"].last_success_at is None
+    later = {job.name: job for job in job_health(now=timezone.now() + timedelta(days=3))}
+    assert later["purge_ws_tickets"].late
