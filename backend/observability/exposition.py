@@ -10,10 +10,28 @@ import os
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotFound
+from django.utils.module_loading import autodiscover_modules
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from .job_metrics import JobCollector
+
+# Collectors that read the database at scrape time, added by areas in their own `metrics.py` (found
+# by autodiscovery, so this module imports no area).
+COLLECTORS: list = [JobCollector()]
+_discovered = False
+
+
+def register_collector(collector) -> None:
+    COLLECTORS.append(collector)
+
+
+def _collectors() -> list:
+    global _discovered
+    if not _discovered:
+        autodiscover_modules("metrics")
+        _discovered = True
+    return COLLECTORS
 
 
 def _allowed(request) -> bool:
@@ -40,6 +58,7 @@ def metrics(request):
     if not _allowed(request):
         # Not 403: who is not allowed to scrape need not learn that something is here.
         return HttpResponseNotFound()
-    jobs = CollectorRegistry()
-    jobs.register(JobCollector())
-    return HttpResponse(_process_metrics() + generate_latest(jobs), content_type=CONTENT_TYPE_LATEST)
+    from_database = CollectorRegistry()
+    for collector in _collectors():
+        from_database.register(collector)
+    return HttpResponse(_process_metrics() + generate_latest(from_database), content_type=CONTENT_TYPE_LATEST)

@@ -1,5 +1,6 @@
 """/metrics: Prometheus text for the configured scrapers only, counting what the domain committed."""
 
+import io
 import re
 
 import pytest
@@ -101,3 +102,15 @@ def test_invented_methods_share_one_label():
     text = scrape()
     assert 'method="BREW"' not in text and 'method="FROBNICATE"' not in text
     assert metric(text, "greenloop_http_request_duration_seconds_count", 'method="other"') >= 2
+
+
+def test_the_rollup_watermarks_age_is_reported_per_source():
+    from django.core.management import call_command
+
+    call_command("refresh_rollups", stdout=io.StringIO())
+
+    text = scrape()
+    ages = re.findall(
+        r'^greenloop_rollup_watermark_age_seconds\{source="([^"]+)"\} (\S+)$', text, re.MULTILINE
+    )
+    assert ages and all(0 <= float(age) < 60 for _source, age in ages)
