@@ -79,8 +79,9 @@ def test_the_same_deposit_id_at_another_kiosk_is_another_deposit(kiosk, communit
         ({"material": "glass"}, 400, "material_not_accepted"),
         ({"weight_g": 10}, 400, "implausible_weight"),
         ({"weight_g": 50_001}, 400, "implausible_weight"),
-        ({"occurred_at": (timezone.now() - timedelta(days=31)).isoformat()}, 400, "stale_deposit"),
-        ({"occurred_at": (timezone.now() + timedelta(minutes=6)).isoformat()}, 400, "future_deposit"),
+        # Times relative to when the test runs, not to when it was collected minutes earlier.
+        ({"occurred_at": lambda: (timezone.now() - timedelta(days=31)).isoformat()}, 400, "stale_deposit"),
+        ({"occurred_at": lambda: (timezone.now() + timedelta(minutes=6)).isoformat()}, 400, "future_deposit"),
         ({"resident_code": "forged:code"}, 400, "invalid_code"),
         ({"resident_code": None, "session_id": str(uuid.uuid4())}, 404, "session_not_found"),
         ({"deposit_id": "not-a-uuid"}, 400, "validation_error"),
@@ -90,6 +91,7 @@ def test_the_same_deposit_id_at_another_kiosk_is_another_deposit(kiosk, communit
 def test_bad_deposits_are_refused_with_their_code_and_change_nothing(
     kiosk, resident, code, fields, status, code_
 ):
+    fields = {name: value() if callable(value) else value for name, value in fields.items()}
     response = signed("POST", URL, deposit_body(**{"resident_code": code, **fields}), kiosk=kiosk)
 
     assert response.status_code == status, response.content
