@@ -111,7 +111,9 @@ def check_metrics(http: httpx.Client) -> None:
         < 1
     ):
         fail("/metrics has no latency for the deposit route")
-    print("ok  /metrics counts the deposit and its latency")
+    if metric_sum(response.text, "greenloop_db_pool_connections", 'state="size"') < 1:
+        fail("/metrics shows no database pool connections (DATABASE_POOL=1)")
+    print("ok  /metrics counts the deposit, its latency and the pool's connections")
 
 
 def check_log(log_path: str, request_id: str) -> None:

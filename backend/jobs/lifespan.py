@@ -21,6 +21,14 @@ def _report_exit(task: asyncio.Task) -> None:
         logger.error("the in-process job worker stopped", exc_info=task.exception())
 
 
+def _forget_this_process_in_metrics() -> None:
+    # Live gauges (open sockets, pool connections) of a stopped worker must not count any more.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid())
+
+
 async def lifespan(scope, receive, send) -> None:
     worker = None
     while True:
@@ -37,5 +45,6 @@ async def lifespan(scope, receive, send) -> None:
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await worker
+            _forget_this_process_in_metrics()
             await send({"type": "lifespan.shutdown.complete"})
             return

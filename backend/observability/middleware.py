@@ -11,7 +11,7 @@ import uuid
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils.functional import empty
 
 from . import context, metrics
@@ -93,7 +93,7 @@ class RequestLogMiddleware:
         metrics.REQUEST_SECONDS.labels(route=route, method=method, status=response.status_code).observe(
             elapsed
         )
-        metrics.observe_pool(connection)
+        metrics.observe_pool(connections[DEFAULT_DB_ALIAS])
         logger.info(
             "%s %s %s %.1f ms",
             method,
