@@ -1,8 +1,9 @@
 """Checks a GreenLoop that deploy/bin started in production mode, from outside, as an operator would.
 
 Pages answer 200 with every static file they link (hashed names from the manifest); a signed deposit
-succeeds under a request id of ours; /metrics counts it; the web log has its JSON line under that id;
-the worker's jobs ran. Exits non-zero, saying what failed, at the first thing that does not hold.
+succeeds under a request id of ours; the worker process (another process than the web's) refreshes
+the rollups and its `stats.updated` reaches a dashboard socket through Redis; /metrics counts the
+deposit; the web log has its JSON line under that id; the worker's jobs ran. Exits non-zero, saying what failed, at the first thing that does not hold.
 Run with the built venv's python: it signs with GreenLoop's own kiosk signing code.
 """
 
@@ -16,6 +17,7 @@ import uuid
 from datetime import UTC, datetime
 
 import httpx
+from websockets.sync.client import connect
 
 from kiosks.credentials import sign
 
@@ -93,6 +95,27 @@ def signed_deposit(http: httpx.Client, request_id: str) -> None:
     print(f"ok  signed deposit: 201, {response.json()['points_awarded']} points, request id echoed")
 
 
+def stats_socket(http: httpx.Client, base_url: str):
+    ticket = http.post("/api/v1/ws-ticket", headers=bearer(http, OFFICER))
+    if ticket.status_code not in (200, 201):
+        fail(f"ws-ticket answered {ticket.status_code}")
+    url = base_url.replace("http://", "ws://") + f"/ws/stats/?ticket={ticket.json()['ticket']}"
+    return connect(url, open_timeout=10)
+
+
+def wait_for_stats_updated(socket, seconds: int = 30) -> float:
+    started = time.monotonic()
+    deadline = started + seconds
+    while time.monotonic() < deadline:
+        try:
+            message = json.loads(socket.recv(timeout=max(0.1, deadline - time.monotonic())))
+        except TimeoutError:
+            break
+        if message.get("event") == "stats.updated":
+            return time.monotonic() - started
+    fail(f"no stats.updated reached the dashboard socket within {seconds} s of the deposit")
+
+
 def metric_sum(text: str, name: str, label: str = "") -> float:
     pattern = re.compile(rf"^{name}(?:{{([^}}]*)}})? ([0-9.e+-]+)$", re.MULTILINE)
     return sum(float(value) for labels, value in pattern.findall(text) if label in (labels or ""))
@@ -154,7 +177,10 @@ def main() -> None:
     with httpx.Client(base_url=args.base_url, timeout=15) as http:
         for path in ("/admin/login/", "/dashboard/login/", "/api/docs/"):
             check_page(http, path)
-        signed_deposit(http, request_id)
+        with stats_socket(http, args.base_url) as socket:
+            signed_deposit(http, request_id)
+            after = wait_for_stats_updated(socket)
+        print(f"ok  the worker's stats.updated reached the dashboard socket {after:.1f} s after the deposit")
         check_metrics(http)
         check_log(args.log, request_id)
         check_jobs(http)
