@@ -114,3 +114,17 @@ def test_the_rollup_watermarks_age_is_reported_per_source():
         r'^greenloop_rollup_watermark_age_seconds\{source="([^"]+)"\} (\S+)$', text, re.MULTILINE
     )
     assert ages and all(0 <= float(age) < 60 for _source, age in ages)
+
+
+def test_in_multiprocess_mode_metrics_add_up_across_processes(monkeypatch, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    script = "from backend.observability import metrics; metrics.DEPOSITS.inc({n})"
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    for n in (3, 4):  # two server workers, each counting its own deposits
+        subprocess.run([sys.executable, "-c", script.format(n=n)], env=env, check=True, timeout=60)  # noqa: S603
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+
+    assert metric(scrape(), "greenloop_deposits_total") == 7
