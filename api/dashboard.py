@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+from accounts.models import OFFICER_ROLES
 from accounts.selectors import visible_districts
 from backend.categories import CATEGORY_LABELS
 from stats import selectors
@@ -23,7 +23,6 @@ from stats.errors import BadPeriod
 from .stats import CommunityStatsOut, DistrictSeriesOut, DistrictStatsListOut
 
 LOGIN_URL = "/dashboard/login/"
-DASHBOARD_ROLES = {Role.DISTRICT_OFFICER, Role.CITY_OFFICER, Role.ADMIN}
 
 # Page texts by key (the page's script reads them by key too); English is the source language.
 STRINGS = {
@@ -134,7 +133,7 @@ def dashboard_logout(request):
 def dashboard(request):
     lang = language(request)
     user = request.user
-    if not (user.is_superuser or user.role in DASHBOARD_ROLES):
+    if not (user.is_superuser or user.role in OFFICER_ROLES):
         return HttpResponseForbidden(page_texts(lang)["not_staff"])
     try:
         start, end = selectors.parse_period(request.GET.get("from"), request.GET.get("to"))

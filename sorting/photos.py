@@ -1,8 +1,7 @@
 """Drop photos: checked before decoding, re-encoded without metadata, stored under a random name.
 
 A photo from a phone carries EXIF with GPS coordinates of the resident's home; re-encoding the pixels
-alone drops every byte of it. Files go through Django's storage API (MEDIA_ROOT by default), so where
-they live is configuration, not code.
+alone drops every byte of it.
 """
 
 import io
@@ -11,7 +10,10 @@ import warnings
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from backend.errors import interpolate_lazy
 
 from .errors import BadImage
 
@@ -22,10 +24,12 @@ MAX_SIDE = 1600
 FOLDER = "drops"
 
 
-def store_photo(upload) -> str:
-    """Validate and re-encode an uploaded image; returns its name in the default storage."""
+def prepared_photo(upload) -> bytes:
+    """The upload checked and re-encoded as a JPEG without metadata; nothing is written anywhere."""
     if upload.size > MAX_BYTES:
-        raise BadImage(f"The photo is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+        raise BadImage(
+            interpolate_lazy(_("The photo is larger than %(megabytes)s MB."), {"megabytes": MAX_BYTES >> 20})
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -34,7 +38,7 @@ def store_photo(upload) -> str:
                 raise BadImage()
             width, height = image.size
             if width * height > MAX_PIXELS:
-                raise BadImage("The photo has too many pixels.")
+                raise BadImage(_("The photo has too many pixels."))
             image.load()
             image = ImageOps.exif_transpose(image)
             image = image.convert("RGB")
@@ -51,15 +55,22 @@ def store_photo(upload) -> str:
         Image.DecompressionBombWarning,
     ) as exc:
         raise BadImage() from exc
-    encoded = io.BytesIO()
-    image.save(encoded, format="JPEG", quality=85, optimize=True)  # no exif= argument: no metadata
-    return default_storage.save(f"{FOLDER}/{secrets.token_hex(16)}.jpg", ContentFile(encoded.getvalue()))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85, optimize=True)  # no exif= argument: no metadata
+    return buffer.getvalue()
+
+
+def save_photo(content: bytes) -> str:
+    """Store a prepared photo under a random name; returns the name the storage gave it."""
+    return default_storage.save(f"{FOLDER}/{secrets.token_hex(16)}.jpg", ContentFile(content))
+
+
+def delete_photo(name: str) -> None:
+    default_storage.delete(name)
 
 
 def open_photo(name: str):
-    """The stored photo, opened for reading; FileNotFoundError when there is none.
-
-    The storage refuses a name that points outside it (SuspiciousFileOperation)."""
+    """The stored photo, opened for reading; FileNotFoundError when there is none."""
     if not name:
         raise FileNotFoundError(name)
     return default_storage.open(name, "rb")

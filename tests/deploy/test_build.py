@@ -81,13 +81,15 @@ def test_photos_are_written_through_the_storage_to_the_configured_media_root(set
     from django.core.files.uploadedfile import SimpleUploadedFile
     from PIL import Image
 
-    from sorting.photos import open_photo, store_photo
+    from sorting.photos import open_photo, prepared_photo, save_photo
 
     settings.MEDIA_ROOT = tmp_path / "uploads"
     buffer = io.BytesIO()
     Image.new("RGB", (40, 30), "green").save(buffer, format="PNG")
 
-    name = store_photo(SimpleUploadedFile("p.png", buffer.getvalue(), content_type="image/png"))
+    name = save_photo(
+        prepared_photo(SimpleUploadedFile("p.png", buffer.getvalue(), content_type="image/png"))
+    )
 
     assert (tmp_path / "uploads" / name).is_file()
     with open_photo(name) as stored:
