@@ -7,7 +7,8 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from accounts.selectors import city_of
+from accounts.models import CITY_WIDE_ROLES
+from accounts.selectors import city_of, home_city_of
 
 from .errors import NothingToRank
 from .models import Account, LedgerTransaction, Material, Memo, PointRules, Posting, Redemption, Reward
@@ -166,3 +167,16 @@ def cached_rules(city_id: int) -> PointRules:
 
 def forget_cached_rules() -> None:
     _cache.clear()
+
+
+def materials_visible_to(user) -> QuerySet[Material]:
+    """Staff who edit materials see the retired ones too; everyone else sees what kiosks take today."""
+    materials = Material.objects.order_by("code")
+    if user.is_superuser or user.role in CITY_WIDE_ROLES:
+        return materials
+    return materials.filter(active=True)
+
+
+def point_rules_in_force_for(user) -> PointRules:
+    """The rules of the reader's own city: a resident's household's, a staff member's city or district's."""
+    return rules_for_city(home_city_of(user).id)

@@ -97,7 +97,7 @@ def test_city_officer_manages_materials_and_point_rules(city_officer, resident, 
         == 200
     )
     assert PointRules.objects.get(city=city_officer.city).points_per_accepted_drop == 15
-    assert as_user(resident).get("/api/v1/materials").status_code == 403
+    assert as_user(resident).post("/api/v1/materials", {**new, "code": "y"}, format="json").status_code == 403
     assert (
         as_user(resident)
         .patch("/api/v1/point-rules", {"points_per_accepted_drop": 99}, format="json")
