@@ -25,6 +25,7 @@ STATUS_BY_CODE = {
     "phone_taken": 409,
     "invalid_phone": 400,
     "weak_password": 400,
+    "invalid_display_name": 400,
     "role_not_allowed": 403,
     "out_of_scope": 403,
     "invalid_ticket": 401,

@@ -194,7 +194,7 @@ def claim_session(*, resident, code: str) -> KioskSession:
         publish(
             kiosk_group(session.kiosk_id),
             "session.claimed",
-            {"session_id": str(session.pk), "resident_display_name": resident.display_name},
+            {"session_id": str(session.pk), "resident_display_name": resident.shown_name},
         )
     return session
 

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from accounts.models import CITY_WIDE_ROLES
+from accounts.models import CITY_WIDE_ROLES, clean_display_name
 from accounts.selectors import city_of, home_city_of
 
 from .errors import NothingToRank
@@ -108,6 +108,8 @@ def leaderboard(
     """Points earned (sorting and deposits) in the period, by resident, display names only."""
     postings = Posting.objects.filter(
         account__kind=Account.Kind.RESIDENT,
+        # Only residents who chose to be ranked appear; the others' points rank nobody down.
+        account__owner__leaderboard_opt_in=True,
         transaction__kind__in=EARNING_KINDS,
         created_at__gte=period_start(period),
     )
@@ -121,7 +123,11 @@ def leaderboard(
         .order_by("-points", "account__owner_id")[:limit]
     )
     return [
-        {"rank": index, "display_name": row["account__owner__display_name"], "points": row["points"]}
+        {
+            "rank": index,
+            "display_name": clean_display_name(row["account__owner__display_name"]),
+            "points": row["points"],
+        }
         for index, row in enumerate(rows, start=1)
     ]
 
