@@ -60,6 +60,7 @@ STATUS_BY_CODE = {
     "limit_reached": 409,
     "reward_unavailable": 409,
     "not_cancellable": 409,
+    "duplicate_factor": 409,
     # stats
     "already_corrected": 409,
     "not_correctable": 409,

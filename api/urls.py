@@ -113,3 +113,16 @@ urlpatterns += [
     ),
     path("stats/export.csv", stats_api.StatsExportView.as_view(), name="stats-export"),
 ]
+# -- carbon --
+from . import carbon as carbon_api  # noqa: E402
+
+urlpatterns += [
+    path("emission-factors", carbon_api.EmissionFactorListCreateView.as_view(), name="emission-factors"),
+    path(
+        "emission-factors/<int:factor_id>",
+        carbon_api.EmissionFactorDetailView.as_view(),
+        name="emission-factor",
+    ),
+    path("carbon-points", carbon_api.CarbonRuleView.as_view(), name="carbon-points"),
+    path("me/impact", carbon_api.MeImpactView.as_view(), name="me-impact"),
+]

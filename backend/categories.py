@@ -18,3 +18,13 @@ CATEGORY_LABELS = {
     WasteCategory.KITCHEN: ("厨余垃圾", "Food Waste", "#00A03C"),
     WasteCategory.OTHER: ("其他垃圾", "Residual Waste", "#5E5E5E"),
 }
+
+
+class Destination(models.TextChoices):
+    """Where collected waste goes; emission factors are stated per destination."""
+
+    RECYCLING = "recycling", _("recycling")
+    COMPOSTING = "composting", _("composting")
+    ANAEROBIC_DIGESTION = "anaerobic_digestion", _("anaerobic digestion")
+    INCINERATION = "incineration", _("incineration")
+    LANDFILL = "landfill", _("landfill")
