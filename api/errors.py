@@ -42,6 +42,8 @@ STATUS_BY_CODE = {
     "bad_image": 400,
     "already_graded": 409,
     "no_household": 409,
+    "same_inspector": 403,
+    "nothing_to_sample": 409,
     # kiosks
     "bad_signature": 401,
     "kiosk_disabled": 403,
