@@ -12,6 +12,7 @@ from accounts.services import issue_resident_code
 from kiosks.models import Deposit
 from rewards.models import CarbonPointRule, EmissionFactor, LedgerTransaction, Material
 from rewards.selectors import forget_cached_rules, period_start
+from tests.concurrency import run_in_threads
 from tests.factories import ResidentFactory
 from tests.rewards.helpers import assert_ledger_consistent
 from tests.stats.factories import deposit as stored_deposit
@@ -183,3 +184,23 @@ def test_impact_is_the_residents_own_and_staff_are_refused(
 
     assert mine["all_time"] == {"kg_by_material": {}, "kg": 0.0, "co2e_kg": 0.0}
     assert as_user(district_officer).get("/api/v1/me/impact").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sixteen_concurrent_retries_of_a_carbon_deposit_credit_once(community):
+    city = community.district.city
+    set_factor(city, "metal", "4.839")
+    CarbonPointRule.objects.update_or_create(city=city, defaults={"enabled": True, "points_per_kg_co2e": 10})
+    forget_cached_rules()
+    kiosk = make_kiosk(community)
+    resident = ResidentFactory(household__community=community)
+    body = deposit_body(resident_code=issue_resident_code(resident)[0], material="metal", weight_g=2000)
+
+    responses = run_in_threads(lambda _: signed("POST", URL, body, kiosk=kiosk), 16)
+
+    # 2000 g x 4.839 = 9678 g CO2e -> 96.78 -> 96 points, once
+    assert sorted(r.status_code for r in responses) == [200] * 15 + [201]
+    assert {r.json()["points_awarded"] for r in responses} == {96}
+    credits = LedgerTransaction.objects.filter(kind="deposit")
+    assert credits.count() == 1 and credits.get().memo_key == "deposit_carbon"
+    assert_ledger_consistent()
