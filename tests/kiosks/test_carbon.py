@@ -72,6 +72,8 @@ def test_under_the_carbon_rule_a_deposit_earns_points_per_kg_co2e_with_a_memo_sa
     assert ledger.memo_params == {"material": "paper", "weight_g": 2500, "co2e_g": 9782}
     memo = as_user(resident).get("/api/v1/me/ledger", HTTP_ACCEPT_LANGUAGE="en").json()["results"][0]["memo"]
     assert memo == "Paper, 2500 g: carbon points for 9782 g CO2e avoided"
+    chinese = as_user(resident).get("/api/v1/me/ledger", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    assert chinese["results"][0]["memo"] == "纸类，2500 克：减碳积分，减少 9782 克二氧化碳当量"  # noqa: RUF001
 
 
 def test_a_carbon_deposit_retried_credits_once(kiosk, resident, carbon_points):
