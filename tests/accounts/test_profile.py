@@ -84,3 +84,34 @@ def test_a_name_stored_before_cleaning_is_cleaned_when_shown():
     user = factories.ResidentFactory(display_name=f"老{RLO}李")
 
     assert user.shown_name == "老李"
+
+
+def test_a_staff_members_name_is_cleaned_as_a_residents_is(as_user, admin_user, weidu):
+    response = as_user(admin_user).post(
+        "/api/v1/staff",
+        {
+            "phone": "+8613700002222",
+            "password": "sorting-is-fun-42",
+            "display_name": f"督{ZWSP}导{RLO}员",
+            "role": "inspector",
+            "district_id": weidu.id,
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert User.objects.get(phone="+8613700002222").display_name == "督导员"
+
+
+def test_a_kiosk_screen_shows_the_cleaned_name_of_who_claimed_it(community, as_user):
+    from kiosks.services import claim_session, open_session
+    from tests.kiosks.helpers import make_kiosk, signed
+
+    kiosk = make_kiosk(community)
+    legacy = factories.ResidentFactory(household__community=community, display_name=f"王{RLO}{ZWSP}五")
+    session, code = open_session(kiosk=kiosk)
+    claim_session(resident=legacy, code=code)
+
+    shown = signed("GET", f"/api/v1/kiosk/sessions/{session.pk}", kiosk=kiosk).json()
+
+    assert shown["resident_display_name"] == "王五"
