@@ -21,7 +21,11 @@ CATEGORY_LABELS = {
 
 
 class Destination(models.TextChoices):
-    """Where collected waste goes; emission factors are stated per destination."""
+    """Where collected waste goes; emission factors are stated per destination.
+
+    The same values as `stats.models.Destination`, which the areas below statistics cannot import;
+    statistics is to take this one (with any destination it adds) once its own rework has landed.
+    """
 
     RECYCLING = "recycling", _("recycling")
     COMPOSTING = "composting", _("composting")

@@ -11,7 +11,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from backend.categories import Destination, WasteCategory
+from backend.categories import WasteCategory
+
+
+class Destination(models.TextChoices):
+    RECYCLING = "recycling", _("recycling")
+    COMPOSTING = "composting", _("composting")
+    ANAEROBIC_DIGESTION = "anaerobic_digestion", _("anaerobic digestion")
+    INCINERATION = "incineration", _("incineration")
+    LANDFILL = "landfill", _("landfill")
 
 
 class Collection(models.Model):
