@@ -19,6 +19,7 @@ from geo.models import Community, District
 
 from .errors import (
     CommunityExists,
+    InvalidDisplayName,
     InvalidPhone,
     InvalidTicket,
     OutOfScope,
@@ -26,7 +27,7 @@ from .errors import (
     RoleNotAllowed,
     WeakPassword,
 )
-from .models import CREATABLE_ROLES, Household, Role, User, WsTicket
+from .models import CREATABLE_ROLES, Household, Role, User, WsTicket, clean_display_name
 from .phone import normalise_phone
 from .selectors import can_manage_district, city_of
 
@@ -42,11 +43,21 @@ def _checked_password(password: str, user: User) -> None:
         raise WeakPassword(fields={"password": list(exc.messages)}) from exc
 
 
+DISPLAY_NAME_LENGTH = User._meta.get_field("display_name").max_length
+
+
+def _checked_display_name(name: str) -> str:
+    cleaned = clean_display_name(name)
+    if not cleaned or len(cleaned) > DISPLAY_NAME_LENGTH:
+        raise InvalidDisplayName(fields={"display_name": [str(InvalidDisplayName.message)]})
+    return cleaned
+
+
 def _new_user(*, phone: str, password: str, display_name: str, **fields) -> User:
     normalised = normalise_phone(phone)
     if not normalised:
         raise InvalidPhone(fields={"phone": [str(InvalidPhone.message)]})
-    user = User(phone=normalised, display_name=display_name.strip(), **fields)
+    user = User(phone=normalised, display_name=_checked_display_name(display_name), **fields)
     _checked_password(password, user)
     user.set_password(password)
     try:
@@ -170,3 +181,18 @@ def issue_resident_code(user: User):
     issued_at = timezone.now().replace(microsecond=0)
     code = sign(RESIDENT, {"u": user.public_id.hex, "n": secrets.token_hex(3)})
     return code, expires_at(RESIDENT, issued_at)
+
+
+def update_profile(*, user: User, display_name: str | None = None, leaderboard: bool | None = None) -> User:
+    """Change what a user shows of themselves: their name (cleaned as at registration) and whether
+    they appear on leaderboards."""
+    changed = []
+    if display_name is not None:
+        user.display_name = _checked_display_name(display_name)
+        changed.append("display_name")
+    if leaderboard is not None:
+        user.leaderboard_opt_in = leaderboard
+        changed.append("leaderboard_opt_in")
+    if changed:
+        user.save(update_fields=changed)
+    return user
