@@ -288,6 +288,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "BinStatusEnum": "sorting.models.Bin.Status",
         "DropStatusEnum": "sorting.models.Drop.Status",
+        # Statistics' destinations add licensed hazardous treatment to the carbon vocabulary's.
+        "DestinationEnum": "backend.categories.Destination",
+        "StatsDestinationEnum": "stats.models.Destination",
     },
 }
 

@@ -1,6 +1,6 @@
 """A year of plausible history for the demo districts, so a first dashboard shows trends, not "no data".
 
-Deterministic (one seeded generator; the year is the 365 days up to today), written in bulk and then
+Deterministic (one seeded generator; the year is the 365 days before today), written in bulk and then
 rolled up with one full rebuild, so it loads in seconds. Per demo community: a dozen households,
 drops with verdicts, deposits at a kiosk, a pickup each week weighed close to what was deposited; per
 district each week: weighbridge tickets at the district's plants, the kiosk pickups received on the
@@ -116,7 +116,7 @@ def _weekly_pickups(kiosk: Kiosk, deposits: list[Deposit], rng: random.Random, f
     previous = None
     for week in range(DAYS // 7 + 1):
         at = datetime.combine(first_day + timedelta(days=7 * week + 6), time(18), STATS_TZ)
-        if at.date() > today():
+        if at.date() >= today():
             break
         emptied = [
             d for d in deposits if (previous is None or d.occurred_at > previous) and d.occurred_at <= at
@@ -158,7 +158,7 @@ def _weekly_tickets(district, pickups: list[Pickup], rng: random.Random, first_d
     }
     tickets, links = [], []
     for week in range(DAYS // 7):
-        day = min(first_day + timedelta(days=7 * week + 6), today())
+        day = min(first_day + timedelta(days=7 * week + 6), today() - timedelta(days=1))
         progress = week / (DAYS // 7)
         # tonnes a week: recycling and composting grow as sorting takes hold, landfill shrinks
         routes = [
@@ -214,7 +214,9 @@ def load_history(communities: dict[str, Community], officer: User) -> bool:
     if Collection.objects.filter(note=NOTE).exists():
         return False
     rng = random.Random(SEED)
-    first_day = today() - timedelta(days=DAYS - 1)
+    # The 365 days before today: nothing dated later than now, which the rollup job would re-read
+    # (and announce) on every round as if it had just changed.
+    first_day = today() - timedelta(days=DAYS)
     materials = {m.code: m for m in Material.objects.filter(code__in=KIOSK_MATERIALS)}
     with transaction.atomic():
         pickups_by_district: dict = {}

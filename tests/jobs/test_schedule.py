@@ -22,6 +22,7 @@ EXPECTED = {
     "expire_vouchers": "*/10 * * * *",
     "purge_kiosk_nonces": "*/10 * * * *",
     "purge_ws_tickets": "17 3 * * *",
+    "check_manifests": "0 7 * * *",
 }
 
 
