@@ -24,4 +24,5 @@ RUN pip install --no-cache-dir -r requirements.lock . \
 USER greenloop
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz').status != 200)"
-CMD ["sh", "-c", "uvicorn backend.asgi:application --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY} --proxy-headers --forwarded-allow-ips='*' --lifespan off"]
+# Forwarded headers are believed only from TRUSTED_PROXIES (the load balancers); unset, none are.
+CMD ["sh", "-c", "if [ -n \"$TRUSTED_PROXIES\" ]; then set -- --proxy-headers --forwarded-allow-ips \"$TRUSTED_PROXIES\"; else set -- --no-proxy-headers; fi; exec uvicorn backend.asgi:application --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY} --lifespan off \"$@\""]

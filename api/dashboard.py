@@ -7,7 +7,6 @@ numbers at once; afterwards it re-fetches the statistics endpoints whenever `/ws
 
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.http import HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import render
@@ -19,6 +18,7 @@ from backend.categories import CATEGORY_LABELS
 from stats import periods, rate, selectors
 from stats.errors import BadPeriod
 
+from .login_forms import DashboardAuthenticationForm
 from .stats import DistrictSeriesOut, DistrictStatsListOut
 
 LOGIN_URL = "/dashboard/login/"
@@ -150,14 +150,26 @@ def _categories(lang: str) -> dict:
 class DashboardLoginView(LoginView):
     template_name = "stats/login.html"
     redirect_authenticated_user = True
-    authentication_form = AuthenticationForm
+    authentication_form = DashboardAuthenticationForm
 
     def get_success_url(self):
         return "/dashboard/"
 
     def get_context_data(self, **kwargs):
         lang = language(self.request)
-        return super().get_context_data(**kwargs, t=STRINGS[lang], lang=lang)
+        return super().get_context_data(**kwargs, t=STRINGS[lang], lang=lang, locked=self._locked(kwargs))
+
+    @staticmethod
+    def _locked(context) -> str | None:
+        form = context.get("form")
+        errors = form.non_field_errors().as_data() if form is not None and form.is_bound else []
+        return next((error.messages[0] for error in errors if error.code == "login_locked"), None)
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if self._locked({"form": form}):
+            response.status_code = 429
+        return response
 
 
 @require_POST

@@ -31,7 +31,9 @@ STATUS_BY_CODE = {
     "role_not_allowed": 403,
     "out_of_scope": 403,
     "invalid_ticket": 401,
+    "token_not_valid": 401,
     "community_exists": 409,
+    "login_locked": 429,
     # codes
     "invalid_code": 400,
     "code_expired": 410,
@@ -139,9 +141,11 @@ def _drf_response(exc: exceptions.APIException) -> Response:
 
 
 def domain_response(exc: DomainError) -> Response:
+    retry_after = exc.extra.get("retry_after")
     return Response(
         envelope(exc.code, exc.message, fields=exc.fields, extra=exc.extra),
         status=STATUS_BY_CODE.get(exc.code, status.HTTP_400_BAD_REQUEST),
+        headers={"Retry-After": str(retry_after)} if retry_after else None,
     )
 
 

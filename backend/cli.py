@@ -51,7 +51,9 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
-        proxy_headers=True,
+        # Forwarded headers only from the configured load balancers (TRUSTED_PROXIES), never by default.
+        proxy_headers=bool(os.environ.get("TRUSTED_PROXIES")),
+        forwarded_allow_ips=os.environ.get("TRUSTED_PROXIES") or None,
         lifespan="off",
     )
     return 0

@@ -119,6 +119,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "backend.client_address.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "api.middleware.ApiGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -172,7 +173,14 @@ DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "backend.cache.FallbackRedisCache",
+            "LOCATION": REDIS_URL,
+            # A cache call must never hold a request for long: past these it falls back to memory.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
     CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
     }
@@ -181,6 +189,14 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTH_USER_MODEL = "accounts.User"
+# Every sign-in path (API token, dashboard, admin) goes through the lockout (accounts/lockout.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutBackend"]
+LOGIN_LOCKOUT = {
+    "account_failures": int(os.environ.get("LOGIN_LOCKOUT_ACCOUNT_FAILURES", "10")),
+    "address_failures": int(os.environ.get("LOGIN_LOCKOUT_ADDRESS_FAILURES", "30")),
+    "window_seconds": int(os.environ.get("LOGIN_LOCKOUT_WINDOW", "900")),
+    "cooloff_seconds": int(os.environ.get("LOGIN_LOCKOUT_COOLOFF", "900")),
+}
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -298,7 +314,9 @@ STORAGES = {
 }
 
 # -- accounts --
-# Throttles key on the client address. Without NUM_PROXIES DRF trusts any X-Forwarded-For a client
-# sends, so a forged header would buy a fresh login budget per request. Behind a proxy, let the ASGI
-# server rewrite the address from trusted proxies (uvicorn --proxy-headers) or set NUM_PROXIES.
-REST_FRAMEWORK["NUM_PROXIES"] = int(os.environ.get("NUM_PROXIES", "0"))
+# The load balancers whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated).
+# Empty trusts no forwarded header: the socket address is the client. ClientAddressMiddleware puts the
+# real address in REMOTE_ADDR, and DRF's throttles read REMOTE_ADDR alone (NUM_PROXIES 0), never the
+# client-written left end of the header.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+REST_FRAMEWORK["NUM_PROXIES"] = 0

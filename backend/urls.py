@@ -3,6 +3,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api.health import healthz
+from api.login_forms import AdminLockoutAuthenticationForm
+
+# The admin signs in through the same lockout as the API and the dashboard.
+admin.site.login_form = AdminLockoutAuthenticationForm
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
