@@ -89,27 +89,6 @@ def test_the_docs_page_uses_only_local_assets(client):
         assert b"".join(fetched.streaming_content if fetched.streaming else [fetched.content])
 
 
-def test_healthz_answers_with_the_database_up(client):
-    response = client.get("/healthz")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "up"}
-
-
-def test_healthz_reports_503_when_the_database_is_down(client, monkeypatch):
-    from django.db.backends.utils import CursorWrapper
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("database unreachable")
-
-    monkeypatch.setattr(CursorWrapper, "execute", broken)
-
-    response = client.get("/healthz")
-
-    assert response.status_code == 503
-    assert response.json()["database"] == "down"
-
-
 def test_the_admin_login_page_loads(client):
     response = client.get("/admin/login/")
 
