@@ -24,6 +24,7 @@ from backend.errors import NotFound
 from geo.models import Community, District
 from rewards.selectors import balance_of
 
+from .fields import IdField
 from .permissions import CanCreateStaff, IsDistrictOfficer, IsResident
 
 # ---- serializers -------------------------------------------------------------------------------
@@ -46,6 +47,14 @@ class UserPublicOut(serializers.Serializer):
 
 class TokenIn(TokenObtainPairSerializer):
     default_error_messages = {"no_active_account": gettext_lazy("Wrong phone number or password.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Bounded like registration's, so a megabyte "password" never reaches the hasher.
+        self.fields[self.username_field] = serializers.CharField(max_length=32)
+        self.fields["password"] = serializers.CharField(
+            max_length=128, write_only=True, style={"input_type": "password"}
+        )
 
     @classmethod
     def get_token(cls, user):
@@ -91,7 +100,7 @@ class MeOut(serializers.Serializer):
 
 
 class HouseholdIn(serializers.Serializer):
-    community_id = serializers.IntegerField(min_value=1)
+    community_id = IdField()
     address = serializers.CharField(max_length=200, min_length=1)
 
 
@@ -113,7 +122,7 @@ class CommunityOut(serializers.ModelSerializer):
 
 
 class CommunityIn(serializers.Serializer):
-    district_id = serializers.IntegerField(min_value=1)
+    district_id = IdField()
     name = serializers.CharField(max_length=128)
 
 
@@ -124,10 +133,8 @@ class StaffIn(serializers.Serializer):
     role = serializers.ChoiceField(
         choices=[Role.INSPECTOR, Role.MERCHANT, Role.DISTRICT_OFFICER, Role.CITY_OFFICER]
     )
-    district_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    community_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=500
-    )
+    district_id = IdField(required=False, allow_null=True)
+    community_ids = serializers.ListField(child=IdField(), required=False, max_length=500)
 
 
 class StaffOut(serializers.Serializer):

@@ -1,15 +1,29 @@
 """A JSON parser that turns every hostile body into a 400 instead of a 500."""
 
 import json
+import re
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
+# Strict UTF-8 decoding already refuses encoded surrogates; only a `\\ud800`-style escape makes one.
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+SURROGATE = re.compile("[\ud800-\udfff]")
 
-def _check_structure(document, max_depth: int) -> None:
-    """Reject nesting beyond max_depth and NUL characters, which PostgreSQL text cannot store."""
+
+def _check_text(text: str, surrogates_possible: bool) -> None:
+    if "\x00" in text:
+        raise ParseError(_("NUL characters are not allowed."))
+    if surrogates_possible and SURROGATE.search(text):
+        # A lone surrogate is not Unicode: PostgreSQL refuses it and no renderer can echo it back.
+        raise ParseError(_("The body holds text that is not valid Unicode."))
+
+
+def _check_structure(document, max_depth: int, surrogates_possible: bool) -> None:
+    """Reject nesting beyond max_depth, NUL characters (PostgreSQL text cannot store them) and lone
+    surrogates, in keys and values alike."""
     stack = [(document, 1)]
     while stack:
         value, depth = stack.pop()
@@ -17,15 +31,24 @@ def _check_structure(document, max_depth: int) -> None:
             if depth > max_depth:
                 raise ParseError(_("JSON nested too deeply."))
             for key, item in value.items():
-                if "\x00" in key:
-                    raise ParseError(_("NUL characters are not allowed."))
+                _check_text(key, surrogates_possible)
                 stack.append((item, depth + 1))
         elif isinstance(value, list):
             if depth > max_depth:
                 raise ParseError(_("JSON nested too deeply."))
             stack.extend((item, depth + 1) for item in value)
-        elif isinstance(value, str) and "\x00" in value:
-            raise ParseError(_("NUL characters are not allowed."))
+        elif isinstance(value, str):
+            _check_text(value, surrogates_possible)
+
+
+def _object_without_duplicates(pairs):
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        # Last-wins would let a signed or logged body mean something other than what was checked.
+        seen = set()
+        duplicate = next(key for key, _value in pairs if key in seen or seen.add(key))
+        raise ValueError(f"duplicate key {duplicate!r}")
+    return document
 
 
 class SafeJSONParser(JSONParser):
@@ -37,14 +60,20 @@ class SafeJSONParser(JSONParser):
             raise ParseError(_("The body is not UTF-8.")) from exc
         max_depth = settings.API_MAX_JSON_DEPTH
         try:
-            document = json.loads(text, parse_constant=self._refuse_constant) if text else None
+            document = (
+                json.loads(
+                    text, parse_constant=self._refuse_constant, object_pairs_hook=_object_without_duplicates
+                )
+                if text
+                else None
+            )
         except RecursionError as exc:
             raise ParseError(_("JSON nested too deeply.")) from exc
         except ValueError as exc:
             raise ParseError(_("Malformed JSON: %(reason)s") % {"reason": exc}) from exc
         if document is None and text.strip() in ("", "null"):
             return {}
-        _check_structure(document, max_depth)
+        _check_structure(document, max_depth, SURROGATE_ESCAPE.search(text) is not None)
         return document
 
     @staticmethod

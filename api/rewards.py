@@ -13,6 +13,7 @@ from backend.errors import InvalidInput
 from rewards import selectors, services
 from rewards.models import Material, PointRules, Posting, Redemption, Reward, Shop
 
+from .fields import IdField
 from .pagination import FeedPagination
 from .permissions import IsCityOfficer, IsMerchant, IsResident
 
@@ -66,10 +67,12 @@ class RewardIn(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     points_cost = serializers.IntegerField(min_value=1, max_value=10_000_000)
     stock = serializers.IntegerField(min_value=0, max_value=10_000_000)
-    per_resident_limit = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    per_resident_limit = serializers.IntegerField(
+        min_value=1, max_value=10_000, required=False, allow_null=True
+    )
     valid_from = serializers.DateTimeField(required=False, allow_null=True)
     valid_until = serializers.DateTimeField(required=False, allow_null=True)
-    shop_id = serializers.IntegerField(min_value=1)
+    shop_id = IdField()
 
     def validate(self, attrs):
         if (
@@ -82,7 +85,7 @@ class RewardIn(serializers.Serializer):
 
 
 class RedemptionIn(serializers.Serializer):
-    reward_id = serializers.IntegerField(min_value=1)
+    reward_id = IdField()
     quantity = serializers.IntegerField(min_value=1, max_value=100, default=1)
 
 

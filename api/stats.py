@@ -21,6 +21,7 @@ from stats import periods, selectors, services, weighbridge
 from stats.errors import BadCsv
 from stats.models import Collection, Destination
 
+from .fields import IdField
 from .permissions import IsStaffMember
 
 PERIOD_PARAMS = [
@@ -36,8 +37,8 @@ PERIOD_PARAMS = [
 
 
 class CollectionValuesIn(serializers.Serializer):
-    district_id = serializers.IntegerField()
-    community_id = serializers.IntegerField(required=False, allow_null=True)
+    district_id = IdField()
+    community_id = IdField(required=False, allow_null=True)
     category = serializers.ChoiceField(choices=WasteCategory.choices)
     weight_kg = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=Decimal("0.001"))
     date = serializers.DateField()

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .errors import BadPeriod
 
@@ -12,6 +13,9 @@ from .errors import BadPeriod
 STATS_TZ_NAME = getattr(settings, "STATS_TIME_ZONE", "Asia/Shanghai")
 STATS_TZ = ZoneInfo(STATS_TZ_NAME)
 MAX_PERIOD_DAYS = 3 * 366
+# Every bucket and month step adds days past the period's end: far from date.max, none can overflow.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
 GRANULARITIES = ("day", "week", "month")
 
 
@@ -40,6 +44,11 @@ def parse_period(raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
         start = date.fromisoformat(raw_from) if raw_from else end.replace(month=1, day=1)
     except ValueError as exc:
         raise BadPeriod(fields={"from": ["YYYY-MM-DD"], "to": ["YYYY-MM-DD"]}) from exc
+    if not (EARLIEST_DAY <= start and end <= LATEST_DAY):
+        raise BadPeriod(
+            _("Periods lie between %(earliest)s and %(latest)s.")
+            % {"earliest": EARLIEST_DAY.isoformat(), "latest": LATEST_DAY.isoformat()}
+        )
     if start > end:
         raise BadPeriod()
     if (end - start).days > MAX_PERIOD_DAYS:
