@@ -124,19 +124,22 @@ class DistrictStatsOut(serializers.Serializer):
     incineration_counts_as_recovery = serializers.BooleanField()
 
 
-class DistrictStatsListOut(serializers.Serializer):
-    period_from = serializers.DateField(source="from")
-    period_to = serializers.DateField(source="to")
+class PeriodOut(serializers.Serializer):
+    """Answers that carry their period as `from` and `to`: Python keywords, so declared in get_fields,
+    which the OpenAPI schema reads too (a renamed field would document the wrong names)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField()
+        fields["to"] = serializers.DateField()
+        return fields
+
+
+class DistrictStatsListOut(PeriodOut):
     target = serializers.FloatField()
     results = DistrictStatsOut(many=True)
     next = serializers.CharField(allow_null=True)
     previous = serializers.CharField(allow_null=True)
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["from"] = data.pop("period_from")
-        data["to"] = data.pop("period_to")
-        return data
 
 
 class SeriesPointOut(serializers.Serializer):
@@ -154,19 +157,11 @@ class SeriesPointOut(serializers.Serializer):
     utilization_rate = serializers.FloatField(allow_null=True)
 
 
-class DistrictSeriesOut(serializers.Serializer):
+class DistrictSeriesOut(PeriodOut):
     district = PlaceOut()
     granularity = serializers.CharField()
-    period_from = serializers.DateField(source="from")
-    period_to = serializers.DateField(source="to")
     target = serializers.FloatField()
     points = SeriesPointOut(many=True)
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["from"] = data.pop("period_from")
-        data["to"] = data.pop("period_to")
-        return data
 
 
 class CommunityStatsOut(serializers.Serializer):
