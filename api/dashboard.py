@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001 - Chinese text uses full-width punctuation, as it should.
 """The sanitation dashboard: server pages for staff, scoped like the API, charts drawn as SVG in the browser.
 
 The page carries its first data inline (rendered with the same serializers as the API), so it shows
@@ -10,19 +9,21 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.http import HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.csp import CSP
 from django.utils.decorators import method_decorator
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.selectors import visible_districts
 from backend.categories import CATEGORY_LABELS
-from stats import periods, rate, selectors
+from stats import selectors
 from stats.errors import BadPeriod
 
 from .login_forms import DashboardAuthenticationForm
-from .stats import DistrictSeriesOut, DistrictStatsListOut
+from .stats import CommunityStatsOut, DistrictSeriesOut, DistrictStatsListOut
 
 LOGIN_URL = "/dashboard/login/"
 # The dashboard runs only its own static script and style: injected markup could run nothing, load
@@ -40,114 +41,77 @@ DASHBOARD_CSP = {
 }
 DASHBOARD_ROLES = {Role.DISTRICT_OFFICER, Role.CITY_OFFICER, Role.ADMIN}
 
+# Page texts by key (the page's script reads them by key too); English is the source language.
 STRINGS = {
-    "zh-hans": {
-        "title": "生活垃圾分类 · 资源化利用率",
-        "subtitle": "各区县资源化利用率与 35% 目标",
-        "login": "登录",
-        "logout": "退出",
-        "phone": "手机号",
-        "password": "密码",
-        "login_failed": "手机号或密码不正确。",
-        "not_staff": "仅环卫部门工作人员可查看此页面。",
-        "period": "统计期间",
-        "from": "从",
-        "to": "至",
-        "apply": "查询",
-        "ranking": "各区县排名",
-        "rank": "名次",
-        "district": "区县",
-        "rate": "资源化利用率",
-        "projected": "期末预测",
-        "on_track": "能否达标",
-        "yes": "可达标",
-        "no": "未达标",
-        "unknown": "暂无数据",
-        "participation": "参与率",
-        "accuracy": "投放准确率",
-        "collected": "清运量（吨）",
-        "target": "目标 35%",
-        "trend": "趋势",
-        "granularity": "粒度",
-        "day": "日",
-        "week": "周",
-        "month": "月",
-        "rate_trend": "资源化利用率趋势",
-        "category_trend": "分类清运量（千克）",
-        "participation_trend": "参与户数与投放准确率",
-        "households": "参与户数",
-        "communities": "社区明细",
-        "community": "社区",
-        "suppressed": "户数少于 5 户，不予显示",
-        "kiosks": "智能回收箱状态",
-        "kiosk": "回收箱",
-        "status": "状态",
-        "last_seen": "最近心跳",
-        "fill": "满溢度",
-        "alerts": "告警",
-        "no_kiosks": "暂无回收箱数据",
-        "alert_fill": "满溢告警",
-        "alert_silent": "离线告警",
-        "disabled": "已停用",
-        "live": "实时",
-        "offline": "连接中断，正在重连…",
-        "updated": "已更新",
-        "language": "English",
-    },
-    "en": {
-        "title": "Household waste sorting · resource-utilization rate",
-        "subtitle": "Districts against the 35% target",
-        "login": "Sign in",
-        "logout": "Sign out",
-        "phone": "Phone number",
-        "password": "Password",
-        "login_failed": "Wrong phone number or password.",
-        "not_staff": "Only sanitation staff may see this page.",
-        "period": "Period",
-        "from": "From",
-        "to": "to",
-        "apply": "Show",
-        "ranking": "Districts ranked",
-        "rank": "Rank",
-        "district": "District",
-        "rate": "Utilization rate",
-        "projected": "Projected",
-        "on_track": "On track",
-        "yes": "on track",
-        "no": "behind",
-        "unknown": "no data",
-        "participation": "Participation",
-        "accuracy": "Sorting accuracy",
-        "collected": "Collected (t)",
-        "target": "target 35%",
-        "trend": "Trend",
-        "granularity": "Granularity",
-        "day": "day",
-        "week": "week",
-        "month": "month",
-        "rate_trend": "Utilization rate trend",
-        "category_trend": "Collected by category (kg)",
-        "participation_trend": "Participating households and accuracy",
-        "households": "Households",
-        "communities": "Communities",
-        "community": "Community",
-        "suppressed": "fewer than 5 households: not shown",
-        "kiosks": "Recycling kiosks",
-        "kiosk": "Kiosk",
-        "status": "Status",
-        "last_seen": "Last heartbeat",
-        "fill": "Fill levels",
-        "alerts": "Alerts",
-        "no_kiosks": "No kiosk data",
-        "alert_fill": "nearly full",
-        "alert_silent": "silent",
-        "disabled": "disabled",
-        "live": "live",
-        "offline": "connection lost, reconnecting…",
-        "updated": "updated",
-        "language": "中文",
-    },
+    "title": pgettext_lazy("dashboard", "Household waste sorting · resource-utilization rate"),
+    "subtitle": pgettext_lazy("dashboard", "Districts against the %(target)s target"),
+    "login": pgettext_lazy("dashboard", "Sign in"),
+    "logout": pgettext_lazy("dashboard", "Sign out"),
+    "phone": pgettext_lazy("dashboard", "Phone number"),
+    "password": pgettext_lazy("dashboard", "Password"),
+    "login_failed": pgettext_lazy("dashboard", "Wrong phone number or password."),
+    "not_staff": pgettext_lazy("dashboard", "Only sanitation staff may see this page."),
+    "period": pgettext_lazy("dashboard", "Period"),
+    "from": pgettext_lazy("dashboard", "From"),
+    "to": pgettext_lazy("dashboard", "to"),
+    "apply": pgettext_lazy("dashboard", "Show"),
+    "ranking": pgettext_lazy("dashboard", "Districts ranked"),
+    "rank": pgettext_lazy("dashboard", "Rank"),
+    "district": pgettext_lazy("dashboard", "District"),
+    "rate": pgettext_lazy("dashboard", "Utilization rate"),
+    "projected": pgettext_lazy("dashboard", "Projected"),
+    "on_track": pgettext_lazy("dashboard", "On track"),
+    "yes": pgettext_lazy("dashboard", "on track"),
+    "no": pgettext_lazy("dashboard", "behind"),
+    "unknown": pgettext_lazy("dashboard", "no data"),
+    "participation": pgettext_lazy("dashboard", "Participation"),
+    "accuracy": pgettext_lazy("dashboard", "Sorting accuracy"),
+    "collected": pgettext_lazy("dashboard", "Collected (t)"),
+    "target": pgettext_lazy("dashboard", "target %(target)s"),
+    "trend": pgettext_lazy("dashboard", "Trend"),
+    "granularity": pgettext_lazy("dashboard", "Granularity"),
+    "day": pgettext_lazy("dashboard", "day"),
+    "week": pgettext_lazy("dashboard", "week"),
+    "month": pgettext_lazy("dashboard", "month"),
+    "rate_trend": pgettext_lazy("dashboard", "Utilization rate trend"),
+    "category_trend": pgettext_lazy("dashboard", "Collected by category (kg)"),
+    "participation_trend": pgettext_lazy("dashboard", "Participating households and accuracy"),
+    "households": pgettext_lazy("dashboard", "Households"),
+    "communities": pgettext_lazy("dashboard", "Communities"),
+    "community": pgettext_lazy("dashboard", "Community"),
+    "suppressed": pgettext_lazy("dashboard", "fewer than %(households)d households: not shown"),
+    "kiosks": pgettext_lazy("dashboard", "Recycling kiosks"),
+    "kiosk": pgettext_lazy("dashboard", "Kiosk"),
+    "status": pgettext_lazy("dashboard", "Status"),
+    "last_seen": pgettext_lazy("dashboard", "Last heartbeat"),
+    "fill": pgettext_lazy("dashboard", "Fill levels"),
+    "alerts": pgettext_lazy("dashboard", "Alerts"),
+    "no_kiosks": pgettext_lazy("dashboard", "No kiosk data"),
+    "alert_fill": pgettext_lazy("dashboard", "nearly full"),
+    "alert_silent": pgettext_lazy("dashboard", "silent"),
+    "disabled": pgettext_lazy("dashboard", "disabled"),
+    "live": pgettext_lazy("dashboard", "live"),
+    "offline": pgettext_lazy("dashboard", "connection lost, reconnecting…"),
+    "updated": pgettext_lazy("dashboard", "updated"),
 }
+# The link to the other language names it in that language, so it is never translated.
+OTHER_LANGUAGE = {"zh-hans": "English", "en": "中文"}
+
+
+def page_texts(lang: str, *, target: float | None = None) -> dict[str, str]:
+    """Every page text in `lang`, the figures they state filled in from the data and the constants.
+
+    Without a target (the login page) the texts that state it are left out.
+    """
+    with translation.override(lang):
+        texts = {key: str(text) for key, text in STRINGS.items()}
+    texts["suppressed"] %= {"households": selectors.MIN_CELL_HOUSEHOLDS}
+    for key in ("subtitle", "target"):
+        if target is None:
+            del texts[key]
+        else:
+            texts[key] %= {"target": f"{target:.0%}"}
+    return texts | {"language": OTHER_LANGUAGE[lang]}
 
 
 def language(request) -> str:
@@ -174,7 +138,7 @@ class DashboardLoginView(LoginView):
 
     def get_context_data(self, **kwargs):
         lang = language(self.request)
-        return super().get_context_data(**kwargs, t=STRINGS[lang], lang=lang, locked=self._locked(kwargs))
+        return super().get_context_data(**kwargs, t=page_texts(lang), lang=lang, locked=self._locked(kwargs))
 
     @staticmethod
     def _locked(context) -> str | None:
@@ -201,31 +165,30 @@ def dashboard(request):
     lang = language(request)
     user = request.user
     if not (user.is_superuser or user.role in DASHBOARD_ROLES):
-        return HttpResponseForbidden(STRINGS[lang]["not_staff"])
+        return HttpResponseForbidden(page_texts(lang)["not_staff"])
     try:
-        start, end = periods.parse_period(request.GET.get("from"), request.GET.get("to"))
+        start, end = selectors.parse_period(request.GET.get("from"), request.GET.get("to"))
     except BadPeriod:
-        start, end = periods.parse_period(None, None)
+        start, end = selectors.parse_period(None, None)
     granularity = request.GET.get("granularity")
-    if granularity not in periods.GRANULARITIES:
+    if granularity not in selectors.GRANULARITIES:
         granularity = "month" if (end - start).days > 62 else "day"
-    rows = selectors.district_rows(user, start, end)
+    table = selectors.district_table(user, start, end)
     districts = list(visible_districts(user).order_by("id"))
-    focus = districts[0].id if len(districts) == 1 else (rows[0]["district"]["id"] if rows else None)
+    focus = districts[0].id if len(districts) == 1 else (table.rows[0].district.id if table.rows else None)
     series = selectors.district_series(user, focus, granularity, start, end) if focus else None
     communities = selectors.community_rows(user, focus, start, end) if focus else []
+    texts = page_texts(lang, target=table.target)
     initial = {
-        "stats": DistrictStatsListOut(
-            {"from": start, "to": end, "target": rate.TARGET, "results": rows, "next": None, "previous": None}
-        ).data,
+        "stats": DistrictStatsListOut(table).data,
         "series": DistrictSeriesOut(series).data if series else None,
-        "communities": communities,
+        "communities": CommunityStatsOut(communities, many=True).data,
         "focus": focus,
         "granularity": granularity,
         "city_wide": user.is_city_wide,
         "categories": _categories(lang),
         "lang": lang,
-        "t": STRINGS[lang],
+        "t": texts,
         "districts": [
             {"id": d.id, "name": d.name_en if lang == "en" and d.name_en else d.name} for d in districts
         ],
@@ -233,5 +196,5 @@ def dashboard(request):
     return render(
         request,
         "stats/dashboard.html",
-        {"t": STRINGS[lang], "lang": lang, "initial": initial, "start": start, "end": end, "user": user},
+        {"t": texts, "lang": lang, "initial": initial, "start": start, "end": end, "user": user},
     )

@@ -8,6 +8,7 @@ from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -17,7 +18,7 @@ from rest_framework.views import APIView
 
 from backend.categories import WasteCategory
 from geo.models import Community, District
-from stats import periods, selectors, services, weighbridge
+from stats import selectors, services
 from stats.errors import BadCsv
 from stats.models import Collection, Destination
 
@@ -32,6 +33,29 @@ PERIOD_PARAMS = [
         "to", OpenApiTypes.DATE, description="last day, inclusive, default 31 December of this year"
     ),
 ]
+
+# ---- figures as the API shows them: kilograms to the gram, rates to four places ------------------
+
+
+def kilograms(grams: int) -> float:
+    return round(grams / 1000, 3)
+
+
+def four_places(value: float) -> float:
+    return round(value, 4)
+
+
+class KilogramsField(serializers.FloatField):
+    """Grams in the data, kilograms on the wire."""
+
+    def to_representation(self, value):
+        return kilograms(int(value))
+
+
+class RateField(serializers.FloatField):
+    def to_representation(self, value):
+        return four_places(value)
+
 
 # ---- serializers -------------------------------------------------------------------------------
 
@@ -108,19 +132,19 @@ class DistrictStatsOut(serializers.Serializer):
     district = PlaceOut()
     households = serializers.IntegerField()
     participating_households = serializers.IntegerField()
-    participation_rate = serializers.FloatField(allow_null=True)
+    participation_rate = RateField(allow_null=True)
     drops = serializers.IntegerField()
     accepted_drops = serializers.IntegerField()
     verdicts = serializers.IntegerField()
-    accuracy_rate = serializers.FloatField(allow_null=True)
-    deposits_kg_by_material = serializers.DictField(child=serializers.FloatField())
-    collected_kg_by_category = serializers.DictField(child=serializers.FloatField())
-    recovered_kg = serializers.FloatField()
-    handled_kg = serializers.FloatField()
-    utilization_rate = serializers.FloatField(allow_null=True)
+    accuracy_rate = RateField(allow_null=True)
+    deposits_kg_by_material = serializers.DictField(child=KilogramsField(), source="deposits_g_by_material")
+    collected_kg_by_category = serializers.DictField(child=KilogramsField(), source="collected_g_by_category")
+    recovered_kg = KilogramsField(source="utilization.recovered_g")
+    handled_kg = KilogramsField(source="utilization.handled_g")
+    utilization_rate = RateField(source="utilization.rate", allow_null=True)
     target = serializers.FloatField()
-    projected_rate = serializers.FloatField(allow_null=True)
-    on_track = serializers.BooleanField(allow_null=True)
+    projected_rate = RateField(source="projection.projected_rate", allow_null=True)
+    on_track = serializers.BooleanField(source="projection.on_track", allow_null=True)
     incineration_counts_as_recovery = serializers.BooleanField()
 
 
@@ -130,16 +154,17 @@ class PeriodOut(serializers.Serializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["from"] = serializers.DateField()
-        fields["to"] = serializers.DateField()
+        fields["from"] = serializers.DateField(source="start")
+        fields["to"] = serializers.DateField(source="end")
         return fields
 
 
 class DistrictStatsListOut(PeriodOut):
     target = serializers.FloatField()
-    results = DistrictStatsOut(many=True)
-    next = serializers.CharField(allow_null=True)
-    previous = serializers.CharField(allow_null=True)
+    results = DistrictStatsOut(many=True, source="rows")
+    # One page holds every district a reader may see.
+    next = serializers.CharField(allow_null=True, default=None)
+    previous = serializers.CharField(allow_null=True, default=None)
 
 
 class SeriesPointOut(serializers.Serializer):
@@ -148,13 +173,13 @@ class SeriesPointOut(serializers.Serializer):
     drops = serializers.IntegerField()
     accepted_drops = serializers.IntegerField()
     verdicts = serializers.IntegerField()
-    accuracy_rate = serializers.FloatField(allow_null=True)
+    accuracy_rate = RateField(allow_null=True)
     participating_households = serializers.IntegerField()
-    deposits_kg = serializers.FloatField()
-    collected_kg_by_category = serializers.DictField(child=serializers.FloatField())
-    recovered_kg = serializers.FloatField()
-    handled_kg = serializers.FloatField()
-    utilization_rate = serializers.FloatField(allow_null=True)
+    deposits_kg = KilogramsField(source="deposited_g")
+    collected_kg_by_category = serializers.DictField(child=KilogramsField(), source="collected_g_by_category")
+    recovered_kg = KilogramsField(source="utilization.recovered_g")
+    handled_kg = KilogramsField(source="utilization.handled_g")
+    utilization_rate = RateField(source="utilization.rate", allow_null=True)
 
 
 class DistrictSeriesOut(PeriodOut):
@@ -169,16 +194,20 @@ class CommunityStatsOut(serializers.Serializer):
     suppressed = serializers.BooleanField()
     households = serializers.IntegerField(allow_null=True)
     participating_households = serializers.IntegerField(allow_null=True)
-    participation_rate = serializers.FloatField(allow_null=True)
+    participation_rate = RateField(allow_null=True)
     drops = serializers.IntegerField(allow_null=True)
-    accuracy_rate = serializers.FloatField(allow_null=True)
-    deposits_kg = serializers.FloatField(allow_null=True)
+    accuracy_rate = RateField(allow_null=True)
+    deposits_kg = KilogramsField(source="deposited_g", allow_null=True)
 
 
 class CommunityStatsListOut(serializers.Serializer):
     results = CommunityStatsOut(many=True)
-    next = serializers.CharField(allow_null=True)
-    previous = serializers.CharField(allow_null=True)
+    next = serializers.CharField(allow_null=True, default=None)
+    previous = serializers.CharField(allow_null=True, default=None)
+
+
+class SeriesQueryIn(serializers.Serializer):
+    granularity = serializers.ChoiceField(choices=selectors.GRANULARITIES, default="day")
 
 
 class DistrictSettingsIn(serializers.Serializer):
@@ -211,7 +240,7 @@ def _collection_values(data: dict) -> services.CollectionValues:
 
 
 def _period(request):
-    return periods.parse_period(request.query_params.get("from"), request.query_params.get("to"))
+    return selectors.parse_period(request.query_params.get("from"), request.query_params.get("to"))
 
 
 # ---- views -------------------------------------------------------------------------------------
@@ -270,9 +299,8 @@ class CollectionImportView(APIView):
     def post(self, request):
         upload = request.FILES.get("file")
         if upload is None:
-            raise BadCsv(fields={"file": ["required"]})
-        rows = weighbridge.parse(upload.read())
-        result = services.import_collections(actor=request.user, rows=rows)
+            raise BadCsv(fields={"file": [_("Attach the weighbridge CSV as the field 'file'.")]})
+        result = services.import_collections(actor=request.user, data=upload.read())
         body = {
             "created": len(result.created),
             "ids": [c.id for c in result.created],
@@ -287,9 +315,8 @@ class DistrictStatsListView(APIView):
     @extend_schema(parameters=PERIOD_PARAMS, responses=DistrictStatsListOut)
     def get(self, request):
         start, end = _period(request)
-        rows = selectors.district_rows(request.user, start, end)
-        body = {"from": start, "to": end, "target": 0.35, "results": rows, "next": None, "previous": None}
-        return Response(DistrictStatsListOut(body).data)
+        table = selectors.district_table(request.user, start, end)
+        return Response(DistrictStatsListOut(table).data)
 
 
 class DistrictSeriesView(APIView):
@@ -297,15 +324,15 @@ class DistrictSeriesView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("granularity", OpenApiTypes.STR, enum=list(periods.GRANULARITIES)),
+            OpenApiParameter("granularity", OpenApiTypes.STR, enum=list(selectors.GRANULARITIES)),
             *PERIOD_PARAMS,
         ],
         responses=DistrictSeriesOut,
     )
     def get(self, request, district_id: int):
-        granularity = request.query_params.get("granularity", "day")
-        if granularity not in periods.GRANULARITIES:
-            raise serializers.ValidationError({"granularity": ["day, week or month"]})
+        query = SeriesQueryIn(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        granularity = query.validated_data["granularity"]
         start, end = _period(request)
         series = selectors.district_series(request.user, district_id, granularity, start, end)
         return Response(DistrictSeriesOut(series).data)
@@ -318,7 +345,7 @@ class DistrictCommunitiesStatsView(APIView):
     def get(self, request, district_id: int):
         start, end = _period(request)
         rows = selectors.community_rows(request.user, district_id, start, end)
-        return Response(CommunityStatsListOut({"results": rows, "next": None, "previous": None}).data)
+        return Response(CommunityStatsListOut({"results": rows}).data)
 
 
 class DistrictSettingsView(APIView):
@@ -343,6 +370,43 @@ class DistrictSettingsView(APIView):
             value=data.validated_data["incineration_counts_as_recovery"],
         )
         return Response(DistrictSettingsOut(saved).data)
+
+
+EXPORT_COLUMNS = [
+    "date",
+    "district_id",
+    "district",
+    "drops",
+    "accepted_drops",
+    "verdicts",
+    "correct_verdicts",
+    "participating_households",
+    "deposits_kg",
+    *(f"collected_{category}_kg" for category in selectors.CATEGORIES),
+    "recovered_kg",
+    "handled_kg",
+    "utilization_rate",
+]
+
+
+def export_line(row: selectors.ExportDay) -> list:
+    """One CSV line, in EXPORT_COLUMNS order; a day with nothing handled has an empty rate."""
+    use = row.utilization
+    return [
+        row.day.isoformat(),
+        row.district_id,
+        row.district_name,
+        row.drops,
+        row.accepted_drops,
+        row.verdicts,
+        row.correct_verdicts,
+        row.participating_households,
+        kilograms(row.deposited_g),
+        *(kilograms(row.collected_g[category]) for category in selectors.CATEGORIES),
+        kilograms(use.recovered_g),
+        kilograms(use.handled_g),
+        "" if use.rate is None else four_places(use.rate),
+    ]
 
 
 def _next_lines(iterator, n: int = 500) -> list[str]:
@@ -377,9 +441,9 @@ class StatsExportView(APIView):
 
         def lines():
             yield "\ufeff"  # so spreadsheets on Chinese Windows read UTF-8
-            yield writer.writerow(selectors.EXPORT_COLUMNS)
+            yield writer.writerow(EXPORT_COLUMNS)
             for row in rows:
-                yield writer.writerow(row)
+                yield writer.writerow(export_line(row))
 
         body = _as_async(lines()) if isinstance(request._request, ASGIRequest) else lines()
         response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")

@@ -16,6 +16,7 @@ A period with nothing handled has no rate (None), never 0 % or 100 %.
 on_track projects the period's end from the trend so far (see `project`).
 """
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +34,8 @@ RECOVERY_ROUTES = {
     (WasteCategory.KITCHEN.value, Destination.ANAEROBIC_DIGESTION.value),
 }
 RECOVERED_DEPOSIT_CATEGORIES = {WasteCategory.RECYCLABLE.value}
+
+_CODE = re.compile(r"[a-z_]+")
 
 # Fewer days than this make a fitted slope mostly noise: the rate so far is the projection then.
 MIN_DAYS_FOR_TREND = 7
@@ -126,8 +129,17 @@ def project(
 # ---- the same definition in SQL, for reads over the rollup tables ------------------------------
 
 
+def _literal(value: str) -> str:
+    """A category or destination code as an SQL literal; codes are plain words, checked so."""
+    if not _CODE.fullmatch(value):
+        raise ValueError(f"{value!r} is not a category or destination code")
+    return f"'{value}'"
+
+
 def _pairs_sql(pairs) -> str:
-    return ", ".join(f"('{category}', '{destination}')" for category, destination in sorted(pairs))
+    return ", ".join(
+        f"({_literal(category)}, {_literal(destination)})" for category, destination in sorted(pairs)
+    )
 
 
 def collection_recovered_sql(
@@ -136,13 +148,13 @@ def collection_recovered_sql(
     """SQL for the recovered part of a collection row; mirrors `is_recovery` (tests check both)."""
     return (
         f"CASE WHEN ({category}, {destination}) IN ({_pairs_sql(RECOVERY_ROUTES)}) THEN {weight} "
-        f"WHEN {destination} = '{Destination.INCINERATION.value}' AND {incineration_counts} THEN {weight} "
+        f"WHEN {destination} = {_literal(Destination.INCINERATION.value)} AND {incineration_counts} THEN {weight} "
         "ELSE 0 END"
     )
 
 
 def deposit_recovered_sql(*, weight: str, category: str) -> str:
-    categories = ", ".join(f"'{c}'" for c in sorted(RECOVERED_DEPOSIT_CATEGORIES))
+    categories = ", ".join(_literal(c) for c in sorted(RECOVERED_DEPOSIT_CATEGORIES))
     return f"CASE WHEN {category} IN ({categories}) THEN {weight} ELSE 0 END"
 
 

@@ -1,7 +1,6 @@
 """Write use cases of statistics: recording, correcting and importing collections, district settings."""
 
 from dataclasses import dataclass, field
-from datetime import date
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -11,25 +10,14 @@ from accounts.errors import ScopeViolation
 from accounts.models import User
 from accounts.selectors import can_manage_district
 from backend.errors import InvalidInput, NotFound
-from geo.models import Community, District
+from geo.models import District
 
-from . import periods, rate
+from . import periods, rate, weighbridge
 from .errors import AlreadyCorrected, DuplicateReference, FutureDate, NotCorrectable
 from .models import Collection, CollectionDaily, Destination, DistrictStatsSettings
+from .values import CollectionValues
 
 MAX_COLLECTION_G = 10_000_000_000  # 10,000 t in one record is a typo, not a weighbridge ticket
-
-
-@dataclass(frozen=True)
-class CollectionValues:
-    district: District
-    category: str
-    weight_g: int
-    date: date
-    destination: str
-    community: Community | None = None
-    reference: str = ""
-    note: str = ""
 
 
 def _check(actor: User, values: CollectionValues) -> None:
@@ -168,13 +156,10 @@ class ImportResult:
     errors: list[dict] = field(default_factory=list)
 
 
-def import_collections(*, actor: User, rows) -> ImportResult:
-    """Record each parsed weighbridge row in its own transaction: one bad row never sinks the file.
-
-    `rows` are `weighbridge.ParsedRow`s (line, values, errors).
-    """
+def import_collections(*, actor: User, data: bytes) -> ImportResult:
+    """Record each row of a weighbridge CSV in its own transaction: one bad row never sinks the file."""
     result = ImportResult()
-    for row in rows:
+    for row in weighbridge.parse(data):
         if row.errors:
             result.errors.append({"line": row.line, "code": "invalid", "fields": row.errors})
             continue

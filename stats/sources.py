@@ -1,18 +1,30 @@
 """Where the raw events live: SQL expressions over the sorting and kiosks tables, stated in one place.
 
 Statistics read drops and deposits but never change them, so the only coupling to those areas is this
-module: table and column names taken from their models' metadata, and the few expressions below.
+module: table and column names taken from their models' metadata, each checked against an explicit
+list before it is put into SQL, and the few expressions below.
 """
 
+import re
+import zoneinfo
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
 from .periods import STATS_TZ_NAME
 
+# The only tables statistics read events from.
+SOURCE_TABLES = frozenset({"sorting_drop", "sorting_bin", "kiosks_deposit", "rewards_material"})
+_PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+if STATS_TZ_NAME not in zoneinfo.available_timezones():
+    raise ImproperlyConfigured(f"STATS_TIME_ZONE {STATS_TZ_NAME!r} is not an IANA time zone")
+
 
 def local_day_sql(column: str) -> str:
+    # The zone name is one of zoneinfo's (checked above), never input.
     return f"(({column}) AT TIME ZONE '{STATS_TZ_NAME}')::date"
 
 
@@ -40,92 +52,59 @@ class EventSource:
 
 def _table(app_label: str, model_name: str):
     model = apps.get_model(app_label, model_name)
+    if model._meta.db_table not in SOURCE_TABLES:
+        raise ImproperlyConfigured(f"statistics do not read {model._meta.db_table!r}")
     return model, connection.ops.quote_name(model._meta.db_table)
 
 
-def _fields(model) -> set[str]:
-    return {f.name for f in model._meta.get_fields()}
-
-
 def _column(model, name: str) -> str:
-    return model._meta.get_field(name).column
+    column = model._meta.get_field(name).column
+    if not _PLAIN_NAME.fullmatch(column):
+        raise ImproperlyConfigured(f"{model._meta.db_table}.{column} is not a plain column name")
+    return column
 
 
 def drop_source() -> EventSource:
     drop, drop_table = _table("sorting", "Drop")
     bin_model, bin_table = _table("sorting", "Bin")
-    names = _fields(drop)
-    # A verdict or an auto-accept rewrites the row; `updated_at` is indexed, `graded_at` the fallback.
-    changed_field = next((n for n in ("updated_at", "graded_at") if n in names), None)
-    changed = (f"d.{_column(drop, changed_field)}",) if changed_field else ()
-    household = f"d.{_column(drop, 'household')}" if "household" in names else "NULL"
-    if "verdict" in names:
-        verdict = f"d.{_column(drop, 'verdict')}"
-        graded = f"coalesce({verdict}, '') IN ('correct', 'incorrect')"
-        correct = f"{verdict} = 'correct'"
-    else:
-        graded = correct = "false"
-    status = "d." + _column(drop, "status")
-    community = (
-        f"d.{_column(drop, 'community')}" if "community" in names else "b." + _column(bin_model, "community")
-    )
+    verdict = f"d.{_column(drop, 'verdict')}"
+    status = f"d.{_column(drop, 'status')}"
     return EventSource(
         name="drops",
         from_sql=f"{drop_table} d JOIN {bin_table} b ON b.id = d.{_column(drop, 'bin')}",
         id="d.id",
-        at="d." + _column(drop, "created_at"),
-        changed=changed,
-        community=community,
-        household=household,
+        at=f"d.{_column(drop, 'created_at')}",
+        # A verdict or an auto-accept rewrites the row and sets `updated_at` (indexed).
+        changed=(f"d.{_column(drop, 'updated_at')}",),
+        community=f"d.{_column(drop, 'community')}",
+        household=f"d.{_column(drop, 'household')}",
         participates=f"{status} = 'accepted'",
-        category="b." + _column(bin_model, "category"),
+        category=f"b.{_column(bin_model, 'category')}",
         accepted=f"{status} = 'accepted'",
         rejected=f"{status} = 'rejected'",
-        graded=graded,
-        correct=correct,
+        graded=f"{verdict} IN ('correct', 'incorrect')",
+        correct=f"{verdict} = 'correct'",
     )
 
 
 def deposit_source() -> EventSource:
     deposit, deposit_table = _table("kiosks", "Deposit")
-    kiosk, kiosk_table = _table("kiosks", "Kiosk")
-    material_model, material_table = _table("rewards", "Material")
-    names = _fields(deposit)
-    material_field = deposit._meta.get_field("material")
-    if material_field.is_relation:
-        material_join = f"JOIN {material_table} m ON m.id = p.{material_field.column}"
-    else:
-        material_join = f"JOIN {material_table} m ON m.code = p.{material_field.column}"
-    if "community" in names:
-        community = "p." + _column(deposit, "community")
-        kiosk_join = ""
-    else:
-        community = "k." + _column(kiosk, "community")
-        kiosk_join = f"JOIN {kiosk_table} k ON k.id = p.{_column(deposit, 'kiosk')}"
-    # Deposits never change once written: new rows and late commits are found by id alone.
-    changed: tuple[str, ...] = ()
-    household = f"p.{_column(deposit, 'household')}" if "household" in names else "NULL"
+    material, material_table = _table("rewards", "Material")
     return EventSource(
         name="deposits",
-        from_sql=f"{deposit_table} p {kiosk_join} {material_join}",
+        from_sql=f"{deposit_table} p JOIN {material_table} m ON m.id = p.{_column(deposit, 'material')}",
         id="p.id",
-        at="p." + _column(deposit, "occurred_at"),
-        changed=changed,
-        community=community,
-        household=household,
+        at=f"p.{_column(deposit, 'occurred_at')}",
+        # Deposits never change once written: new rows and late commits are found by id alone.
+        changed=(),
+        community=f"p.{_column(deposit, 'community')}",
+        household=f"p.{_column(deposit, 'household')}",
         participates="true",
-        material="m." + _column(material_model, "code"),
-        material_category="m." + _column(material_model, "category"),
-        weight_g="p." + _column(deposit, "weight_g"),
+        material=f"m.{_column(material, 'code')}",
+        material_category=f"m.{_column(material, 'category')}",
+        weight_g=f"p.{_column(deposit, 'weight_g')}",
     )
 
 
-def available() -> list[EventSource]:
-    """The sources whose models exist in this build (each area may be deployed on its own)."""
-    found = []
-    for factory in (drop_source, deposit_source):
-        try:
-            found.append(factory())
-        except LookupError:
-            continue
-    return found
+def event_sources() -> list[EventSource]:
+    return [drop_source(), deposit_source()]

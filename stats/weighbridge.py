@@ -22,7 +22,7 @@ from geo.models import Community, District
 
 from .errors import BadCsv
 from .models import Destination
-from .services import CollectionValues
+from .values import CollectionValues
 
 MAX_ROWS = 5000
 
@@ -163,5 +163,5 @@ def parse(data: bytes) -> list[ParsedRow]:
             row = {col: cell.strip() for col, cell in zip(columns, cells, strict=False) if col}
             rows.append(_parse_row(line, row, districts))
     except csv.Error as exc:
-        raise BadCsv(str(exc)) from exc
+        raise BadCsv(_("The file is not valid CSV: %(error)s") % {"error": exc}) from exc
     return rows

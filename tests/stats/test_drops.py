@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 
-from stats import rollups
+from stats.rollups.verification import verify
 from tests import factories
 
 from .factories import bin_in, drop, grade
@@ -62,7 +62,7 @@ def test_a_verdict_given_after_a_refresh_moves_the_statistics_at_the_next_one(
 
     row = _row(client, weidu)
     assert (row["participating_households"], row["verdicts"], row["accuracy_rate"]) == (1, 1, 1.0)
-    assert rollups.verify() == []
+    assert verify() == []
 
 
 def test_drops_land_on_their_shanghai_day_and_bin_category(as_user, district_officer, weidu):

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from django.http import StreamingHttpResponse
 
-from stats.selectors import EXPORT_COLUMNS
+from api.stats import EXPORT_COLUMNS
 
 from .factories import record
 

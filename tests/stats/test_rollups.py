@@ -12,8 +12,9 @@ from django.db import connection, transaction
 from kiosks.models import Deposit
 from rewards.models import Material
 from sorting.models import Bin, Drop
-from stats import rollups
 from stats.models import Collection, DistrictDepositDaily, Watermark
+from stats.rollups.definitions import recount_queries
+from stats.rollups.verification import verify
 from tests import factories
 
 from .factories import bin_in, deposit, drop, grade, kiosk, record
@@ -93,7 +94,7 @@ def test_rollups_equal_a_recount_after_a_random_stream_of_events(seed, weidu, ji
             call_command("refresh_rollups")
     call_command("refresh_rollups")
 
-    assert rollups.verify() == []
+    assert verify() == []
     call_command("verify_rollups")
 
 
@@ -166,7 +167,7 @@ def test_verify_rollups_fails_when_a_rollup_drifts(weidu, community, resident):
     with pytest.raises(CommandError) as failure:
         call_command("verify_rollups")
     assert failure.value.returncode == 1
-    assert [m.table for m in rollups.verify()] == ["stats_districtdepositdaily"]
+    assert [m.table for m in verify()] == ["stats_districtdepositdaily"]
 
 
 @pytest.mark.django_db
@@ -189,13 +190,13 @@ def test_a_full_rebuild_equals_the_incremental_rollups(weidu, jian_an, city_offi
     call_command("refresh_rollups", full=True)
 
     assert _snapshot() == incremental
-    assert rollups.verify() == []
+    assert verify() == []
 
 
 def _snapshot() -> dict:
     tables = {}
     with connection.cursor() as cursor:
-        for table, (columns, _select) in rollups.recount_queries().items():
+        for table, (columns, _select) in recount_queries().items():
             cursor.execute(f"SELECT {columns} FROM {table} ORDER BY {columns}")  # noqa: S608
             tables[table] = [row for row in cursor.fetchall() if any(v not in (0, None) for v in row[2:])]
     return tables
@@ -237,7 +238,7 @@ def test_a_deposit_that_commits_after_a_later_one_was_rolled_up_is_still_counted
     assert Deposit.objects.count() == 3
     assert DistrictDepositDaily.objects.get(district=weidu, material=paper.code).weight_g == 1000
     assert Watermark.objects.get(source="deposits").gaps == {}
-    assert rollups.verify() == []
+    assert verify() == []
 
 
 @pytest.mark.django_db

@@ -4,7 +4,8 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from stats import notify, rollups
+from stats import notify
+from stats.rollups import incremental, rebuild
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class Command(BaseCommand):
             time.sleep(max(0.0, every - (time.monotonic() - started)))
 
     def _round(self, *, full: bool, started: float) -> None:
-        result = rollups.refresh(full=full)
+        result = rebuild.rebuild() if full else incremental.refresh()
         if result.changed or full:
             notify.stats_updated(result.districts)
         self.stdout.write(

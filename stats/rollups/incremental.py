@@ -1,0 +1,366 @@
+"""The worker's round: recompute only the rollup buckets that new or changed events touched.
+
+Each source has a watermark: the last id read, the ids below it not seen yet (a transaction that took
+its id early may commit late; such gaps are re-read by primary key for OVERLAP), and the time of the
+last scan (rows whose change timestamp - a verdict - is at most OVERLAP older than that are read
+again). A scan turns them into dirty buckets - (community, day) for counts and weights, (household,
+month) for participation - and recomputes those buckets whole from the raw events. Recomputing is
+idempotent, so reading a row twice is harmless; nothing is ever incremented blindly.
+"""
+
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+
+from django.utils import timezone
+
+from .. import periods, rate, sources
+from ..models import Watermark
+from ..sources import EventSource, local_day_sql
+from . import definitions as d
+from .rounds import RefreshResult, locked_round
+
+OVERLAP = timedelta(minutes=5)
+MAX_GAPS = 100_000
+
+
+def _values(rows, types: tuple[str, ...]) -> tuple[str, list]:
+    """A VALUES list with typed placeholders for a set of key tuples."""
+    row_sql = "(" + ", ".join(f"%s::{t}" for t in types) + ")"
+    params = [value for row in rows for value in row]
+    return ", ".join([row_sql] * len(rows)), params
+
+
+def _time_window(src: EventSource) -> str:
+    tz = sources.STATS_TZ_NAME  # an IANA zone name, checked by sources
+    return (
+        f"{src.at} >= (%s::timestamp AT TIME ZONE '{tz}') AND {src.at} < (%s::timestamp AT TIME ZONE '{tz}')"
+    )
+
+
+def _window_params(days) -> list:
+    """Local-time bounds that prefilter raw events by their time column, a day of slack each side."""
+    return [min(days) - timedelta(days=1), max(days) + timedelta(days=2)]
+
+
+def _scan(cursor, src: EventSource, mark: Watermark, since) -> list[tuple]:
+    """Rows new or changed since the watermark: (community, day, household, id).
+
+    Reads rows above the id watermark, rows at the ids still missing below it (gaps), and rows whose
+    change timestamps are recent. Updates `mark.last_id` and `mark.gaps` (the caller saves it).
+    """
+    gaps = {int(key): first_seen for key, first_seen in (mark.gaps or {}).items()}
+    conditions = [f"{src.id} > %s", f"{src.id} = ANY(%s)"] + [f"{col} >= %s" for col in src.changed]
+    params: list = [mark.last_id, sorted(gaps)] + [since] * len(src.changed)
+    union = " UNION ".join(
+        f"""SELECT {src.id} AS id, {src.community} AS community_id, {local_day_sql(src.at)} AS day,
+                   {src.household} AS household_id
+            FROM {src.from_sql} WHERE {condition}"""  # noqa: S608 - checked source names; conditions built here
+        for condition in conditions
+    )
+    cursor.execute(f"SELECT community_id, day, household_id, id FROM ({union}) s", params)  # noqa: S608 - built above
+    rows = cursor.fetchall()
+    seen = {row[3] for row in rows}
+    now = timezone.now().timestamp()
+    # Gaps that appeared are done; old gaps were rolled back, not delayed.
+    gaps = {
+        gap: first for gap, first in gaps.items() if gap not in seen and now - first < OVERLAP.total_seconds()
+    }
+    new_ids = sorted(i for i in seen if i > mark.last_id)
+    # The very first scan starts at the first row there is: ids below it are history, not gaps.
+    previous = mark.last_id if mark.last_id or not new_ids else new_ids[0] - 1
+    for row_id in new_ids:
+        for missing in range(previous + 1, min(row_id, previous + 1 + MAX_GAPS)):
+            gaps[missing] = now
+        previous = row_id
+    mark.last_id = previous
+    if len(gaps) > MAX_GAPS:
+        gaps = dict(sorted(gaps.items())[-MAX_GAPS:])
+    mark.gaps = {str(gap): first for gap, first in gaps.items()}
+    return rows
+
+
+def _replace(cursor, table: str, columns: str, select: str, select_params: list, keys, key_sql) -> None:
+    """Delete `table` rows matching the keys and insert the recount's rows matching them.
+
+    `key_sql` is (key columns, their SQL types, join condition on t/r).
+    """
+    names, types, match = key_sql
+    values, params = _values(sorted(keys), types)
+    # The table passes table(); columns and keys are this package's constants; values are placeholders.
+    cursor.execute(
+        f"DELETE FROM {d.table(table)} t USING (VALUES {values}) AS k({names}) WHERE {match.format(x='t')}",  # noqa: S608
+        params,
+    )
+    cursor.execute(
+        d.fill_sql(
+            table,
+            columns,
+            f"""SELECT {columns} FROM ({select}) r
+                WHERE EXISTS (SELECT 1 FROM (VALUES {values}) AS k({names}) WHERE {match.format(x="r")})""",  # noqa: S608
+        ),
+        [*select_params, *params],
+    )
+
+
+COMMUNITY_DAY_KEY = (
+    "community_id, day",
+    ("bigint", "date"),
+    "{x}.community_id = k.community_id AND {x}.day = k.day",
+)
+DISTRICT_DAY_KEY = (
+    "district_id, day",
+    ("bigint", "date"),
+    "{x}.district_id = k.district_id AND {x}.day = k.day",
+)
+HOUSEHOLD_MONTH_KEY = (
+    "household_id, month",
+    ("bigint", "date"),
+    "{x}.household_id = k.household_id AND {x}.month = k.month",
+)
+HOUSEHOLD_YEAR_KEY = (
+    "household_id, year",
+    ("bigint", "int"),
+    "{x}.household_id = k.household_id AND {x}.year = k.year",
+)
+
+
+def _refresh_counts(cursor, src: EventSource, buckets: set[tuple[int, date]]) -> set[int]:
+    """Recompute community and district rows of the dirty (community, day) buckets; returns districts."""
+    if not buckets:
+        return set()
+    days = [day for _community, day in buckets]
+    communities = sorted({community for community, _day in buckets})
+    where = f"{src.community} = ANY(%s) AND {_time_window(src)}"
+    if src.name == "drops":
+        table, columns, recount = d.T_DROP, d.DROP_COLUMNS, d.drop_recount_sql
+        district_table, district_columns, district_sql = (
+            d.T_DISTRICT_DROP,
+            d.DISTRICT_DROP_COLUMNS,
+            d.district_drop_sql,
+        )
+    else:
+        table, columns, recount = d.T_DEPOSIT, d.DEPOSIT_COLUMNS, d.deposit_recount_sql
+        district_table, district_columns, district_sql = (
+            d.T_DISTRICT_DEPOSIT,
+            d.DISTRICT_DEPOSIT_COLUMNS,
+            d.district_deposit_sql,
+        )
+    _replace(
+        cursor,
+        table,
+        columns,
+        recount(src, where),
+        [communities, *_window_params(days)],
+        buckets,
+        COMMUNITY_DAY_KEY,
+    )
+    cursor.execute("SELECT id, district_id FROM geo_community WHERE id = ANY(%s)", [communities])
+    district_of = dict(cursor.fetchall())
+    district_days = {(district_of[community], day) for community, day in buckets}
+    districts = sorted({district for district, _day in district_days})
+    _replace(
+        cursor,
+        district_table,
+        district_columns,
+        district_sql(d.rows_of(table, "WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s")),
+        [districts, min(days), max(days)],
+        district_days,
+        DISTRICT_DAY_KEY,
+    )
+    if src.name == "deposits":
+        _refresh_district_day_deposits(cursor, district_days)
+    return set(districts)
+
+
+def _refresh_district_day_deposits(cursor, district_days: set[tuple[int, date]]) -> None:
+    """Set the deposit columns of DistrictDay; the collection columns belong to the collection writes."""
+    values, params = _values(sorted(district_days), ("bigint", "date"))
+    recovered = rate.deposit_recovered_sql(weight="x.weight_g", category="x.category")
+    cursor.execute(
+        f"""INSERT INTO {d.T_DISTRICT_DAY} ({d.DISTRICT_DAY_COLUMNS})
+            SELECT k.day, k.district_id, 0, 0, 0, coalesce(sum(x.weight_g), 0), coalesce(sum({recovered}), 0)
+            FROM (VALUES {values}) AS k(district_id, day)
+            LEFT JOIN {d.T_DISTRICT_DEPOSIT} x ON x.district_id = k.district_id AND x.day = k.day
+            GROUP BY 1, 2
+            ON CONFLICT (district_id, day) DO UPDATE SET
+                deposited_g = EXCLUDED.deposited_g, deposit_recovered_g = EXCLUDED.deposit_recovered_g""",  # noqa: S608 - rollup tables and rate.py's fixed expression
+        params,
+    )
+
+
+def _refresh_community_daily(cursor, buckets: set[tuple[int, date]]) -> None:
+    if not buckets:
+        return
+    days = [day for _community, day in buckets]
+    communities = sorted({community for community, _day in buckets})
+    where = "WHERE community_id = ANY(%s) AND day BETWEEN %s AND %s"
+    _replace(
+        cursor,
+        d.T_COMMUNITY_DAILY,
+        d.COMMUNITY_DAILY_COLUMNS,
+        d.community_daily_sql(d.rows_of(d.T_DROP, where), d.rows_of(d.T_DEPOSIT, where)),
+        [communities, min(days), max(days)] * 2,
+        buckets,
+        COMMUNITY_DAY_KEY,
+    )
+
+
+# (community, month) of a set of households' months: the participation rows their change moves.
+TOUCHED_MONTHS = "SELECT DISTINCT community_id, month FROM stats_householdmonth WHERE household_id = ANY(%s) AND month = ANY(%s)"
+
+
+def _refresh_households(
+    cursor, srcs: list[EventSource], keys: set[tuple[int, date]]
+) -> set[tuple[int, date]]:
+    """Recompute household-month rows for (household, month) keys; returns the (community, month) touched."""
+    if not keys:
+        return set()
+    households = sorted({household for household, _month in keys})
+    months = [month for _household, month in keys]
+    cursor.execute(TOUCHED_MONTHS, [households, sorted(set(months))])
+    touched = set(cursor.fetchall())
+    events = d.participation_events_sql(
+        srcs, {src.name: f"{src.household} = ANY(%s) AND {_time_window(src)}" for src in srcs}
+    )
+    first, last = min(months), max(months)
+    for table, columns, rows, bucket_keys, key_sql, bounds in (
+        (
+            d.T_HOUSEHOLD,
+            d.HOUSEHOLD_COLUMNS,
+            d.household_month_sql(events),
+            keys,
+            HOUSEHOLD_MONTH_KEY,
+            [first, periods.next_month(last)],
+        ),
+        (
+            d.T_HOUSEHOLD_YEAR,
+            d.HOUSEHOLD_YEAR_COLUMNS,
+            d.household_year_sql(events),
+            {(household, month.year) for household, month in keys},
+            HOUSEHOLD_YEAR_KEY,
+            [first.replace(month=1, day=1), last.replace(month=12, day=31)],
+        ),
+    ):
+        params = [households, *_window_params(bounds)] * len(srcs)
+        _replace(cursor, table, columns, rows, params, bucket_keys, key_sql)
+    cursor.execute(TOUCHED_MONTHS, [households, sorted(set(months))])
+    return touched | set(cursor.fetchall())
+
+
+def _household_buckets(cursor, keys: set[tuple[int, date]]) -> Counter:
+    """Households per (community, district, kind, start) bucket, counting only the changed households.
+
+    Reads their day bits for the whole years involved and a month either side, so every bucket that
+    a changed month can affect (weeks cross months and years) is seen complete.
+    """
+    counts: Counter = Counter()
+    if not keys:
+        return counts
+    households = sorted({household for household, _month in keys})
+    years = sorted({month.year for _household, month in keys})
+    cursor.execute(
+        f"""SELECT household_id, community_id, district_id, month, days FROM {d.T_HOUSEHOLD}
+            WHERE household_id = ANY(%s) AND month BETWEEN %s AND %s""",  # noqa: S608 - a rollup table
+        [households, date(years[0] - 1, 12, 1), date(years[-1] + 1, 1, 1)],
+    )
+    buckets: dict[int, set] = defaultdict(set)
+    for household, community, district, month, days in cursor.fetchall():
+        for bit in range(31):
+            if days & (1 << bit):
+                day = month + timedelta(days=bit)
+                where = (community, district)
+                buckets[household].add((*where, "day", day))
+                buckets[household].add((*where, "week", day - timedelta(days=day.weekday())))
+                buckets[household].add((*where, "month", month))
+                buckets[household].add((*where, "year", month.replace(month=1)))
+    for household_buckets in buckets.values():
+        counts.update(household_buckets)
+    # Buckets outside the changed years are only partly loaded here and did not change: leave them.
+    return Counter({key: n for key, n in counts.items() if _bucket_year(key) in years})
+
+
+def _bucket_year(key) -> int:
+    _community, _district, kind, start = key
+    return (start + timedelta(days=6)).year if kind == "week" and start.month == 12 else start.year
+
+
+def _apply_participation_change(cursor, before: Counter, after: Counter) -> None:
+    """Add the changed households' difference to the participation counts (then drop empty rows)."""
+    changes = [(key, after.get(key, 0) - before.get(key, 0)) for key in set(before) | set(after)]
+    changes = [(key, delta) for key, delta in changes if delta]
+    if not changes:
+        return
+    rows = [
+        (community, district, kind, start, delta) for (community, district, kind, start), delta in changes
+    ]
+    values, params = _values(rows, ("bigint", "bigint", "varchar", "date", "int"))
+    cursor.execute(
+        f"""INSERT INTO {d.T_PARTICIPATION} ({d.PARTICIPATION_COLUMNS})
+            SELECT k.kind, k.start, k.district_id, k.community_id, k.delta
+            FROM (VALUES {values}) AS k(community_id, district_id, kind, start, delta)
+            ON CONFLICT (community_id, kind, start) DO UPDATE SET
+                households = {d.T_PARTICIPATION}.households + EXCLUDED.households""",  # noqa: S608 - a rollup table
+        params,
+    )
+    cursor.execute(
+        f"DELETE FROM {d.T_PARTICIPATION} WHERE households = 0 AND community_id = ANY(%s)",  # noqa: S608 - a rollup table
+        [sorted({row[0] for row in rows})],
+    )
+
+
+def refresh_household_counts(cursor) -> bool:
+    """Recount registered households per community, unless no household was added or removed."""
+    cursor.execute("SELECT coalesce(max(id), 0), count(*) FROM accounts_household")
+    top, count = cursor.fetchone()
+    signature = top * 1_000_000 + count
+    mark, _created = Watermark.objects.get_or_create(source="households")
+    if mark.refreshed_at is not None and mark.last_id == signature:
+        return False
+    cursor.execute(f"DELETE FROM {d.T_HOUSEHOLDS}")  # noqa: S608 - a rollup table
+    cursor.execute(d.fill_sql(d.T_HOUSEHOLDS, d.HOUSEHOLDS_COLUMNS, d.HOUSEHOLD_COUNT_SQL))
+    mark.last_id = signature
+    mark.refreshed_at = timezone.now()
+    mark.save()
+    return True
+
+
+def refresh() -> RefreshResult:
+    """Bring every rollup up to date with the events new or changed since the last round."""
+    result = RefreshResult()
+    srcs = sources.event_sources()
+    with locked_round() as (cursor, scan_started):
+        participation_keys: set[tuple[int, date]] = set()
+        all_buckets: set[tuple[int, date]] = set()
+        for src in srcs:
+            mark, _created = Watermark.objects.select_for_update().get_or_create(source=src.name)
+            if mark.last_changed_at is None:
+                since = scan_started.replace(year=1970)
+            else:
+                since = mark.last_changed_at - OVERLAP
+            rows = _scan(cursor, src, mark, since)
+            buckets = {(community, day) for community, day, _household, _id in rows}
+            participation_keys |= {
+                (household, day.replace(day=1)) for _c, day, household, _id in rows if household is not None
+            }
+            result.districts |= _refresh_counts(cursor, src, buckets)
+            all_buckets |= buckets
+            if src.name == "drops":
+                result.drop_buckets = len(buckets)
+            else:
+                result.deposit_buckets = len(buckets)
+            mark.last_changed_at = scan_started
+            mark.refreshed_at = timezone.now()
+            mark.save()
+        _refresh_community_daily(cursor, all_buckets)
+        before = _household_buckets(cursor, participation_keys)
+        touched = _refresh_households(cursor, srcs, participation_keys)
+        _apply_participation_change(cursor, before, _household_buckets(cursor, participation_keys))
+        result.household_months = len(participation_keys)
+        if touched:
+            cursor.execute(
+                "SELECT DISTINCT district_id FROM geo_community WHERE id = ANY(%s)",
+                [sorted({community for community, _month in touched})],
+            )
+            result.districts |= {row[0] for row in cursor.fetchall()}
+        result.households_changed = refresh_household_counts(cursor)
+    return result
