@@ -168,3 +168,19 @@ def test_behind_a_trusted_proxy_the_lock_keys_on_the_forwarded_client(person):
 
     assert same_client.status_code == 429
     assert other_client.status_code == 200
+
+
+def test_a_forged_forwarded_for_header_does_not_escape_the_registration_throttle(api, throttle_rates):
+    throttle_rates(register="2/min")
+
+    answers = [
+        api.post(
+            "/api/v1/auth/register",
+            {"phone": f"1380013800{n}", "password": PASSWORD, "display_name": "x"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"10.0.0.{n}",
+        ).status_code
+        for n in range(4)
+    ]
+
+    assert answers == [201, 201, 429, 429]
