@@ -28,6 +28,12 @@ class ScopeViolation(DomainError):
     message = _("That district or community is outside your scope.")
 
 
+# Rules and officers are per city; none is guessed for an account that names no city.
+class CityUnknown(ScopeViolation):
+    code = "out_of_scope"
+    message = _("Your account belongs to no city; ask an administrator to assign one.")
+
+
 class InvalidTicket(DomainError):
     code = "invalid_ticket"
     message = _("The WebSocket ticket is unknown, used or expired.")

@@ -21,7 +21,19 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("administrator")
 
 
-STAFF_ROLES = {Role.INSPECTOR, Role.MERCHANT, Role.DISTRICT_OFFICER, Role.CITY_OFFICER}
+# The role sets every permission and scope check uses; defined here once.
+# Roles an administrator (or an officer, for the roles below theirs) can give a new staff member.
+STAFF_ROLES = (Role.INSPECTOR, Role.MERCHANT, Role.DISTRICT_OFFICER, Role.CITY_OFFICER)
+# Sanitation staff who manage a district's equipment and read its statistics.
+OFFICER_ROLES = frozenset({Role.DISTRICT_OFFICER, Role.CITY_OFFICER, Role.ADMIN})
+# Staff who see every district of their city.
+CITY_WIDE_ROLES = frozenset({Role.CITY_OFFICER, Role.ADMIN})
+# Who may create staff of which role: the city officer manages the roles below it; a district officer
+# staffs their own district with inspectors and merchants.
+CREATABLE_ROLES = {
+    Role.CITY_OFFICER: frozenset({Role.INSPECTOR, Role.MERCHANT, Role.DISTRICT_OFFICER}),
+    Role.DISTRICT_OFFICER: frozenset({Role.INSPECTOR, Role.MERCHANT}),
+}
 
 
 class Household(models.Model):
@@ -108,7 +120,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def is_city_wide(self) -> bool:
-        return self.is_superuser or self.role in {Role.CITY_OFFICER, Role.ADMIN}
+        return self.is_superuser or self.role in CITY_WIDE_ROLES
 
 
 class WsTicket(models.Model):

@@ -4,8 +4,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from backend.codes.signing import RESIDENT, InvalidCode, verify
-from geo.models import Community, District
+from geo.models import City, Community, District
+from geo.selectors import sole_city
 
+from .errors import CityUnknown
 from .models import Role, User
 
 
@@ -34,6 +36,17 @@ def can_manage_district(user: User, district: District) -> bool:
     if user.role == Role.CITY_OFFICER:
         return user.city_id in (None, district.city_id)
     return user.role == Role.DISTRICT_OFFICER and user.district_id == district.id
+
+
+def city_of(user: User) -> City:
+    """The city a staff member acts for: their own, their district's, or the only one there is.
+
+    An administrator of a several-city installation names no city, and none is guessed for them.
+    """
+    city = user.city or (user.district.city if user.district_id else None) or sole_city()
+    if city is None:
+        raise CityUnknown()
+    return city
 
 
 def resident_from_code(code) -> User:

@@ -3,6 +3,7 @@
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -10,8 +11,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from backend.codes.signing import RESIDENT, expires_at, sign
+from backend.errors import NotFound
 from geo.models import Community, District
 
 from . import tokens
@@ -24,17 +27,11 @@ from .errors import (
     ScopeViolation,
     WeakPassword,
 )
-from .models import Household, Role, User, WsTicket
+from .models import CREATABLE_ROLES, Household, Role, User, WsTicket
 from .phone import normalise_phone
+from .selectors import can_manage_district, city_of
 
 WS_TICKET_LIFETIME = timedelta(seconds=30)
-
-# Who may create staff of which role. The city officer manages the roles below it; a district officer
-# staffs their own district with inspectors and merchants.
-CREATABLE_ROLES = {
-    Role.CITY_OFFICER: {Role.INSPECTOR, Role.MERCHANT, Role.DISTRICT_OFFICER},
-    Role.DISTRICT_OFFICER: {Role.INSPECTOR, Role.MERCHANT},
-}
 
 
 def _checked_password(password: str, user: User) -> None:
@@ -88,46 +85,33 @@ def create_staff(
     display_name: str,
     role: str,
     district: District | None = None,
-    communities: list[Community] | None = None,
+    community_ids: Iterable[int] = (),
 ) -> User:
-    communities = communities or []
+    community_ids = set(community_ids)
+    communities = list(Community.objects.filter(id__in=community_ids))
+    if len(communities) != len(community_ids):
+        raise NotFound(_("Unknown community."), fields={"community_ids": [_("Unknown community.")]})
+    if district is not None and not can_manage_district(actor, district):
+        raise ScopeViolation()
     is_admin = actor.is_superuser or actor.role == Role.ADMIN
-    if not is_admin and role not in CREATABLE_ROLES.get(actor.role, set()):
+    if not is_admin and role not in CREATABLE_ROLES.get(actor.role, frozenset()):
         raise RoleNotAllowed()
     if actor.role == Role.DISTRICT_OFFICER and district is None:
         # A district officer only ever staffs their own district, even when the request names none.
         district = actor.district
+    city = None
     if role == Role.CITY_OFFICER:
         district = None
-        city = actor.city or (actor.district.city if actor.district else None)
-        if city is None:
-            from geo.models import City
-
-            city = City.objects.order_by("id").first()
-    else:
-        if role in {Role.DISTRICT_OFFICER, Role.INSPECTOR} and district is None:
-            raise ScopeViolation(
-                "This role needs a district.", fields={"district_id": ["This role needs a district."]}
-            )
-        city = None
-    if district is not None and actor.role == Role.DISTRICT_OFFICER and district.id != actor.district_id:
-        raise ScopeViolation()
-    if (
-        actor.role == Role.CITY_OFFICER
-        and district is not None
-        and actor.city_id not in (None, district.city_id)
-    ):
-        raise ScopeViolation()
+        city = city_of(actor)
+    elif role in {Role.DISTRICT_OFFICER, Role.INSPECTOR} and district is None:
+        message = _("This role needs a district.")
+        raise ScopeViolation(message, fields={"district_id": [message]})
     if communities and role != Role.INSPECTOR:
-        raise ScopeViolation(
-            "Only inspectors are assigned communities.",
-            fields={"community_ids": ["Only inspectors are assigned communities."]},
-        )
+        message = _("Only inspectors are assigned communities.")
+        raise ScopeViolation(message, fields={"community_ids": [message]})
     if any(community.district_id != (district.id if district else None) for community in communities):
-        raise ScopeViolation(
-            "Every community must lie in the staff member's district.",
-            fields={"community_ids": ["Every community must lie in the staff member's district."]},
-        )
+        message = _("Every community must lie in the staff member's district.")
+        raise ScopeViolation(message, fields={"community_ids": [message]})
     with transaction.atomic():
         user = _new_user(
             phone=phone, password=password, display_name=display_name, role=role, district=district, city=city
@@ -172,8 +156,6 @@ def purge_ws_tickets(*, older_than: timedelta = timedelta(hours=1)) -> int:
 
 
 def create_community(*, actor: User, district: District, name: str) -> Community:
-    from .selectors import can_manage_district
-
     if not can_manage_district(actor, district):
         raise ScopeViolation()
     try:

@@ -3,7 +3,6 @@
 Every domain error's HTTP status is stated here, in one table keyed by its stable code.
 """
 
-import logging
 import math
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -15,8 +14,6 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from backend.errors import DomainError
-
-logger = logging.getLogger(__name__)
 
 STATUS_BY_CODE = {
     # generic

@@ -1,16 +1,18 @@
 """Kiosks over HTTP: staff provisioning, signed device requests, session claims by residents."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.errors import InvalidInput, ValidationFailed
+from backend.errors import DomainError, InvalidInput, ValidationFailed
 from geo.models import Community
 from kiosks import selectors, services
 from kiosks.models import Kiosk
 
+from .errors import envelope
 from .kiosk_auth import IsKiosk, KioskSignatureAuthentication
 from .permissions import IsResident, IsStaffMember
 
@@ -111,7 +113,7 @@ class DepositIn(serializers.Serializer):
 
     def validate(self, attrs):
         if bool(attrs.get("session_id")) == bool(attrs.get("resident_code")):
-            raise serializers.ValidationError("Give exactly one of session_id and resident_code.")
+            raise serializers.ValidationError(_("Give exactly one of session_id and resident_code."))
         return attrs
 
 
@@ -145,11 +147,24 @@ class HeartbeatIn(serializers.Serializer):
     firmware = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
 
-def parse_deposit(item) -> dict:
+def parse_batch_item(item) -> dict | ValidationFailed:
+    """A batch item's payload, or the error that answers it: one bad item must not fail the batch."""
     data = DepositIn(data=item)
-    if not data.is_valid():
-        raise ValidationFailed(fields=data.errors)
-    return data.validated_data
+    return data.validated_data if data.is_valid() else ValidationFailed(fields=data.errors)
+
+
+def deposit_status(outcome: services.DepositOutcome) -> int:
+    return status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
+
+
+def batch_result(item, result: services.DepositOutcome | DomainError) -> dict:
+    if isinstance(result, DomainError):
+        deposit_id = item.get("deposit_id") if isinstance(item, dict) else None
+        return {
+            "deposit_id": deposit_id if isinstance(deposit_id, str) else None,
+            "error": envelope(result.code, result.message, fields=result.fields)["error"],
+        }
+    return {**DepositOut(result.body).data, "status": deposit_status(result)}
 
 
 # ---- staff views -------------------------------------------------------------------------------
@@ -197,12 +212,12 @@ class KioskDetailView(APIView):
         kiosk = _staff_kiosk(request, kiosk_id)
         data = KioskPatchIn(data=request.data)
         data.is_valid(raise_exception=True)
-        if "enabled" in data.validated_data:
-            services.set_enabled(actor=request.user, kiosk=kiosk, enabled=data.validated_data["enabled"])
-        if "materials" in data.validated_data:
-            services.set_materials(
-                actor=request.user, kiosk=kiosk, material_codes=data.validated_data["materials"]
-            )
+        services.update_kiosk(
+            actor=request.user,
+            kiosk=kiosk,
+            enabled=data.validated_data.get("enabled"),
+            material_codes=data.validated_data.get("materials"),
+        )
         return Response(KioskOut(_staff_kiosk(request, kiosk_id)).data)
 
 
@@ -273,7 +288,7 @@ class KioskDepositCreateView(SignedKioskView):
         data = DepositIn(data=request.data)
         data.is_valid(raise_exception=True)
         outcome = services.record_deposit(kiosk=request.auth, payload=data.validated_data)
-        return Response(outcome.body, status=outcome.status)
+        return Response(DepositOut(outcome.body).data, status=deposit_status(outcome))
 
 
 class KioskDepositBatchView(SignedKioskView):
@@ -281,9 +296,10 @@ class KioskDepositBatchView(SignedKioskView):
     def post(self, request):
         items = request.data.get("deposits") if isinstance(request.data, dict) else None
         if not isinstance(items, list) or not items:
-            raise InvalidInput(fields={"deposits": ["A non-empty list of deposits is required."]})
-        results = services.record_batch(kiosk=request.auth, items=items, parse=parse_deposit)
-        return Response({"results": results})
+            raise InvalidInput(fields={"deposits": [_("A non-empty list of deposits is required.")]})
+        results = services.record_batch(kiosk=request.auth, items=[parse_batch_item(item) for item in items])
+        answers = [batch_result(item, result) for item, result in zip(items, results, strict=True)]
+        return Response({"results": answers})
 
 
 class KioskHeartbeatView(SignedKioskView):

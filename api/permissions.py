@@ -2,7 +2,7 @@
 
 from rest_framework.permissions import BasePermission
 
-from accounts.models import Role
+from accounts.models import CITY_WIDE_ROLES, OFFICER_ROLES, Role
 
 
 def _has_role(request, roles) -> bool:
@@ -31,21 +31,17 @@ class IsDistrictOfficer(BasePermission):
     """District or city officers (and admins): the staff who manage a district's equipment."""
 
     def has_permission(self, request, view):
-        return _has_role(request, {Role.DISTRICT_OFFICER, Role.CITY_OFFICER, Role.ADMIN})
+        return _has_role(request, OFFICER_ROLES)
 
 
 class IsCityOfficer(BasePermission):
     def has_permission(self, request, view):
-        return _has_role(request, {Role.CITY_OFFICER, Role.ADMIN})
+        return _has_role(request, CITY_WIDE_ROLES)
 
 
-class IsStaffMember(BasePermission):
-    """Sanitation staff who read statistics and equipment status."""
-
-    def has_permission(self, request, view):
-        return _has_role(request, {Role.DISTRICT_OFFICER, Role.CITY_OFFICER, Role.ADMIN})
+class IsStaffMember(IsDistrictOfficer):
+    """Sanitation staff who read statistics and equipment status: the officers."""
 
 
-class CanCreateStaff(BasePermission):
-    def has_permission(self, request, view):
-        return _has_role(request, {Role.CITY_OFFICER, Role.DISTRICT_OFFICER, Role.ADMIN})
+class CanCreateStaff(IsDistrictOfficer):
+    """Officers create staff; which roles each may give is checked by accounts.services."""

@@ -1,6 +1,7 @@
 """Points, the rewards catalog, redemptions, vouchers, rules and leaderboards over HTTP."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
@@ -10,6 +11,7 @@ from rest_framework.views import APIView
 
 from backend.categories import WasteCategory
 from backend.errors import InvalidInput
+from backend.idempotency import MAX_KEY_LENGTH
 from rewards import selectors, services
 from rewards.models import Material, PointRules, Posting, Redemption, Reward, Shop
 
@@ -39,7 +41,10 @@ class LedgerEntryOut(serializers.Serializer):
     amount = serializers.IntegerField()
     kind = serializers.CharField(source="transaction.kind")
     created_at = serializers.DateTimeField()
-    memo = serializers.CharField(source="transaction.memo")
+    memo = serializers.SerializerMethodField()
+
+    def get_memo(self, posting) -> str:
+        return selectors.memo_text(posting.transaction)
 
 
 class RewardOut(serializers.ModelSerializer):
@@ -80,7 +85,7 @@ class RewardIn(serializers.Serializer):
             and attrs.get("valid_until")
             and attrs["valid_until"] <= attrs["valid_from"]
         ):
-            raise serializers.ValidationError({"valid_until": "Must be after valid_from."})
+            raise serializers.ValidationError({"valid_until": _("Must be after valid_from.")})
         return attrs
 
 
@@ -127,43 +132,49 @@ class FulfilOut(serializers.Serializer):
     fulfilled_at = serializers.DateTimeField()
 
 
-class MaterialSerializer(serializers.ModelSerializer):
+MATERIAL_FIELDS = "id code name name_en category points_per_kg min_weight_g max_weight_g active".split()
+
+
+class MaterialOut(serializers.ModelSerializer):
+    class Meta:
+        model = Material
+        fields = MATERIAL_FIELDS
+
+
+class MaterialIn(serializers.ModelSerializer):
+    """Parses a material; the rules between its fields belong to rewards.services."""
+
     category = serializers.ChoiceField(choices=WasteCategory.choices)
 
     class Meta:
         model = Material
-        fields = [
-            "id",
-            "code",
-            "name",
-            "name_en",
-            "category",
-            "points_per_kg",
-            "min_weight_g",
-            "max_weight_g",
-            "active",
-        ]
+        fields = MATERIAL_FIELDS
         read_only_fields = ["id"]
 
-    def validate(self, attrs):
-        low = attrs.get("min_weight_g", getattr(self.instance, "min_weight_g", 1))
-        high = attrs.get("max_weight_g", getattr(self.instance, "max_weight_g", 100_000))
-        if low > high:
-            raise serializers.ValidationError({"max_weight_g": "Must not be below min_weight_g."})
-        return attrs
+
+POINT_RULE_FIELDS = [
+    "points_per_accepted_drop",
+    "resident_daily_drop_points_cap",
+    "resident_daily_deposit_points_cap",
+    "kiosk_daily_points_cap",
+]
 
 
-class PointRulesSerializer(serializers.ModelSerializer):
+class PointRulesOut(serializers.ModelSerializer):
     class Meta:
         model = PointRules
-        fields = [
-            "points_per_accepted_drop",
-            "resident_daily_drop_points_cap",
-            "resident_daily_deposit_points_cap",
-            "kiosk_daily_points_cap",
-            "updated_at",
-        ]
-        read_only_fields = ["updated_at"]
+        fields = [*POINT_RULE_FIELDS, "updated_at"]
+
+
+class PointRulesIn(serializers.ModelSerializer):
+    class Meta:
+        model = PointRules
+        fields = POINT_RULE_FIELDS
+
+
+class LeaderboardQuery(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=selectors.LEADERBOARD_SCOPES, default="community")
+    period = serializers.ChoiceField(choices=selectors.LEADERBOARD_PERIODS, default="week")
 
 
 class LeaderboardRowOut(serializers.Serializer):
@@ -234,8 +245,10 @@ class RedemptionListCreateView(generics.ListAPIView):
         data = RedemptionIn(data=request.data)
         data.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key")
-        if key is not None and not (1 <= len(key) <= 100):
-            raise InvalidInput("Idempotency-Key must be 1 to 100 characters.")
+        if key is not None and not (1 <= len(key) <= MAX_KEY_LENGTH):
+            raise InvalidInput(
+                _("Idempotency-Key must be 1 to %(longest)s characters.") % {"longest": MAX_KEY_LENGTH}
+            )
         result = services.redeem_reward(
             resident=request.user,
             reward_id=data.validated_data["reward_id"],
@@ -276,73 +289,58 @@ class RedemptionFulfilView(APIView):
         return Response(FulfilOut(redemption).data)
 
 
-class MaterialListCreateView(generics.ListCreateAPIView):
+class MaterialListCreateView(generics.ListAPIView):
     permission_classes = [IsCityOfficer]
-    serializer_class = MaterialSerializer
+    serializer_class = MaterialOut
     queryset = Material.objects.order_by("code")
 
+    @extend_schema(request=MaterialIn, responses={201: MaterialOut})
+    def post(self, request):
+        data = MaterialIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        material = services.create_material(**data.validated_data)
+        return Response(MaterialOut(material).data, status=status.HTTP_201_CREATED)
 
-class MaterialDetailView(generics.RetrieveUpdateAPIView):
+
+class MaterialDetailView(APIView):
     permission_classes = [IsCityOfficer]
-    serializer_class = MaterialSerializer
-    queryset = Material.objects.all()
-    lookup_field = "code"
-    http_method_names = ["get", "patch"]
 
+    @extend_schema(responses=MaterialOut)
+    def get(self, request, code: str):
+        return Response(MaterialOut(get_object_or_404(Material, code=code)).data)
 
-def _city_of(user):
-
-    city_id = user.city_id or (user.district.city_id if user.district_id else None)
-    if city_id is None:
-        from geo.models import City
-
-        city_id = City.objects.order_by("id").values_list("id", flat=True).first()
-    return selectors.rules_for_city(city_id)
+    @extend_schema(request=MaterialIn, responses=MaterialOut)
+    def patch(self, request, code: str):
+        material = get_object_or_404(Material, code=code)
+        data = MaterialIn(material, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        material = services.update_material(material=material, **data.validated_data)
+        return Response(MaterialOut(material).data)
 
 
 class PointRulesView(APIView):
     permission_classes = [IsCityOfficer]
 
-    @extend_schema(responses=PointRulesSerializer)
+    @extend_schema(responses=PointRulesOut)
     def get(self, request):
-        return Response(PointRulesSerializer(_city_of(request.user)).data)
+        return Response(PointRulesOut(selectors.point_rules_of(request.user)).data)
 
-    @extend_schema(request=PointRulesSerializer, responses=PointRulesSerializer)
+    @extend_schema(request=PointRulesIn, responses=PointRulesOut)
     def patch(self, request):
-        data = PointRulesSerializer(_city_of(request.user), data=request.data, partial=True)
+        data = PointRulesIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        data.save()
-        return Response(data.data)
+        rules = services.update_point_rules(actor=request.user, **data.validated_data)
+        return Response(PointRulesOut(rules).data)
 
 
 class LeaderboardView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("scope", str, enum=["community", "district"], required=False),
-            OpenApiParameter("period", str, enum=["week", "month"], required=False),
-        ],
-        responses=LeaderboardOut,
-    )
+    @extend_schema(parameters=[LeaderboardQuery], responses=LeaderboardOut)
     def get(self, request):
-        scope = request.query_params.get("scope", "community")
-        period = request.query_params.get("period", "week")
-        if scope not in {"community", "district"} or period not in {"week", "month"}:
-            raise InvalidInput(
-                "scope must be community or district; period must be week or month.",
-                fields={"scope": ["community | district"], "period": ["week | month"]},
-            )
-        user = request.user
-        community = user.household.community if user.household_id else None
-        district_id = community.district_id if community else user.district_id
-        if (scope == "community" and community is None) or (scope == "district" and district_id is None):
-            raise InvalidInput("You have no community or district to rank in: join a household first.")
-        rows = selectors.leaderboard(
-            scope=scope,
-            period=period,
-            community_id=community.id if community else None,
-            district_id=district_id,
-        )
+        query = LeaderboardQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        scope, period = query.validated_data["scope"], query.validated_data["period"]
+        rows = selectors.leaderboard_for(request.user, scope=scope, period=period)
         body = {"scope": scope, "period": period, "since": selectors.period_start(period), "results": rows}
         return Response(LeaderboardOut(body).data)

@@ -2,6 +2,7 @@
 
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
@@ -14,9 +15,10 @@ from backend.categories import WasteCategory
 from backend.errors import InvalidInput
 from geo.models import Community
 from rewards.selectors import balance_of
-from sorting import labels, photos, selectors, services
+from sorting import selectors, services
 from sorting.models import Bin, Drop
 
+from .filters import BinFilter, DropFilter, LabelSheetFilter
 from .parsers import SafeJSONParser
 from .permissions import IsDistrictOfficer, IsInspector, IsResident, IsStaffMember
 
@@ -124,13 +126,12 @@ class InspectIn(VerdictIn):
 class BinListCreateView(generics.ListAPIView):
     permission_classes = [IsDistrictOfficer]
     serializer_class = BinOut
+    filterset_class = BinFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Bin.objects.none()
-        bins = selectors.bins_visible_to(self.request.user)
-        community = self.request.query_params.get("community")
-        return bins.filter(community_id=community) if community and community.isdigit() else bins
+        return selectors.bins_visible_to(self.request.user)
 
     @extend_schema(request=BinIn, responses={201: BinCreatedOut})
     def post(self, request):
@@ -190,7 +191,7 @@ class BinLabelPngView(APIView):
     @extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY})
     def get(self, request, bin_id: int):
         bin_ = _staff_bin(request, bin_id)
-        return HttpResponse(labels.label_png(bin_, services.bin_code(bin_)), content_type="image/png")
+        return HttpResponse(selectors.label_png(bin_), content_type="image/png")
 
 
 class BinLabelSvgView(APIView):
@@ -199,7 +200,7 @@ class BinLabelSvgView(APIView):
     @extend_schema(responses={(200, "image/svg+xml"): OpenApiTypes.BINARY})
     def get(self, request, bin_id: int):
         bin_ = _staff_bin(request, bin_id)
-        return HttpResponse(labels.label_svg(bin_, services.bin_code(bin_)), content_type="image/svg+xml")
+        return HttpResponse(selectors.label_svg(bin_), content_type="image/svg+xml")
 
 
 class BinLabelSheetView(APIView):
@@ -210,19 +211,12 @@ class BinLabelSheetView(APIView):
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
     )
     def get(self, request):
-        community = request.query_params.get("community", "")
-        if not community.isdigit():
-            raise InvalidInput(
-                "community is required.", fields={"community": ["A community id is required."]}
-            )
-        bins = list(
-            selectors.bins_visible_to(request.user).filter(
-                community_id=int(community), status=Bin.Status.ACTIVE
-            )
-        )
-        if not bins:
-            raise InvalidInput("No active bins in that community (or it is outside your scope).")
-        pdf = labels.sheet_pdf([(bin_, services.bin_code(bin_)) for bin_ in bins])
+        query = LabelSheetFilter(request.query_params, queryset=Bin.objects.none())
+        if not query.is_valid():
+            fields = {name: list(messages) for name, messages in query.errors.items()}
+            raise InvalidInput(_("A community id is required."), fields=fields)
+        community = query.form.cleaned_data["community"]
+        pdf = selectors.label_sheet_pdf(request.user, community_id=community)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="bin-labels-{community}.pdf"'
         return response
@@ -235,22 +229,14 @@ class DropListCreateView(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = DropOut
     parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
+    filterset_class = DropFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Drop.objects.none()
-        drops = selectors.drops_visible_to(self.request.user)
-        wanted = self.request.query_params.get("status")
-        if wanted:
-            if wanted not in Drop.Status.values:
-                raise InvalidInput(fields={"status": [f"one of {', '.join(Drop.Status.values)}"]})
-            drops = drops.filter(status=wanted)
-        return drops
+        return selectors.drops_visible_to(self.request.user)
 
-    @extend_schema(
-        parameters=[OpenApiParameter("status", str, enum=Drop.Status.values, required=False)],
-        responses=DropOut(many=True),
-    )
+    @extend_schema(responses=DropOut(many=True))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -264,15 +250,12 @@ class DropListCreateView(generics.ListAPIView):
         data = DropIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        # Check the code before spending work on a photo.
-        services.bin_from_code(values["bin_code"])
-        photo = photos.store_photo(values["photo"]) if values.get("photo") else ""
         drop = services.record_drop(
             resident=request.user,
             bin_code_value=values["bin_code"],
             lat=values.get("lat"),
             lng=values.get("lng"),
-            photo=photo,
+            photo=values.get("photo"),
         )
         return Response(DropCreatedOut(drop).data, status=status.HTTP_201_CREATED)
 
@@ -316,14 +299,7 @@ class DropPhotoView(APIView):
 
     @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
     def get(self, request, drop_id: int):
-        drop = get_object_or_404(selectors.drops_visible_to(request.user), pk=drop_id)
-        try:
-            path = photos.photo_path(drop.photo)
-            handle = path.open("rb")
-        except (FileNotFoundError, OSError):
-            return Response(
-                {"error": {"code": "not_found", "message": "This drop has no photo."}}, status=404
-            )
+        handle = selectors.drop_photo(request.user, drop_id=drop_id)
         response = FileResponse(handle, content_type="image/jpeg")
         response["Cache-Control"] = "private, max-age=3600"
         return response

@@ -9,7 +9,7 @@ from decimal import Decimal
 from accounts.models import Role, User
 from accounts.services import join_household
 from geo.models import Community, District
-from rewards.models import Reward, Shop
+from rewards.models import Memo, Reward, Shop
 from rewards.services import create_reward, credit
 from sorting.models import Bin
 
@@ -90,7 +90,13 @@ def load_demo() -> dict:
         user, created = _user(phone, display_name=name, role=Role.RESIDENT)
         if created:
             join_household(user=user, community=communities[community_name], address=address)
-        credit(resident=user, amount=500, cause=f"demo-welcome:{user.pk}", kind="adjustment", memo="欢迎积分")
+        credit(
+            resident=user,
+            amount=500,
+            cause=f"demo-welcome:{user.pk}",
+            kind="adjustment",
+            memo=Memo.WELCOME,
+        )
         residents.append(user)
 
     shop, _ = Shop.objects.get_or_create(

@@ -1,11 +1,31 @@
 from django.utils.translation import gettext_lazy as _
 
-from backend.errors import DomainError
+from backend.errors import DomainError, InvalidInput
+
+from .limits import BATCH_LIMIT, FUTURE_TOLERANCE, NONCE_LENGTH, OFFLINE_WINDOW, SIGNATURE_WINDOW
 
 
 class BadSignature(DomainError):
     code = "bad_signature"
     message = _("The request signature is not valid.")
+
+
+class ClockSkew(BadSignature):
+    code = "bad_signature"
+    message = _("X-Timestamp is more than %(seconds)s seconds off the server's clock.")
+    params = {"seconds": int(SIGNATURE_WINDOW.total_seconds())}
+
+
+class BadNonce(BadSignature):
+    code = "bad_signature"
+    message = _("X-Nonce must be %(shortest)s to %(longest)s printable ASCII characters.")
+    params = {"shortest": NONCE_LENGTH.start, "longest": NONCE_LENGTH.stop - 1}
+
+
+# A replayed request: its nonce is remembered in PostgreSQL for twice the signature window.
+class NonceReused(BadSignature):
+    code = "bad_signature"
+    message = _("This X-Nonce was used before.")
 
 
 class KioskDisabled(DomainError):
@@ -30,30 +50,29 @@ class ImplausibleWeight(DomainError):
 
 class StaleDeposit(DomainError):
     code = "stale_deposit"
-    message = _("The deposit happened more than 30 days ago.")
+    message = _("The deposit happened more than %(days)s days ago.")
+    params = {"days": OFFLINE_WINDOW.days}
 
 
 class FutureDeposit(DomainError):
     code = "future_deposit"
-    message = _("The deposit is dated more than 5 minutes in the future.")
-
-
-class IdempotencyConflict(DomainError):
-    code = "idempotency_conflict"
-    message = _("This deposit_id was already used with a different body.")
+    message = _("The deposit is dated more than %(minutes)s minutes in the future.")
+    params = {"minutes": int(FUTURE_TOLERANCE.total_seconds() // 60)}
 
 
 class BatchTooLarge(DomainError):
     code = "batch_too_large"
-    message = _("A batch holds at most 500 deposits.")
+    message = _("A batch holds at most %(limit)s deposits.")
+    params = {"limit": BATCH_LIMIT}
 
 
-class SessionNotUsable(DomainError):
+class SessionClosed(DomainError):
     code = "session_closed"
     message = _("This kiosk session is not open for deposits.")
 
 
-class NoResident(DomainError):
+# A deposit credits a resident, named by a claimed session or their code.
+class NoResident(InvalidInput):
     code = "invalid"
     message = _("Give either session_id or resident_code.")
 
@@ -61,8 +80,3 @@ class NoResident(DomainError):
 class SessionNotFound(DomainError):
     code = "session_not_found"
     message = _("No such session for this kiosk.")
-
-
-class CodeUsed(DomainError):
-    code = "code_used"
-    message = _("This code has already been used.")

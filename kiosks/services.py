@@ -6,8 +6,6 @@ first one's unique key) finds the stored first answer. Lock order inside a depos
 the kiosk row (its daily cap), then the resident's points account (their daily cap and balance).
 """
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,45 +13,44 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, transaction
 from django.db.models import OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.errors import ScopeViolation
 from accounts.selectors import can_manage_district, resident_from_code
-from backend.codes.signing import KIOSK_SESSION, ExpiredCode, InvalidCode, sign, verify
+from backend.codes.signing import KIOSK_SESSION, CodeUsed, ExpiredCode, InvalidCode, sign, verify
 from backend.errors import DomainError, NotFound
+from backend.idempotency import fingerprint, first_answer
 from backend.realtime.groups import city_stats_group, district_stats_group, kiosk_group
 from backend.realtime.publish import publish
-from rewards.models import Material
+from rewards.models import Material, Memo
 from rewards.selectors import balance_of, cached_materials, cached_rules, deposit_points
 from rewards.services import credit
 
 from .credentials import derive_secret, signature_matches
 from .errors import (
+    BadNonce,
     BadSignature,
     BatchTooLarge,
-    CodeUsed,
+    ClockSkew,
     FutureDeposit,
-    IdempotencyConflict,
     ImplausibleWeight,
     KioskDisabled,
     MaterialNotAccepted,
+    NonceReused,
     NoResident,
+    SessionClosed,
     SessionNotFound,
-    SessionNotUsable,
     StaleDeposit,
     UnknownMaterial,
 )
+from .limits import BATCH_LIMIT, FUTURE_TOLERANCE, NONCE_LENGTH, OFFLINE_WINDOW, SIGNATURE_WINDOW
 from .models import Deposit, Kiosk, KioskAlert, KioskNonce, KioskSession
 
-SIGNATURE_WINDOW = timedelta(seconds=300)
 ROTATION_GRACE = timedelta(days=7)
-OFFLINE_WINDOW = timedelta(days=30)
-FUTURE_TOLERANCE = timedelta(minutes=5)
 # A claimed session accepts deposits made within this time after the claim.
 SESSION_USE_WINDOW = timedelta(minutes=30)
 SILENCE_LIMIT = timedelta(minutes=10)
 FILL_ALERT_PERCENT = 90
-BATCH_LIMIT = 500
-NONCE_LENGTH = range(16, 65)
 
 
 # ---- provisioning ------------------------------------------------------------------------------
@@ -63,7 +60,7 @@ def _materials(codes: list[str]) -> list[Material]:
     materials = list(Material.objects.filter(code__in=set(codes), active=True))
     missing = sorted(set(codes) - {m.code for m in materials})
     if missing:
-        raise UnknownMaterial(fields={"materials": [f"unknown: {', '.join(missing)}"]})
+        raise UnknownMaterial(fields={"materials": [_("Unknown: %(codes)s") % {"codes": ", ".join(missing)}]})
     return materials
 
 
@@ -91,16 +88,17 @@ def rotate_secret(*, actor, kiosk: Kiosk, grace: timedelta = ROTATION_GRACE) -> 
     return derive_secret(kiosk.pk, kiosk.secret_version)
 
 
-def set_enabled(*, actor, kiosk: Kiosk, enabled: bool) -> Kiosk:
+@transaction.atomic
+def update_kiosk(
+    *, actor, kiosk: Kiosk, enabled: bool | None = None, material_codes: list[str] | None = None
+) -> Kiosk:
+    """Switch a kiosk on or off and change what it accepts, all or nothing."""
     _managed(actor, kiosk)
-    Kiosk.objects.filter(pk=kiosk.pk).update(enabled=enabled)
-    kiosk.enabled = enabled
-    return kiosk
-
-
-def set_materials(*, actor, kiosk: Kiosk, material_codes: list[str]) -> Kiosk:
-    _managed(actor, kiosk)
-    kiosk.materials.set(_materials(material_codes))
+    if enabled is not None:
+        Kiosk.objects.filter(pk=kiosk.pk).update(enabled=enabled)
+        kiosk.enabled = enabled
+    if material_codes is not None:
+        kiosk.materials.set(_materials(material_codes))
     return kiosk
 
 
@@ -118,9 +116,9 @@ def authenticate(
     except (TypeError, ValueError) as exc:
         raise BadSignature() from exc
     if abs(now.timestamp() - sent_at) > SIGNATURE_WINDOW.total_seconds():
-        raise BadSignature("X-Timestamp is more than 300 seconds off the server's clock.")
+        raise ClockSkew()
     if not nonce or len(nonce) not in NONCE_LENGTH or not nonce.isascii() or not nonce.isprintable():
-        raise BadSignature("X-Nonce must be 16 to 64 printable ASCII characters.")
+        raise BadNonce()
     if not signature or len(signature) != 64:
         raise BadSignature()
     kiosk = (
@@ -150,7 +148,7 @@ def authenticate(
             [kiosk.pk, nonce, now],
         )
         if cursor.fetchone() is None:
-            raise BadSignature("This X-Nonce was used before.")
+            raise NonceReused()
     return kiosk
 
 
@@ -228,11 +226,12 @@ def close_session(*, kiosk: Kiosk, session_id) -> KioskSession:
 
 @dataclass(frozen=True)
 class DepositOutcome:
-    status: int  # 201 first time, 200 replay
+    created: bool  # False: a retry, answered with the stored first answer
     body: dict
 
 
-def fingerprint(payload: dict) -> str:
+def deposit_fingerprint(payload: dict) -> str:
+    # Values are normalised to strings first, so the digest of a stored deposit never changes.
     canonical = {
         "deposit_id": str(payload["deposit_id"]),
         "session_id": str(payload["session_id"]) if payload.get("session_id") else None,
@@ -242,13 +241,14 @@ def fingerprint(payload: dict) -> str:
         "count": payload.get("count"),
         "occurred_at": payload["occurred_at"].isoformat(),
     }
-    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+    return fingerprint(canonical)
 
 
 def _replay(existing_fingerprint: str, response: dict, expected: str) -> DepositOutcome:
-    if existing_fingerprint != expected:
-        raise IdempotencyConflict()
-    return DepositOutcome(200, response)
+    body = first_answer(
+        stored_fingerprint=existing_fingerprint, response=response, expected_fingerprint=expected
+    )
+    return DepositOutcome(created=False, body=body)
 
 
 def _resident_for(kiosk: Kiosk, payload: dict, occurred_at: datetime) -> tuple[object, KioskSession | None]:
@@ -264,7 +264,7 @@ def _resident_for(kiosk: Kiosk, payload: dict, occurred_at: datetime) -> tuple[o
         if session.closed_at:
             usable_until = min(usable_until, session.closed_at)
         if session.resident is None or occurred_at > usable_until:
-            raise SessionNotUsable()
+            raise SessionClosed()
         return session.resident, session
     if payload.get("resident_code"):
         return resident_from_code(payload["resident_code"]), None
@@ -282,7 +282,7 @@ def _accepted_material(kiosk: Kiosk, code: str) -> Material:
 
 def record_deposit(*, kiosk: Kiosk, payload: dict) -> DepositOutcome:
     """Record one deposit and credit its points, exactly once per (kiosk, deposit_id)."""
-    expected = fingerprint(payload)
+    expected = deposit_fingerprint(payload)
     existing = (
         Deposit.objects.filter(kiosk=kiosk, deposit_id=payload["deposit_id"])
         .values_list("fingerprint", "response")
@@ -345,14 +345,15 @@ def record_deposit(*, kiosk: Kiosk, payload: dict) -> DepositOutcome:
                 amount=points,
                 cause=f"deposit:{kiosk.pk}:{payload['deposit_id']}",
                 kind="deposit",
-                memo=f"{material.name} {weight_g} g",
+                memo=Memo.DEPOSIT,
+                memo_params={"material": material.code, "weight_g": weight_g},
             )
             balance = result.balance
         if balance is None:
             balance = balance_of(resident)
         body = {"deposit_id": str(payload["deposit_id"]), "points_awarded": points, "balance": balance}
         Deposit.objects.filter(pk=row[0]).update(points_awarded=points, response=body)
-    return DepositOutcome(201, body)
+    return DepositOutcome(created=True, body=body)
 
 
 def _capped_points(kiosk: Kiosk, resident, material: Material, weight_g: int, occurred_at: datetime) -> int:
@@ -389,27 +390,22 @@ def _capped_points(kiosk: Kiosk, resident, material: Material, weight_g: int, oc
     return points
 
 
-def record_batch(*, kiosk: Kiosk, items: list, parse) -> list[dict]:
+def record_batch(*, kiosk: Kiosk, items: list[dict | DomainError]) -> list[DepositOutcome | DomainError]:
     """Each item in its own transaction, answered in order; one bad item never fails the others.
 
-    `parse(item)` returns a validated payload or raises InvalidInput with the item's field errors.
+    An item is a parsed deposit payload, or the error that parsing it raised: that one is answered as is.
     """
     if len(items) > BATCH_LIMIT:
         raise BatchTooLarge()
-    results = []
+    results: list[DepositOutcome | DomainError] = []
     for item in items:
-        deposit_id = item.get("deposit_id") if isinstance(item, dict) else None
+        if isinstance(item, DomainError):
+            results.append(item)
+            continue
         try:
-            payload = parse(item)
-            outcome = record_deposit(kiosk=kiosk, payload=payload)
-            results.append({**outcome.body, "status": outcome.status})
+            results.append(record_deposit(kiosk=kiosk, payload=item))
         except DomainError as exc:
-            error = {"code": exc.code, "message": str(exc.message)}
-            if exc.fields:
-                error["fields"] = exc.fields
-            results.append(
-                {"deposit_id": deposit_id if isinstance(deposit_id, str) else None, "error": error}
-            )
+            results.append(exc)
     return results
 
 
@@ -463,6 +459,10 @@ def check_silent_kiosks(*, now: datetime | None = None) -> int:
     for kiosk in silent.exclude(last_heartbeat_at__gte=cutoff):
         with transaction.atomic():
             before = KioskAlert.objects.filter(kiosk=kiosk, kind="silent", cleared_at__isnull=True).exists()
-            _alert(kiosk, KioskAlert.Kind.SILENT, detail="no heartbeat for 10 minutes")
+            _alert(
+                kiosk,
+                KioskAlert.Kind.SILENT,
+                detail=f"no heartbeat for {SILENCE_LIMIT.seconds // 60} minutes",
+            )
             raised += not before
     return raised

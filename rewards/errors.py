@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from backend.errors import DomainError
+from backend.errors import DomainError, InvalidInput, PermissionDenied
 
 
 class InsufficientPoints(DomainError):
@@ -8,7 +8,8 @@ class InsufficientPoints(DomainError):
     message = _("Not enough points.")
 
 
-class InvalidAmount(DomainError):
+# A caller's bug rather than a resident's: no view lets a client choose an amount.
+class InvalidAmount(InvalidInput):
     code = "invalid"
     message = _("A ledger amount must be a positive whole number of points.")
 
@@ -33,19 +34,16 @@ class NotCancellable(DomainError):
     message = _("Only an unfulfilled voucher can be cancelled.")
 
 
-class CodeUsed(DomainError):
-    code = "code_used"
-    message = _("This voucher has already been used or closed.")
-
-
-class IdempotencyConflict(DomainError):
-    code = "idempotency_conflict"
-    message = _("This Idempotency-Key was used before with a different request.")
-
-
-class NotYourShop(DomainError):
+# A merchant fulfils vouchers of their own shop's rewards only.
+class NotYourShop(PermissionDenied):
     code = "permission_denied"
     message = _("This voucher belongs to another shop.")
+
+
+# A leaderboard ranks the reader's own community or district, so it needs one.
+class NothingToRank(InvalidInput):
+    code = "invalid"
+    message = _("You have no community or district to rank in: join a household first.")
 
 
 class LedgerUnavailable(RuntimeError):

@@ -8,13 +8,17 @@ Callers may wrap these in their own `transaction.atomic()` to commit other rows 
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.utils.translation import override
+from psycopg.types.json import Jsonb
 
 from backend.realtime.groups import user_group
 from backend.realtime.publish import publish
 
 from .errors import InsufficientPoints, InvalidAmount, LedgerUnavailable
-from .models import Account, LedgerTransaction
+from .models import Account, LedgerTransaction, Memo
+from .selectors import render_memo
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,9 @@ def lock_resident_account(resident) -> tuple[int, int]:
 # changes nothing and an overdraft writes no posting (the caller's transaction then rolls back the key).
 _POST = """
 WITH claimed AS (
-    INSERT INTO rewards_ledgertransaction (idempotency_key, kind, memo, reverses_id, created_at)
-    VALUES (%(key)s, %(kind)s, %(memo)s, %(reverses)s, now())
+    INSERT INTO rewards_ledgertransaction
+        (idempotency_key, kind, memo, memo_key, memo_params, reverses_id, created_at)
+    VALUES (%(key)s, %(kind)s, %(memo)s, %(memo_key)s, %(memo_params)s, %(reverses)s, now())
     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
 ), moved AS (
     UPDATE rewards_account SET balance = balance + %(amount)s
@@ -86,13 +91,22 @@ def _existing(cursor, key: str, resident_account: int) -> LedgerResult:
     return LedgerResult(transaction_id, balance, created=False)
 
 
+def _memo_columns(memo: str | Memo, params: dict | None) -> dict:
+    """A keyed memo is stored as its key and values, and as its text in the site's own language."""
+    if not isinstance(memo, Memo):
+        return {"memo": memo[:200], "memo_key": "", "memo_params": None}
+    with override(settings.LANGUAGE_CODE):
+        text = render_memo(memo, params or {})
+    return {"memo": text[:200], "memo_key": memo.value, "memo_params": Jsonb(params or {})}
+
+
 def _move(
     *,
     resident,
     amount: int,
     cause: str,
     kind: str,
-    memo: str,
+    memo: dict,
     system_kind: str,
     reverses_id: int | None = None,
 ) -> LedgerResult:
@@ -108,7 +122,7 @@ def _move(
             {
                 "key": cause,
                 "kind": kind,
-                "memo": memo[:200],
+                **memo,
                 "reverses": reverses_id,
                 "amount": amount,
                 "account": account_id,
@@ -125,12 +139,21 @@ def _move(
         return LedgerResult(transaction_id, balance, created=True)
 
 
-def credit(*, resident, amount: int, cause: str, kind: str, memo: str = "") -> LedgerResult:
+def credit(
+    *,
+    resident,
+    amount: int,
+    cause: str,
+    kind: str,
+    memo: str | Memo = "",
+    memo_params: dict | None = None,
+) -> LedgerResult:
     """Issue points to a resident for a cause such as `deposit:<uuid>` or `drop:<id>`."""
     if amount <= 0:
         raise InvalidAmount()
+    note = _memo_columns(memo, memo_params)
     result = _move(
-        resident=resident, amount=amount, cause=cause, kind=kind, memo=memo, system_kind=Account.Kind.ISSUANCE
+        resident=resident, amount=amount, cause=cause, kind=kind, memo=note, system_kind=Account.Kind.ISSUANCE
     )
     if result.created:
         publish(
@@ -147,14 +170,21 @@ def credit(*, resident, amount: int, cause: str, kind: str, memo: str = "") -> L
 
 
 def debit(
-    *, resident, amount: int, cause: str, kind: str = LedgerTransaction.Kind.REDEEM, memo: str = ""
+    *,
+    resident,
+    amount: int,
+    cause: str,
+    kind: str = LedgerTransaction.Kind.REDEEM,
+    memo: str | Memo = "",
+    memo_params: dict | None = None,
 ) -> LedgerResult:
     """Spend a resident's points (a redemption); InsufficientPoints leaves everything unchanged."""
     if amount <= 0:
         raise InvalidAmount()
     system_kind = Account.Kind.EXPIRY if kind == LedgerTransaction.Kind.EXPIRY else Account.Kind.REDEMPTION
+    note = _memo_columns(memo, memo_params)
     return _move(
-        resident=resident, amount=-amount, cause=cause, kind=kind, memo=memo, system_kind=system_kind
+        resident=resident, amount=-amount, cause=cause, kind=kind, memo=note, system_kind=system_kind
     )
 
 
@@ -167,7 +197,7 @@ def refund(*, resident, amount: int, cause: str, memo: str = "") -> LedgerResult
         amount=amount,
         cause=cause,
         kind=LedgerTransaction.Kind.REFUND,
-        memo=memo,
+        memo=_memo_columns(memo, None),
         system_kind=Account.Kind.REDEMPTION,
     )
 
@@ -183,7 +213,7 @@ def reverse(*, original_cause: str, cause: str, memo: str = "") -> LedgerResult:
         amount=-resident_posting.amount,
         cause=cause,
         kind=LedgerTransaction.Kind.REVERSAL,
-        memo=memo,
+        memo=_memo_columns(memo, None),
         system_kind=system_posting.account.kind,
         reverses_id=original.id,
     )

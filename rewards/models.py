@@ -65,7 +65,10 @@ class LedgerTransaction(models.Model):
 
     idempotency_key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The memo as written, in the site's default language; readers get `memo_key` rendered in theirs.
     memo = models.CharField(max_length=200, blank=True)
+    memo_key = models.CharField(max_length=40, blank=True, db_default="")
+    memo_params = models.JSONField(null=True, blank=True)
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
@@ -73,6 +76,15 @@ class LedgerTransaction(models.Model):
 
     def __str__(self):
         return self.idempotency_key
+
+
+class Memo(models.TextChoices):
+    """What a ledger memo says, rendered in the reader's language from the transaction's memo_params."""
+
+    SORTING = "sorting", _("Sorted at %(bin)s")
+    DEPOSIT = "deposit", _("%(material)s, %(weight_g)s g")
+    REDEEM = "redeem", _("Redeemed: %(reward)s")
+    WELCOME = "welcome", _("Welcome points")
 
 
 class Posting(models.Model):

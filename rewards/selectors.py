@@ -5,8 +5,12 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 
-from .models import Account, LedgerTransaction, Material, PointRules, Posting, Redemption, Reward
+from accounts.selectors import city_of
+
+from .errors import NothingToRank
+from .models import Account, LedgerTransaction, Material, Memo, PointRules, Posting, Redemption, Reward
 
 EARNING_KINDS = [LedgerTransaction.Kind.SORTING, LedgerTransaction.Kind.DEPOSIT]
 
@@ -36,6 +40,26 @@ def ledger_feed(user) -> QuerySet[Posting]:
     return Posting.objects.filter(account__owner=user).select_related("transaction")
 
 
+def render_memo(key: str, params: dict) -> str:
+    """A memo in the active language; a material is named by its code and shown by its name."""
+    params = dict(params)
+    material = cached_materials().get(params.get("material", ""))
+    if material is not None:
+        english = (get_language() or "").startswith("en")
+        params["material"] = material.name_en if english and material.name_en else material.name
+    return str(Memo(key).label) % params
+
+
+def memo_text(ledger_transaction: LedgerTransaction) -> str:
+    """The memo in the reader's language; a memo written without a key reads as written."""
+    if ledger_transaction.memo_key not in Memo.values:
+        return ledger_transaction.memo
+    try:
+        return render_memo(ledger_transaction.memo_key, ledger_transaction.memo_params or {})
+    except (KeyError, TypeError, ValueError):
+        return ledger_transaction.memo
+
+
 def catalog(now: datetime | None = None) -> QuerySet[Reward]:
     now = now or timezone.now()
     return (
@@ -57,6 +81,24 @@ def period_start(period: str, now: datetime | None = None) -> datetime:
     if period == "week":
         return midnight - timedelta(days=midnight.weekday())
     return midnight.replace(day=1)
+
+
+LEADERBOARD_SCOPES = ("community", "district")
+LEADERBOARD_PERIODS = ("week", "month")
+
+
+def leaderboard_for(user, *, scope: str, period: str) -> list[dict]:
+    """The board of the user's own community or district: a resident's household, else a staff district."""
+    community = user.household.community if user.household_id else None
+    district_id = community.district_id if community else user.district_id
+    if (scope == "community" and community is None) or (scope == "district" and district_id is None):
+        raise NothingToRank()
+    return leaderboard(
+        scope=scope,
+        period=period,
+        community_id=community.id if community else None,
+        district_id=district_id,
+    )
 
 
 def leaderboard(
@@ -91,6 +133,11 @@ def deposit_points(material: Material, weight_g: int) -> int:
 def rules_for_city(city_id: int) -> PointRules:
     rules, _ = PointRules.objects.get_or_create(city_id=city_id)
     return rules
+
+
+def point_rules_of(actor) -> PointRules:
+    """The point rules of the city the staff member acts for."""
+    return rules_for_city(city_of(actor).id)
 
 
 # Rules and materials change a few times a year but are read on every deposit: each process keeps

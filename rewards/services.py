@@ -5,23 +5,21 @@ Redeeming locks the account first so one resident's concurrent redemptions canno
 per-resident limit; stock is taken with a conditional UPDATE so it can never go below zero.
 """
 
-import hashlib
-import json
 import secrets
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from backend.codes.signing import VOUCHER, InvalidCode, sign, verify
-from backend.errors import NotFound
+from backend.codes.signing import VOUCHER, CodeUsed, InvalidCode, sign, verify
+from backend.errors import NotFound, ValidationFailed
+from backend.idempotency import fingerprint, first_answer
 from backend.realtime.groups import user_group
 from backend.realtime.publish import publish
 
 from .errors import (
-    CodeUsed,
-    IdempotencyConflict,
     InsufficientPoints,
     LimitReached,
     NotCancellable,
@@ -31,12 +29,13 @@ from .errors import (
 )
 from .fixtures_data import load_default_materials
 from .ledger import LedgerResult, credit, debit, lock_resident_account, refund, resident_account_id, reverse
-from .models import IdempotencyRecord, Material, Redemption, Reward
-from .selectors import rules_for_city
+from .models import IdempotencyRecord, Material, Memo, PointRules, Redemption, Reward
+from .selectors import point_rules_of, rules_for_city
 
 __all__ = [
     "LedgerResult",
     "cancel_redemption",
+    "create_material",
     "create_reward",
     "credit",
     "debit",
@@ -47,6 +46,8 @@ __all__ = [
     "redeem_reward",
     "refund",
     "reverse",
+    "update_material",
+    "update_point_rules",
 ]
 
 HELD = [Redemption.Status.ISSUED, Redemption.Status.FULFILLED]
@@ -61,7 +62,6 @@ def load_reference_rewards(city) -> None:
 @dataclass(frozen=True)
 class RedemptionResult:
     body: dict
-    replayed: bool
 
 
 def create_reward(**fields) -> Reward:
@@ -69,16 +69,36 @@ def create_reward(**fields) -> Reward:
     return Reward.objects.create(**fields)
 
 
-def restock(*, reward: Reward, quantity: int) -> Reward:
-    Reward.objects.filter(pk=reward.pk).update(
-        stock=F("stock") + quantity, total_stock=F("total_stock") + quantity
-    )
-    reward.refresh_from_db()
-    return reward
+def _checked_weight_range(material: Material) -> None:
+    if material.min_weight_g > material.max_weight_g:
+        raise ValidationFailed(fields={"max_weight_g": [_("Must not be below min_weight_g.")]})
 
 
-def _fingerprint(payload: dict) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+@transaction.atomic
+def create_material(**fields) -> Material:
+    material = Material(**fields)
+    _checked_weight_range(material)
+    material.save()
+    return material
+
+
+@transaction.atomic
+def update_material(*, material: Material, **fields) -> Material:
+    material = Material.objects.select_for_update().get(pk=material.pk)
+    for name, value in fields.items():
+        setattr(material, name, value)
+    _checked_weight_range(material)
+    material.save()
+    return material
+
+
+@transaction.atomic
+def update_point_rules(*, actor, **fields) -> PointRules:
+    rules = PointRules.objects.select_for_update().get(pk=point_rules_of(actor).pk)
+    for name, value in fields.items():
+        setattr(rules, name, value)
+    rules.save()
+    return rules
 
 
 def _claim_idempotency_key(user, scope: str, key: str, payload: dict) -> IdempotencyRecord | dict:
@@ -86,20 +106,20 @@ def _claim_idempotency_key(user, scope: str, key: str, payload: dict) -> Idempot
 
     A concurrent request with the same key waits here until the first commits or rolls back.
     """
-    fingerprint = _fingerprint(payload)
+    expected = fingerprint(payload)
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO rewards_idempotencyrecord (user_id, scope, key, fingerprint, response, created_at) "
             "VALUES (%s, %s, %s, %s, NULL, now()) ON CONFLICT (user_id, scope, key) DO NOTHING RETURNING id",
-            [user.pk, scope, key, fingerprint],
+            [user.pk, scope, key, expected],
         )
         row = cursor.fetchone()
     if row:
-        return IdempotencyRecord(pk=row[0], user=user, scope=scope, key=key, fingerprint=fingerprint)
+        return IdempotencyRecord(pk=row[0], user=user, scope=scope, key=key, fingerprint=expected)
     existing = IdempotencyRecord.objects.get(user=user, scope=scope, key=key)
-    if existing.fingerprint != fingerprint:
-        raise IdempotencyConflict()
-    return existing.response
+    return first_answer(
+        stored_fingerprint=existing.fingerprint, response=existing.response, expected_fingerprint=expected
+    )
 
 
 def _redemption_body(redemption: Redemption, balance: int) -> dict:
@@ -125,7 +145,7 @@ def redeem_reward(
                 resident, "redeem", idempotency_key, {"reward_id": reward_id, "quantity": quantity}
             )
             if isinstance(claimed, dict):
-                return RedemptionResult(claimed, replayed=True)
+                return RedemptionResult(claimed)
             record = claimed
         account_id = resident_account_id(resident)
         with connection.cursor() as cursor:
@@ -161,13 +181,17 @@ def redeem_reward(
         redemption.voucher_code = sign(VOUCHER, {"r": redemption.pk, "n": secrets.token_hex(4)})
         redemption.save(update_fields=["voucher_code"])
         result = debit(
-            resident=resident, amount=cost, cause=f"redeem:{redemption.pk}", memo=reward.name[:200]
+            resident=resident,
+            amount=cost,
+            cause=f"redeem:{redemption.pk}",
+            memo=Memo.REDEEM,
+            memo_params={"reward": reward.name},
         )
         body = _redemption_body(redemption, result.balance)
         if record is not None:
             IdempotencyRecord.objects.filter(pk=record.pk).update(response=body)
         _announce(redemption, result.balance)
-    return RedemptionResult(body, replayed=False)
+    return RedemptionResult(body)
 
 
 def _announce(redemption: Redemption, balance: int | None) -> None:

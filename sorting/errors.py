@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from backend.errors import DomainError
+from backend.errors import DomainError, InvalidInput, NotFound
 
 
 class BinInactive(DomainError):
@@ -36,3 +36,15 @@ class AlreadyGraded(DomainError):
 class NoHousehold(DomainError):
     code = "no_household"
     message = _("Join a household before recording drops.")
+
+
+# A sheet with no labels on it is a mistake to report, not an empty PDF to print.
+class NoActiveBins(InvalidInput):
+    code = "invalid"
+    message = _("No active bins in that community (or it is outside your scope).")
+
+
+# The drop exists and is visible, but was recorded without a photo (or its file is gone).
+class NoPhoto(NotFound):
+    code = "not_found"
+    message = _("This drop has no photo.")

@@ -4,12 +4,16 @@ A photo from a phone carries EXIF with GPS coordinates of the resident's home; r
 alone drops every byte of it.
 """
 
+import io
 import secrets
 import warnings
-from pathlib import Path
 
-from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from backend.errors import interpolate_lazy
 
 from .errors import BadImage
 
@@ -20,14 +24,12 @@ MAX_SIDE = 1600
 FOLDER = "drops"
 
 
-def _root() -> Path:
-    return Path(settings.MEDIA_ROOT)
-
-
-def store_photo(upload) -> str:
-    """Validate and re-encode an uploaded image; returns its path relative to MEDIA_ROOT."""
+def prepared_photo(upload) -> bytes:
+    """The upload checked and re-encoded as a JPEG without metadata; nothing is written anywhere."""
     if upload.size > MAX_BYTES:
-        raise BadImage(f"The photo is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+        raise BadImage(
+            interpolate_lazy(_("The photo is larger than %(megabytes)s MB."), {"megabytes": MAX_BYTES >> 20})
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -36,7 +38,7 @@ def store_photo(upload) -> str:
                 raise BadImage()
             width, height = image.size
             if width * height > MAX_PIXELS:
-                raise BadImage("The photo has too many pixels.")
+                raise BadImage(_("The photo has too many pixels."))
             image.load()
             image = ImageOps.exif_transpose(image)
             image = image.convert("RGB")
@@ -53,15 +55,22 @@ def store_photo(upload) -> str:
         Image.DecompressionBombWarning,
     ) as exc:
         raise BadImage() from exc
-    name = f"{FOLDER}/{secrets.token_hex(16)}.jpg"
-    path = _root() / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path, format="JPEG", quality=85, optimize=True)  # no exif= argument: no metadata
-    return name
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85, optimize=True)  # no exif= argument: no metadata
+    return buffer.getvalue()
 
 
-def photo_path(name: str) -> Path:
-    path = (_root() / name).resolve()
-    if not name or _root().resolve() not in path.parents:
+def save_photo(content: bytes) -> str:
+    """Store a prepared photo under a random name; returns the name the storage gave it."""
+    return default_storage.save(f"{FOLDER}/{secrets.token_hex(16)}.jpg", ContentFile(content))
+
+
+def delete_photo(name: str) -> None:
+    default_storage.delete(name)
+
+
+def open_photo(name: str):
+    """The stored photo, opened for reading; FileNotFoundError when there is none."""
+    if not name:
         raise FileNotFoundError(name)
-    return path
+    return default_storage.open(name, "rb")

@@ -21,11 +21,13 @@ from backend.codes.signing import BIN, InvalidCode, sign, verify
 from backend.errors import NotFound, PermissionDenied
 from backend.realtime.groups import user_group
 from backend.realtime.publish import publish
+from rewards.models import Memo
 from rewards.selectors import cached_rules
 from rewards.services import credit, lock_resident_account
 
 from .errors import AlreadyGraded, BinInactive, DailyLimit, NoHousehold, OutOfRange, TooSoon
 from .models import Bin, Drop, SortingPolicy
+from .photos import delete_photo, prepared_photo, save_photo
 
 EARTH_RADIUS_M = 6_371_000
 
@@ -112,28 +114,39 @@ def record_drop(
     bin_code_value: str,
     lat: Decimal | None = None,
     lng: Decimal | None = None,
-    photo: str = "",
+    photo=None,
 ) -> Drop:
-    """A resident's drop, pending until graded. `photo` is an already stored photo's name."""
+    """A resident's drop, pending until graded, with an optional uploaded photo.
+
+    Every rule runs before the photo is written, and the photo is written inside the transaction that
+    records the drop: a refused drop leaves no file behind.
+    """
     if resident.household_id is None:
         raise NoHousehold()
     bin_ = bin_from_code(bin_code_value)
     if bin_.status != Bin.Status.ACTIVE:
         raise BinInactive()
+    jpeg = prepared_photo(photo) if photo else None
     policy = policy_for(bin_.community.district)
-    with transaction.atomic():
-        User.objects.select_for_update().filter(pk=resident.pk).first()
-        now = timezone.now()
-        _check_rules(resident, bin_, policy, lat, lng, now)
-        return Drop.objects.create(
-            bin=bin_,
-            resident=resident,
-            household_id=resident.household_id,
-            community=bin_.community,
-            lat=lat,
-            lng=lng,
-            photo=photo,
-        )
+    stored = ""
+    try:
+        with transaction.atomic():
+            User.objects.select_for_update().filter(pk=resident.pk).first()
+            _check_rules(resident, bin_, policy, lat, lng, timezone.now())
+            stored = save_photo(jpeg) if jpeg else ""
+            return Drop.objects.create(
+                bin=bin_,
+                resident=resident,
+                household_id=resident.household_id,
+                community=bin_.community,
+                lat=lat,
+                lng=lng,
+                photo=stored,
+            )
+    except BaseException:
+        if stored:
+            delete_photo(stored)
+        raise
 
 
 def _points_for_accepted(drop: Drop) -> int:
@@ -182,7 +195,8 @@ def _settle(drop: Drop, *, status: str, verdict: str, grader, note: str) -> Drop
                 amount=points,
                 cause=f"drop:{drop.pk}",
                 kind="sorting",
-                memo=f"{drop.bin.name}",
+                memo=Memo.SORTING,
+                memo_params={"bin": drop.bin.name},
             ).balance
             Drop.objects.filter(pk=drop.pk).update(points_awarded=points)
             drop.points_awarded = points

@@ -25,6 +25,13 @@ class ExpiredCode(DomainError):
     message = _("This code has expired.")
 
 
+class CodeUsed(DomainError):
+    """A single-use code (a kiosk session's, a voucher's) spent before."""
+
+    code = "code_used"
+    message = _("This code has already been used.")
+
+
 @dataclass(frozen=True)
 class CodeKind:
     name: str

@@ -127,3 +127,12 @@ def test_debug_mode_runs_with_development_keys():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("name", ["DEBUG", "DATABASE_POOL"])
+def test_a_yes_no_variable_that_is_neither_stops_start_up_and_names_it(name):
+    result = start_django(production_env(**{name: "ture"}))
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{name}='ture'" in result.stderr

@@ -79,8 +79,9 @@ def test_the_same_deposit_id_at_another_kiosk_is_another_deposit(kiosk, communit
         ({"material": "glass"}, 400, "material_not_accepted"),
         ({"weight_g": 10}, 400, "implausible_weight"),
         ({"weight_g": 50_001}, 400, "implausible_weight"),
-        ({"occurred_at": (timezone.now() - timedelta(days=31)).isoformat()}, 400, "stale_deposit"),
-        ({"occurred_at": (timezone.now() + timedelta(minutes=6)).isoformat()}, 400, "future_deposit"),
+        # Offsets from the moment the test runs, not from when the suite was collected.
+        ({"occurred_at": -timedelta(days=31)}, 400, "stale_deposit"),
+        ({"occurred_at": timedelta(minutes=6)}, 400, "future_deposit"),
         ({"resident_code": "forged:code"}, 400, "invalid_code"),
         ({"resident_code": None, "session_id": str(uuid.uuid4())}, 404, "session_not_found"),
         ({"deposit_id": "not-a-uuid"}, 400, "validation_error"),
@@ -90,6 +91,8 @@ def test_the_same_deposit_id_at_another_kiosk_is_another_deposit(kiosk, communit
 def test_bad_deposits_are_refused_with_their_code_and_change_nothing(
     kiosk, resident, code, fields, status, code_
 ):
+    if isinstance(fields.get("occurred_at"), timedelta):
+        fields = {**fields, "occurred_at": (timezone.now() + fields["occurred_at"]).isoformat()}
     response = signed("POST", URL, deposit_body(**{"resident_code": code, **fields}), kiosk=kiosk)
 
     assert response.status_code == status, response.content
@@ -167,3 +170,14 @@ def test_daily_point_totals_equal_a_recount_of_the_deposits(kiosk, community, re
         DailyPoints.objects.filter(subject="kiosk").aggregate(t=Sum("points"))["t"]
         == (Deposit.objects.aggregate(t=Sum("points_awarded"))["t"])
     )
+
+
+def test_a_deposit_memo_reads_in_the_readers_language(kiosk, resident, code, as_user):
+    assert signed("POST", URL, deposit_body(resident_code=code), kiosk=kiosk).status_code == 201
+    client = as_user(resident)
+
+    english = client.get("/api/v1/me/ledger", HTTP_ACCEPT_LANGUAGE="en").json()["results"][0]["memo"]
+    chinese = client.get("/api/v1/me/ledger", HTTP_ACCEPT_LANGUAGE="zh-hans").json()["results"][0]["memo"]
+
+    assert english == "Paper, 2500 g"
+    assert chinese == "纸类\N{FULLWIDTH COMMA}2500 克"

@@ -3,8 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from backend.codes.signing import CodeUsed
 from rewards import services
-from rewards.errors import CodeUsed, NotCancellable
+from rewards.errors import NotCancellable
 from rewards.models import Account, LedgerTransaction, Redemption, Reward
 from tests.concurrency import run_in_threads
 from tests.factories import MerchantFactory, ResidentFactory

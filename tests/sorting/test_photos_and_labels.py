@@ -149,3 +149,30 @@ def test_label_sheets_are_for_staff_of_that_district(resident, as_user, communit
     assert as_user(resident).get(f"/api/v1/bins/labels.pdf?community={community.pk}").status_code == 403
     other = as_user(DistrictOfficerFactory(district=jian_an))
     assert other.get(f"/api/v1/bins/labels.pdf?community={community.pk}").status_code == 400
+
+
+def test_a_drop_refused_by_a_rule_stores_no_photo(resident, as_user, code, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    assert post_photo(as_user(resident), code, jpeg_with_gps()).status_code == 201
+
+    again = post_photo(as_user(resident), code, jpeg_with_gps())
+
+    assert again.json()["error"]["code"] == "too_soon"
+    assert Drop.objects.count() == 1
+    assert len(list(tmp_path.rglob("*.jpg"))) == 1
+
+
+def test_a_label_sheet_names_its_community(district_officer, as_user):
+    response = as_user(district_officer).get("/api/v1/bins/labels.pdf?community=abc")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    assert set(response.json()["error"]["fields"]) == {"community"}
+
+
+def test_a_bin_list_filters_by_a_whole_community_id(district_officer, as_user, community):
+    make_bin(community)
+    client = as_user(district_officer)
+
+    assert len(client.get(f"/api/v1/bins?community={community.pk}").json()["results"]) == 1
+    assert client.get(f"/api/v1/bins?community={community.pk}.5").status_code == 400
