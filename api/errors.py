@@ -41,6 +41,7 @@ STATUS_BY_CODE = {
     "out_of_range": 400,
     "daily_limit": 429,
     "bad_image": 400,
+    "photo_limit": 429,
     "already_graded": 409,
     "no_household": 409,
     # kiosks

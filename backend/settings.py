@@ -334,6 +334,10 @@ STORAGES = {
     },
 }
 
+# -- sorting --
+# Photos a resident may attach per hour: each one is decoded, the costliest step of a drop.
+SORTING_PHOTOS_PER_HOUR = int(os.environ.get("SORTING_PHOTOS_PER_HOUR", "20"))
+
 # -- accounts --
 # The load balancers whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated).
 # Empty trusts no forwarded header: the socket address is the client. ClientAddressMiddleware puts the
