@@ -21,9 +21,9 @@ def _check_text(text: str, surrogates_possible: bool) -> None:
         raise ParseError(_("The body holds text that is not valid Unicode."))
 
 
-def _check_structure(document, max_depth: int, surrogates_possible: bool) -> None:
-    """Reject nesting beyond max_depth, NUL characters (PostgreSQL text cannot store them) and lone
-    surrogates, in keys and values alike."""
+def _check_structure(document, max_depth: int, *, check_text: bool, surrogates_possible: bool) -> None:
+    """Reject nesting beyond max_depth and, with check_text, NUL characters (PostgreSQL text cannot
+    store them) and lone surrogates, in keys and values alike."""
     stack = [(document, 1)]
     while stack:
         value, depth = stack.pop()
@@ -31,13 +31,14 @@ def _check_structure(document, max_depth: int, surrogates_possible: bool) -> Non
             if depth > max_depth:
                 raise ParseError(_("JSON nested too deeply."))
             for key, item in value.items():
-                _check_text(key, surrogates_possible)
+                if check_text:
+                    _check_text(key, surrogates_possible)
                 stack.append((item, depth + 1))
         elif isinstance(value, list):
             if depth > max_depth:
                 raise ParseError(_("JSON nested too deeply."))
             stack.extend((item, depth + 1) for item in value)
-        elif isinstance(value, str):
+        elif check_text and isinstance(value, str):
             _check_text(value, surrogates_possible)
 
 
@@ -51,7 +52,27 @@ def _object_without_duplicates(pairs):
     return document
 
 
+def holds_unstorable_text(value) -> bool:
+    """True if any key or string inside `value` holds a NUL or a lone surrogate (for the parser that
+    lets them by): PostgreSQL can store neither and no renderer can echo a surrogate back."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item or SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 class SafeJSONParser(JSONParser):
+    # Off only where the view answers per item (an offline batch), so one bad item cannot fail the rest.
+    refuses_unstorable_text = True
+
     def parse(self, stream, media_type=None, parser_context=None):
         raw = stream.read() if stream is not None else b""
         try:
@@ -73,9 +94,21 @@ class SafeJSONParser(JSONParser):
             raise ParseError(_("Malformed JSON: %(reason)s") % {"reason": exc}) from exc
         if document is None and text.strip() in ("", "null"):
             return {}
-        _check_structure(document, max_depth, SURROGATE_ESCAPE.search(text) is not None)
+        _check_structure(
+            document,
+            max_depth,
+            check_text=self.refuses_unstorable_text,
+            surrogates_possible=SURROGATE_ESCAPE.search(text) is not None,
+        )
         return document
 
     @staticmethod
     def _refuse_constant(name):
         raise ValueError(f"{name} is not valid JSON")
+
+
+class ItemwiseJSONParser(SafeJSONParser):
+    """For bodies answered item by item: NULs and lone surrogates pass the parser and fail only their
+    own item (`holds_unstorable_text`), so a kiosk's valid deposits are never held hostage by one."""
+
+    refuses_unstorable_text = False

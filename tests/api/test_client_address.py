@@ -5,6 +5,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from backend.client_address import parse_networks, real_client_address
 
+pytestmark = pytest.mark.django_db
+
 TRUSTED = parse_networks(["10.0.0.0/8", "192.0.2.10"])
 
 
