@@ -256,14 +256,21 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    print(f"fuzz: {len(operations)} operations, {sender.sent} requests")
     print(
-        f"fuzz: {len(operations)} operations, {sender.sent} requests, by status class {dict(sender.statuses)}"
+        "fuzz: answers by client and status:",
+        ", ".join(f"{k}: {v}" for k, v in sorted(sender.statuses.items())),
     )
     unique = list(dict.fromkeys(sender.failures))
     for failure in unique[:50]:
         print("FAIL", failure)
     if unique:
-        print(f"fuzz: {len(unique)} distinct failures")
+        server_log.seek(0)
+        errors = [
+            line for line in server_log if "Error" in line or "Traceback" in line or line.startswith("  ")
+        ]
+        print("fuzz: server errors:\n" + "".join(errors[-200:]))
+        print(f"fuzz: {len(unique)} distinct failures (server log: {server_log.name})")
         return 1
     if sender.sent < minimum:
         print(f"fuzz: only {sender.sent} requests, fewer than {minimum}")
