@@ -54,6 +54,8 @@ STATUS_BY_CODE = {
     "implausible_weight": 400,
     "material_not_accepted": 400,
     "batch_too_large": 400,
+    # Only ever an item's answer inside a 200 batch response; the kiosk sends the item again.
+    "deposit_failed": 409,
     "session_not_found": 404,
     "session_closed": 409,
     # rewards
