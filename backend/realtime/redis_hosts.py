@@ -16,8 +16,9 @@ def channel_layer_host(url: str) -> dict:
     return {
         "address": url,
         "socket_timeout": None,
-        "socket_connect_timeout": 2,
-        "retry": Retry(ExponentialBackoff(cap=0.25, base=0.05), retries=3),
+        "socket_connect_timeout": 1,
+        # One retry is what a restart needs; more would hold every publish longer while Redis is away.
+        "retry": Retry(ExponentialBackoff(cap=0.25, base=0.05), retries=1),
         "retry_on_error": [RedisConnectionError, RedisTimeoutError],
         "health_check_interval": 15,
     }
