@@ -23,13 +23,13 @@ class RoleNotAllowed(DomainError):
     message = _("You may not create staff with this role.")
 
 
-class ScopeViolation(DomainError):
+class OutOfScope(DomainError):
     code = "out_of_scope"
     message = _("That district or community is outside your scope.")
 
 
 # Rules and officers are per city; none is guessed for an account that names no city.
-class CityUnknown(ScopeViolation):
+class CityUnknown(OutOfScope):
     code = "out_of_scope"
     message = _("Your account belongs to no city; ask an administrator to assign one.")
 

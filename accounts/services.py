@@ -22,9 +22,9 @@ from .errors import (
     CommunityExists,
     InvalidPhone,
     InvalidTicket,
+    OutOfScope,
     PhoneTaken,
     RoleNotAllowed,
-    ScopeViolation,
     WeakPassword,
 )
 from .models import CREATABLE_ROLES, Household, Role, User, WsTicket
@@ -92,7 +92,7 @@ def create_staff(
     if len(communities) != len(community_ids):
         raise NotFound(_("Unknown community."), fields={"community_ids": [_("Unknown community.")]})
     if district is not None and not can_manage_district(actor, district):
-        raise ScopeViolation()
+        raise OutOfScope()
     is_admin = actor.is_superuser or actor.role == Role.ADMIN
     if not is_admin and role not in CREATABLE_ROLES.get(actor.role, frozenset()):
         raise RoleNotAllowed()
@@ -105,13 +105,13 @@ def create_staff(
         city = city_of(actor)
     elif role in {Role.DISTRICT_OFFICER, Role.INSPECTOR} and district is None:
         message = _("This role needs a district.")
-        raise ScopeViolation(message, fields={"district_id": [message]})
+        raise OutOfScope(message, fields={"district_id": [message]})
     if communities and role != Role.INSPECTOR:
         message = _("Only inspectors are assigned communities.")
-        raise ScopeViolation(message, fields={"community_ids": [message]})
+        raise OutOfScope(message, fields={"community_ids": [message]})
     if any(community.district_id != (district.id if district else None) for community in communities):
         message = _("Every community must lie in the staff member's district.")
-        raise ScopeViolation(message, fields={"community_ids": [message]})
+        raise OutOfScope(message, fields={"community_ids": [message]})
     with transaction.atomic():
         user = _new_user(
             phone=phone, password=password, display_name=display_name, role=role, district=district, city=city
@@ -157,7 +157,7 @@ def purge_ws_tickets(*, older_than: timedelta = timedelta(hours=1)) -> int:
 
 def create_community(*, actor: User, district: District, name: str) -> Community:
     if not can_manage_district(actor, district):
-        raise ScopeViolation()
+        raise OutOfScope()
     try:
         with transaction.atomic():
             return Community.objects.create(district=district, name=name.strip())

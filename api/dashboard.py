@@ -16,7 +16,7 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+from accounts.models import OFFICER_ROLES
 from accounts.selectors import visible_districts
 from backend.categories import CATEGORY_LABELS
 from stats import selectors
@@ -39,7 +39,6 @@ DASHBOARD_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
-DASHBOARD_ROLES = {Role.DISTRICT_OFFICER, Role.CITY_OFFICER, Role.ADMIN}
 
 # Page texts by key (the page's script reads them by key too); English is the source language.
 STRINGS = {
@@ -164,7 +163,7 @@ def dashboard_logout(request):
 def dashboard(request):
     lang = language(request)
     user = request.user
-    if not (user.is_superuser or user.role in DASHBOARD_ROLES):
+    if not (user.is_superuser or user.role in OFFICER_ROLES):
         return HttpResponseForbidden(page_texts(lang)["not_staff"])
     try:
         start, end = selectors.parse_period(request.GET.get("from"), request.GET.get("to"))

@@ -2,13 +2,11 @@
 
 from channels.db import database_sync_to_async
 
-from accounts.models import Role
+from accounts.models import OFFICER_ROLES
 from accounts.selectors import visible_districts
 from backend.realtime.groups import city_stats_group, district_stats_group
 
 from .consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHORISED, EventConsumer, user_from_ticket
-
-STATS_ROLES = {Role.DISTRICT_OFFICER, Role.CITY_OFFICER, Role.ADMIN}
 
 
 def stats_groups(user) -> list[str]:
@@ -29,7 +27,7 @@ class StatsConsumer(EventConsumer):
         if user is None:
             await self.refuse(CLOSE_UNAUTHORISED)
             return
-        if not (user.is_superuser or user.role in STATS_ROLES):
+        if not (user.is_superuser or user.role in OFFICER_ROLES):
             await self.refuse(CLOSE_FORBIDDEN)
             return
         self.scope["user"] = user

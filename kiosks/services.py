@@ -16,7 +16,7 @@ from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.errors import ScopeViolation
+from accounts.errors import OutOfScope
 from accounts.selectors import can_manage_district, resident_from_code
 from backend.codes.signing import KIOSK_SESSION, CodeUsed, ExpiredCode, InvalidCode, sign, verify
 from backend.errors import DomainError, NotFound
@@ -71,7 +71,7 @@ def _materials(codes: list[str]) -> list[Material]:
 @transaction.atomic
 def provision_kiosk(*, actor, community, name: str, material_codes: list[str]) -> tuple[Kiosk, str]:
     if not can_manage_district(actor, community.district):
-        raise ScopeViolation()
+        raise OutOfScope()
     kiosk = Kiosk.objects.create(community=community, name=name.strip())
     kiosk.materials.set(_materials(material_codes))
     return kiosk, derive_secret(kiosk.pk, kiosk.secret_version)

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from accounts.errors import ScopeViolation
+from accounts.errors import OutOfScope
 from accounts.models import Role, User
 from accounts.selectors import can_manage_district, resident_from_code
 from backend.codes.signing import BIN, InvalidCode, sign, verify
@@ -52,7 +52,7 @@ def bin_from_code(code) -> Bin:
 
 def create_bin(*, actor, community, category: str, name: str, lat=None, lng=None) -> Bin:
     if not can_manage_district(actor, community.district):
-        raise ScopeViolation()
+        raise OutOfScope()
     return Bin.objects.create(community=community, category=category, name=name.strip(), lat=lat, lng=lng)
 
 

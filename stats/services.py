@@ -6,7 +6,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from accounts.errors import ScopeViolation
+from accounts.errors import OutOfScope
 from accounts.models import User
 from accounts.selectors import can_manage_district
 from backend.errors import InvalidInput, NotFound
@@ -22,7 +22,7 @@ MAX_COLLECTION_G = 10_000_000_000  # 10,000 t in one record is a typo, not a wei
 
 def _check(actor: User, values: CollectionValues) -> None:
     if not can_manage_district(actor, values.district):
-        raise ScopeViolation()
+        raise OutOfScope()
     if values.community is not None and values.community.district_id != values.district.id:
         raise InvalidInput(
             _("The community is not in that district."),
@@ -143,7 +143,7 @@ def correct_collection(
 
 def set_incineration_counts(*, actor: User, district: District, value: bool) -> DistrictStatsSettings:
     if not can_manage_district(actor, district):
-        raise ScopeViolation()
+        raise OutOfScope()
     settings, _created = DistrictStatsSettings.objects.update_or_create(
         district=district, defaults={"incineration_counts_as_recovery": value}
     )
@@ -167,7 +167,7 @@ def import_collections(*, actor: User, data: bytes) -> ImportResult:
             result.created.append(
                 record_collection(actor=actor, values=row.values, source=Collection.Source.IMPORT)
             )
-        except (ScopeViolation, InvalidInput, FutureDate, DuplicateReference) as exc:
+        except (OutOfScope, InvalidInput, FutureDate, DuplicateReference) as exc:
             entry = {"line": row.line, "code": exc.code, "message": str(exc.message)}
             if exc.fields:
                 entry["fields"] = exc.fields
