@@ -48,7 +48,9 @@ def prepared_photo(upload) -> bytes:
             if width * height > MAX_PIXELS:
                 raise BadImage(_("The photo has too many pixels."))
             if image.format == "JPEG":
-                image.draft("RGB", (MAX_SIDE, MAX_SIDE))
+                # The stored size, so the decoder may scale by the largest power of two that keeps it.
+                ratio = MAX_SIDE / max(width, height)
+                image.draft("RGB", (max(1, int(width * ratio)), max(1, int(height * ratio))))
             elif width * height > MAX_PIXELS_FULL_DECODE:
                 raise BadImage(_("The photo has too many pixels."))
             with DECODE_SLOTS:

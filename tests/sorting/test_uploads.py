@@ -90,14 +90,6 @@ def test_a_large_jpeg_is_decoded_scaled_down_and_stored_small(resident, as_user,
     assert max(stored.size) <= 1600
 
 
-def test_a_jpeg_is_decoded_at_the_decoders_reduced_scale():
-    from sorting.photos import MAX_SIDE
-
-    image = Image.open(io.BytesIO(jpeg(4800, 3600)))
-    image.draft("RGB", (MAX_SIDE, MAX_SIDE))
-
-    # What prepared_photo asks of the decoder: a 17 MP photo decodes at 2400 x 1800, a quarter of the memory.
-    assert image.size == (2400, 1800)
 
 
 def test_a_resident_may_attach_only_so_many_photos_an_hour(resident, as_user, community, media, settings):
