@@ -50,3 +50,32 @@ def test_throttles_and_lockouts_still_count_in_process_memory_without_redis(thro
 
     assert answers == [401, 401, 429]
     assert cache.get("never-set") is None
+
+
+def test_a_publish_while_redis_is_away_neither_fails_nor_holds_the_request_long(
+    settings, django_capture_on_commit_callbacks
+):
+    import time
+
+    import channels_redis.core  # noqa: F401  (imported before the clock starts: the first import is slow)
+    from channels.layers import channel_layers
+    from django.db import transaction
+
+    from backend.realtime.publish import publish
+    from backend.realtime.redis_hosts import channel_layer_host
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [channel_layer_host("redis://127.0.0.1:6390/14")]},
+        }
+    }
+    channel_layers.backends.clear()
+    started = time.monotonic()
+    try:
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            publish("user.1", "points.credited", {"amount": 1})
+    finally:
+        channel_layers.backends.clear()
+
+    assert time.monotonic() - started < 1.0
