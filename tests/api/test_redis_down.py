@@ -78,4 +78,5 @@ def test_a_publish_while_redis_is_away_neither_fails_nor_holds_the_request_long(
     finally:
         channel_layers.backends.clear()
 
-    assert time.monotonic() - started < 1.0
+    # A bound on hanging, not a speed target: a dead host must not hold the request for its timeouts.
+    assert time.monotonic() - started < 2.0
