@@ -8,7 +8,9 @@ from .models import User
 
 def _client_address(request) -> str | None:
     # REMOTE_ADDR already holds the real client (backend.client_address rewrote it behind trusted proxies).
-    return request.META.get("REMOTE_ADDR") or None if request is not None else None
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
 
 
 class LockoutBackend(ModelBackend):
