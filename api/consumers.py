@@ -7,6 +7,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.errors import InvalidTicket
 from accounts.services import redeem_ws_ticket
+from backend.observability.metrics import WEBSOCKETS
 from backend.realtime.groups import user_group
 
 # 4401 mirrors HTTP 401 in the application close-code range (4000-4999).
@@ -30,7 +31,15 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
 
+    async def accept(self, subprotocol=None, headers=None):
+        await super().accept(subprotocol, headers)
+        self.counted_as = type(self).__name__.removesuffix("Consumer").lower()
+        WEBSOCKETS.labels(endpoint=self.counted_as).inc()
+
     async def disconnect(self, code):
+        if getattr(self, "counted_as", None):
+            WEBSOCKETS.labels(endpoint=self.counted_as).dec()
+            self.counted_as = None
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 

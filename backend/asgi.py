@@ -11,7 +11,8 @@ from channels.routing import ProtocolTypeRouter  # noqa: E402  (Django must be s
 
 from api.routing import websocket_application  # noqa: E402
 from backend.body_limit import BodyLimitMiddleware  # noqa: E402
+from backend.jobs.lifespan import lifespan  # noqa: E402
 
 application = ProtocolTypeRouter(
-    {"http": BodyLimitMiddleware(django_http), "websocket": websocket_application}
+    {"http": BodyLimitMiddleware(django_http), "websocket": websocket_application, "lifespan": lifespan}
 )

@@ -30,6 +30,8 @@ def serve(args: argparse.Namespace) -> int:
     call_command("load_reference_data", verbosity=0)
     if args.demo or (settings.EMBEDDED and not args.no_demo):
         call_command("load_demo_data")
+    _collect_static_if_missing(settings)
+    in_process_worker = _wants_in_process_worker(args, settings)
     base = f"http://{args.host}:{args.port}"
     where = "embedded PostgreSQL in .greenloop/" if settings.EMBEDDED else "DATABASE_URL"
     print(
@@ -37,9 +39,12 @@ def serve(args: argparse.Namespace) -> int:
         f"  API docs:  {base}/api/docs/\n"
         f"  Admin:     {base}/admin/\n"
         f"  Dashboard: {base}/dashboard/\n"
-        f"  Health:    {base}/healthz\n",
+        f"  Health:    {base}/healthz\n"
+        f"  Jobs:      {'run inside this server' if in_process_worker else 'run by `greenloop worker`'}\n",
         flush=True,
     )
+    if in_process_worker:
+        os.environ["GREENLOOP_IN_PROCESS_WORKER"] = "1"
     import uvicorn
 
     # uvicorn re-raises SIGTERM after its graceful shutdown; turning it into SystemExit lets the
@@ -54,8 +59,44 @@ def serve(args: argparse.Namespace) -> int:
         # Forwarded headers only from the configured load balancers (TRUSTED_PROXIES), never by default.
         proxy_headers=bool(os.environ.get("TRUSTED_PROXIES")),
         forwarded_allow_ips=os.environ.get("TRUSTED_PROXIES") or None,
-        lifespan="off",
+        # The lifespan starts and stops the in-process job worker; without it the app ignores it.
+        lifespan="on",
+        access_log=False,
     )
+    return 0
+
+
+def _collect_static_if_missing(settings) -> None:
+    """With DEBUG off static files come from the manifest `collectstatic` writes; a server started
+    from a checkout (not from the image, whose build wrote it) writes it once here."""
+    from django.core.management import call_command
+
+    if settings.DEBUG or (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
+        return
+    print(f"Collecting static files into {settings.STATIC_ROOT} (first start with DEBUG off)...", flush=True)
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def _wants_in_process_worker(args: argparse.Namespace, settings) -> bool:
+    """Jobs run inside the server unless told otherwise or a separate worker is the plan.
+
+    Without Redis events cross no process boundary, so there the jobs must run where the sockets are,
+    which needs a single server process; with Redis a separate `greenloop worker` is the production
+    shape and `--worker` still folds it in for a one-process setup.
+    """
+    if args.no_worker:
+        return False
+    if args.worker:
+        return True
+    return not settings.REDIS_URL and args.workers == 1
+
+
+def worker(args: argparse.Namespace) -> int:
+    _setup_django()
+    from backend.jobs.worker import run_forever
+
+    print(f"GreenLoop job worker: concurrency {args.concurrency}", flush=True)
+    run_forever(concurrency=args.concurrency)
     return 0
 
 
@@ -106,7 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help="load the demo data set (default on the embedded database)"
     )
     demo.add_argument("--no-demo", action="store_true", help="never load demo data")
+    jobs = serve_parser.add_mutually_exclusive_group()
+    jobs.add_argument(
+        "--worker", action="store_true", help="run the scheduled jobs in this server (default without Redis)"
+    )
+    jobs.add_argument("--no-worker", action="store_true", help="leave the jobs to `greenloop worker`")
     serve_parser.set_defaults(handler=serve)
+
+    worker_parser = commands.add_parser("worker", help="run the scheduled jobs (any number may run at once)")
+    worker_parser.add_argument(
+        "--concurrency", type=int, default=int(os.environ.get("WORKER_CONCURRENCY", "1"))
+    )
+    worker_parser.set_defaults(handler=worker)
 
     commands.add_parser("test", help="run the whole test suite (further arguments go to pytest)")
     commands.add_parser("kiosk-sim", help="drive a running server the way kiosk firmware would (see --help)")

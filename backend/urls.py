@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api import health
 from api.login_forms import AdminLockoutAuthenticationForm
+from backend.observability.exposition import metrics
 
 # The admin signs in through the same lockout as the API and the dashboard.
 admin.site.login_form = AdminLockoutAuthenticationForm
@@ -13,6 +14,7 @@ urlpatterns = [
     path("healthz", health.ready, name="healthz"),
     path("healthz/live", health.live, name="healthz-live"),
     path("healthz/ready", health.ready, name="healthz-ready"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -21,6 +21,7 @@ from accounts.selectors import can_manage_district, resident_from_code
 from backend.codes.signing import KIOSK_SESSION, CodeUsed, ExpiredCode, InvalidCode, sign, verify
 from backend.errors import DomainError, NotFound
 from backend.idempotency import fingerprint, first_answer
+from backend.observability.metrics import DEPOSITS, count_after_commit
 from backend.realtime.groups import city_stats_group, district_stats_group, kiosk_group
 from backend.realtime.publish import publish
 from rewards.models import Material, Memo
@@ -357,6 +358,7 @@ def record_deposit(*, kiosk: Kiosk, payload: dict) -> DepositOutcome:
             balance = balance_of(resident)
         body = {"deposit_id": str(payload["deposit_id"]), "points_awarded": points, "balance": balance}
         Deposit.objects.filter(pk=row[0]).update(points_awarded=points, response=body)
+        count_after_commit(DEPOSITS)
     return DepositOutcome(created=True, body=body)
 
 

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils.translation import override
 from psycopg.types.json import Jsonb
 
+from backend.observability.metrics import CREDITS, POINTS_CREDITED, count_after_commit
 from backend.realtime.groups import user_group
 from backend.realtime.publish import publish
 
@@ -156,6 +157,8 @@ def credit(
         resident=resident, amount=amount, cause=cause, kind=kind, memo=note, system_kind=Account.Kind.ISSUANCE
     )
     if result.created:
+        count_after_commit(CREDITS, kind=kind)
+        count_after_commit(POINTS_CREDITED, amount, kind=kind)
         publish(
             user_group(resident.pk),
             "points.credited",

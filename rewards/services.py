@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from backend.codes.signing import VOUCHER, CodeUsed, InvalidCode, sign, verify
 from backend.errors import NotFound, ValidationFailed
 from backend.idempotency import fingerprint, first_answer
+from backend.observability.metrics import REDEMPTIONS, count_after_commit
 from backend.realtime.groups import user_group
 from backend.realtime.publish import publish
 
@@ -191,6 +192,7 @@ def redeem_reward(
         if record is not None:
             IdempotencyRecord.objects.filter(pk=record.pk).update(response=body)
         _announce(redemption, result.balance)
+        count_after_commit(REDEMPTIONS)
     return RedemptionResult(body)
 
 

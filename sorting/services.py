@@ -21,6 +21,7 @@ from accounts.models import Role, User
 from accounts.selectors import can_manage_district, resident_from_code
 from backend.codes.signing import BIN, InvalidCode, sign, verify
 from backend.errors import NotFound, PermissionDenied
+from backend.observability.metrics import DROPS, count_after_commit
 from backend.realtime.groups import user_group
 from backend.realtime.publish import publish
 from rewards.models import Memo
@@ -157,6 +158,7 @@ def record_drop(
             User.objects.select_for_update().filter(pk=resident.pk).first()
             _check_rules(resident, bin_, policy, lat, lng, timezone.now())
             stored = save_photo(jpeg) if jpeg else ""
+            count_after_commit(DROPS)
             return Drop.objects.create(
                 bin=bin_,
                 resident=resident,

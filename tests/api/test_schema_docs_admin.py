@@ -2,6 +2,7 @@ import json
 import re
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.management import call_command
 
 from accounts.models import Role, User
@@ -86,7 +87,20 @@ def test_the_docs_page_uses_only_local_assets(client):
     for asset in assets:
         fetched = client.get(asset)
         assert fetched.status_code == 200, asset
-        assert b"".join(fetched.streaming_content if fetched.streaming else [fetched.content])
+        assert _body(fetched)
+
+
+def _body(response) -> bytes:
+    # ServeStatic streams files asynchronously (it serves ASGI natively).
+    if not response.streaming:
+        return response.content
+    if response.is_async:
+
+        async def collect():
+            return b"".join([chunk async for chunk in response.streaming_content])
+
+        return async_to_sync(collect)()
+    return b"".join(response.streaming_content)
 
 
 def test_the_admin_login_page_loads(client):

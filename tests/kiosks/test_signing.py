@@ -38,7 +38,8 @@ def test_a_body_other_than_the_signed_one_is_refused(kiosk):
     assert_bad_signature(signed("POST", HEARTBEAT, BODY, kiosk=kiosk, sign_body=b'{"status": "ok"}'))
 
 
-@pytest.mark.parametrize("offset", [-301, 301])
+# Ten seconds past the window: a loaded machine may take a second or more between signing and checking.
+@pytest.mark.parametrize("offset", [-310, 310])
 def test_a_timestamp_outside_the_window_is_refused(kiosk, offset):
     assert_bad_signature(signed("POST", HEARTBEAT, BODY, kiosk=kiosk, timestamp=int(time.time()) + offset))
 

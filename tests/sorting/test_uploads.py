@@ -90,8 +90,6 @@ def test_a_large_jpeg_is_decoded_scaled_down_and_stored_small(resident, as_user,
     assert max(stored.size) <= 1600
 
 
-
-
 def test_a_resident_may_attach_only_so_many_photos_an_hour(resident, as_user, community, media, settings):
     settings.SORTING_PHOTOS_PER_HOUR = 2
     codes = [make_bin(community, name=f"bin {n}")[1] for n in range(3)]
