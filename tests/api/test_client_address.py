@@ -39,9 +39,16 @@ def test_no_start_command_trusts_every_forwarder():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    starters = [root / "Dockerfile", root / "backend" / "cli.py", *sorted((root / "scripts").glob("*"))]
+    starters = [
+        root / "Dockerfile",
+        root / "backend" / "cli.py",
+        *sorted((root / "scripts").glob("*")),
+        *sorted((root / "deploy" / "bin").glob("*")),
+    ]
     texts = {path.name: path.read_text() for path in starters if path.is_file()}
 
     trust_all = ("forwarded-allow-ips='*'", 'forwarded-allow-ips="*"', 'forwarded_allow_ips="*"')
     assert not [name for name, text in texts.items() if any(pattern in text for pattern in trust_all)]
     assert any("TRUSTED_PROXIES" in text for text in texts.values())
+    web = (root / "deploy" / "bin" / "web").read_text()
+    assert "--no-proxy-headers" in web
