@@ -23,7 +23,8 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
     async def refuse(self, code: int) -> None:
         """Accept, then close with an application code: a close before accepting reaches the client as an
         HTTP 403 to the handshake, and the 4401/4403 that tells it what went wrong is lost."""
-        await self.accept()
+        # The plain accept: a refused socket never counts as an open one.
+        await super().accept()
         await self.close(code=code)
 
     async def join(self, *groups: str) -> None:
