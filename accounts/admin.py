@@ -30,7 +30,7 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ["public_id", "date_joined", "last_login"]
     fieldsets = [
         (None, {"fields": ["phone", "password", "public_id"]}),
-        ("Profile", {"fields": ["display_name", "role", "household"]}),
+        ("Profile", {"fields": ["display_name", "role", "household", "leaderboard_opt_in"]}),
         ("Scope", {"fields": ["city", "district", "communities"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),

@@ -13,6 +13,11 @@ class InvalidPhone(DomainError):
     message = _("This is not a valid phone number.")
 
 
+class InvalidDisplayName(DomainError):
+    code = "invalid_display_name"
+    message = _("A display name needs at least one visible character (at most 40).")
+
+
 class WeakPassword(DomainError):
     code = "weak_password"
     message = _("This password is too weak.")

@@ -9,6 +9,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from geo.models import City, Community, District
 
+from .names import clean_display_name
 from .phone import mask_phone, normalise_phone
 
 
@@ -88,6 +89,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     communities = models.ManyToManyField(Community, blank=True, related_name="inspectors")
     is_active = models.BooleanField(_("active"), default=True)
+    # Off until the resident says so: nobody is ranked in public by default.
+    leaderboard_opt_in = models.BooleanField(_("shown on leaderboards"), default=False, db_default=False)
     is_staff = models.BooleanField(_("admin site access"), default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
@@ -117,6 +120,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def masked_phone(self) -> str:
         """What everyone but the owner sees of the phone number."""
         return mask_phone(self.phone)
+
+    @property
+    def shown_name(self) -> str:
+        """The display name as others see it; rows stored before names were cleaned are cleaned here."""
+        return clean_display_name(self.display_name)
 
     @property
     def is_city_wide(self) -> bool:

@@ -56,3 +56,10 @@ def resident_from_code(code) -> User:
         return User.objects.get(public_id=payload["u"], role=Role.RESIDENT, is_active=True)
     except (User.DoesNotExist, KeyError, ValueError, TypeError, ValidationError) as exc:
         raise InvalidCode() from exc
+
+
+def home_city_of(user: User) -> City:
+    """The city whose rules apply to the user: a resident's household's, else the city they act for."""
+    if user.household_id:
+        return user.household.community.district.city
+    return city_of(user)

@@ -20,6 +20,7 @@ from geo.models import Community, District
 from . import tokens
 from .errors import (
     CommunityExists,
+    InvalidDisplayName,
     InvalidPhone,
     InvalidTicket,
     OutOfScope,
@@ -27,7 +28,7 @@ from .errors import (
     RoleNotAllowed,
     WeakPassword,
 )
-from .models import CREATABLE_ROLES, Household, Role, User, WsTicket
+from .models import CREATABLE_ROLES, Household, Role, User, WsTicket, clean_display_name
 from .phone import normalise_phone
 from .selectors import can_manage_district, city_of
 
@@ -43,11 +44,21 @@ def _checked_password(password: str, user: User) -> None:
         raise WeakPassword(fields={"password": list(exc.messages)}) from exc
 
 
+DISPLAY_NAME_LENGTH = User._meta.get_field("display_name").max_length
+
+
+def _checked_display_name(name: str) -> str:
+    cleaned = clean_display_name(name)
+    if not cleaned or len(cleaned) > DISPLAY_NAME_LENGTH:
+        raise InvalidDisplayName(fields={"display_name": [str(InvalidDisplayName.message)]})
+    return cleaned
+
+
 def _new_user(*, phone: str, password: str, display_name: str, **fields) -> User:
     normalised = normalise_phone(phone)
     if not normalised:
         raise InvalidPhone(fields={"phone": [str(InvalidPhone.message)]})
-    user = User(phone=normalised, display_name=display_name.strip(), **fields)
+    user = User(phone=normalised, display_name=_checked_display_name(display_name), **fields)
     _checked_password(password, user)
     user.set_password(password)
     try:
@@ -185,3 +196,18 @@ def rotate_refresh_token(raw: str) -> dict[str, str]:
 
 def revoke_refresh_token(raw: str) -> None:
     tokens.revoke(raw)
+
+
+def update_profile(*, user: User, display_name: str | None = None, leaderboard: bool | None = None) -> User:
+    """Change what a user shows of themselves: their name (cleaned as at registration) and whether
+    they appear on leaderboards."""
+    changed = []
+    if display_name is not None:
+        user.display_name = _checked_display_name(display_name)
+        changed.append("display_name")
+    if leaderboard is not None:
+        user.leaderboard_opt_in = leaderboard
+        changed.append("leaderboard_opt_in")
+    if changed:
+        user.save(update_fields=changed)
+    return user

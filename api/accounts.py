@@ -94,6 +94,12 @@ class MeOut(serializers.Serializer):
     community = serializers.DictField(allow_null=True)
     district = serializers.DictField(allow_null=True)
     balance = serializers.IntegerField()
+    leaderboard = serializers.BooleanField()
+
+
+class MeIn(serializers.Serializer):
+    display_name = serializers.CharField(max_length=40, required=False)
+    leaderboard = serializers.BooleanField(required=False)
 
 
 class HouseholdIn(serializers.Serializer):
@@ -217,32 +223,41 @@ class MeView(APIView):
 
     @extend_schema(responses=MeOut)
     def get(self, request):
-        user = request.user
+        return Response(self._me(request.user))
+
+    @extend_schema(request=MeIn, responses=MeOut)
+    def patch(self, request):
+        data = MeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.update_profile(user=request.user, **data.validated_data)
+        return Response(self._me(user))
+
+    @staticmethod
+    def _me(user) -> dict:
         household = user.household
         community = household.community if household else None
         district = community.district if community else user.district
-        return Response(
-            MeOut(
-                {
-                    "id": user.id,
-                    "display_name": user.display_name,
-                    "phone": str(user.phone),
-                    "role": user.role,
-                    "household": (
-                        {
-                            "id": household.id,
-                            "address": household.address,
-                            "community_id": household.community_id,
-                        }
-                        if household
-                        else None
-                    ),
-                    "community": _place(community),
-                    "district": _place(district),
-                    "balance": balance_of(user),
-                }
-            ).data
-        )
+        return MeOut(
+            {
+                "id": user.id,
+                "display_name": user.shown_name,
+                "phone": str(user.phone),
+                "role": user.role,
+                "household": (
+                    {
+                        "id": household.id,
+                        "address": household.address,
+                        "community_id": household.community_id,
+                    }
+                    if household
+                    else None
+                ),
+                "community": _place(community),
+                "district": _place(district),
+                "balance": balance_of(user),
+                "leaderboard": user.leaderboard_opt_in,
+            }
+        ).data
 
 
 class MeHouseholdView(APIView):

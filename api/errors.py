@@ -25,6 +25,7 @@ STATUS_BY_CODE = {
     "phone_taken": 409,
     "invalid_phone": 400,
     "weak_password": 400,
+    "invalid_display_name": 400,
     "role_not_allowed": 403,
     "out_of_scope": 403,
     "invalid_ticket": 401,
@@ -44,6 +45,8 @@ STATUS_BY_CODE = {
     "photo_limit": 429,
     "already_graded": 409,
     "no_household": 409,
+    "same_inspector": 403,
+    "nothing_to_sample": 409,
     # kiosks
     "bad_signature": 401,
     "kiosk_disabled": 403,
@@ -64,6 +67,7 @@ STATUS_BY_CODE = {
     "limit_reached": 409,
     "reward_unavailable": 409,
     "not_cancellable": 409,
+    "duplicate_factor": 409,
     # stats
     "already_corrected": 409,
     "not_correctable": 409,

@@ -94,7 +94,7 @@ class SessionStatusOut(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
     def get_resident_display_name(self, session) -> str | None:
-        return session.resident.display_name if session.resident_id else None
+        return session.resident.shown_name if session.resident_id else None
 
 
 class SessionClaimIn(serializers.Serializer):

@@ -1,6 +1,6 @@
 """Who may do what, by role. Object-level scope (which district, which community) lives in selectors."""
 
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts.models import CITY_WIDE_ROLES, OFFICER_ROLES, Role
 
@@ -36,6 +36,17 @@ class IsDistrictOfficer(BasePermission):
 
 class IsCityOfficer(BasePermission):
     def has_permission(self, request, view):
+        return _has_role(request, CITY_WIDE_ROLES)
+
+
+class IsCityOfficerOrSignedInReader(BasePermission):
+    """Prices and rules: anyone signed in reads them (so an app can show what a deposit earns);
+    only city officers and admins change them."""
+
+    def has_permission(self, request, view):
+        if request.method in SAFE_METHODS:
+            user = request.user
+            return bool(user and user.is_authenticated and user.is_active)
         return _has_role(request, CITY_WIDE_ROLES)
 
 

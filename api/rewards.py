@@ -17,7 +17,7 @@ from rewards.models import Material, PointRules, Posting, Redemption, Reward, Sh
 
 from .fields import IdField
 from .pagination import FeedPagination
-from .permissions import IsCityOfficer, IsMerchant, IsResident
+from .permissions import IsCityOfficer, IsCityOfficerOrSignedInReader, IsMerchant, IsResident
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -290,9 +290,13 @@ class RedemptionFulfilView(APIView):
 
 
 class MaterialListCreateView(generics.ListAPIView):
-    permission_classes = [IsCityOfficer]
+    permission_classes = [IsCityOfficerOrSignedInReader]
     serializer_class = MaterialOut
-    queryset = Material.objects.order_by("code")
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Material.objects.none()
+        return selectors.materials_visible_to(self.request.user)
 
     @extend_schema(request=MaterialIn, responses={201: MaterialOut})
     def post(self, request):
@@ -303,11 +307,13 @@ class MaterialListCreateView(generics.ListAPIView):
 
 
 class MaterialDetailView(APIView):
-    permission_classes = [IsCityOfficer]
+    permission_classes = [IsCityOfficerOrSignedInReader]
 
     @extend_schema(responses=MaterialOut)
     def get(self, request, code: str):
-        return Response(MaterialOut(get_object_or_404(Material, code=code)).data)
+        return Response(
+            MaterialOut(get_object_or_404(selectors.materials_visible_to(request.user), code=code)).data
+        )
 
     @extend_schema(request=MaterialIn, responses=MaterialOut)
     def patch(self, request, code: str):
@@ -319,11 +325,11 @@ class MaterialDetailView(APIView):
 
 
 class PointRulesView(APIView):
-    permission_classes = [IsCityOfficer]
+    permission_classes = [IsCityOfficerOrSignedInReader]
 
     @extend_schema(responses=PointRulesOut)
     def get(self, request):
-        return Response(PointRulesOut(selectors.point_rules_of(request.user)).data)
+        return Response(PointRulesOut(selectors.point_rules_in_force_for(request.user)).data)
 
     @extend_schema(request=PointRulesIn, responses=PointRulesOut)
     def patch(self, request):

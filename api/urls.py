@@ -113,3 +113,34 @@ urlpatterns += [
     ),
     path("stats/export.csv", stats_api.StatsExportView.as_view(), name="stats-export"),
 ]
+# -- carbon --
+from . import carbon as carbon_api  # noqa: E402
+
+urlpatterns += [
+    path("emission-factors", carbon_api.EmissionFactorListCreateView.as_view(), name="emission-factors"),
+    path(
+        "emission-factors/<int:factor_id>",
+        carbon_api.EmissionFactorDetailView.as_view(),
+        name="emission-factor",
+    ),
+    path("carbon-points", carbon_api.CarbonRuleView.as_view(), name="carbon-points"),
+    path("me/impact", carbon_api.MeImpactView.as_view(), name="me-impact"),
+]
+# -- inspector quality --
+from . import inspectors as inspectors_api  # noqa: E402
+
+urlpatterns += [
+    path("stats/inspectors", inspectors_api.InspectorQualityView.as_view(), name="stats-inspectors"),
+    path("stats/reinspections", inspectors_api.SampleListCreateView.as_view(), name="stats-reinspections"),
+    path(
+        "stats/reinspections/<int:sample_id>",
+        inspectors_api.SampleDetailView.as_view(),
+        name="stats-reinspection",
+    ),
+    path("reinspections", inspectors_api.ReinspectionQueueView.as_view(), name="reinspections"),
+    path(
+        "reinspections/<int:reinspection_id>/verdict",
+        inspectors_api.ReinspectionVerdictView.as_view(),
+        name="reinspection-verdict",
+    ),
+]

@@ -18,3 +18,17 @@ CATEGORY_LABELS = {
     WasteCategory.KITCHEN: ("厨余垃圾", "Food Waste", "#00A03C"),
     WasteCategory.OTHER: ("其他垃圾", "Residual Waste", "#5E5E5E"),
 }
+
+
+class Destination(models.TextChoices):
+    """Where collected waste goes; emission factors are stated per destination.
+
+    The same values as `stats.models.Destination`, which the areas below statistics cannot import;
+    statistics is to take this one (with any destination it adds) once its own rework has landed.
+    """
+
+    RECYCLING = "recycling", _("recycling")
+    COMPOSTING = "composting", _("composting")
+    ANAEROBIC_DIGESTION = "anaerobic_digestion", _("anaerobic digestion")
+    INCINERATION = "incineration", _("incineration")
+    LANDFILL = "landfill", _("landfill")

@@ -24,8 +24,8 @@ from backend.idempotency import fingerprint, first_answer
 from backend.observability.metrics import DEPOSITS, count_after_commit
 from backend.realtime.groups import city_stats_group, district_stats_group, kiosk_group
 from backend.realtime.publish import publish
-from rewards.models import Material, Memo
-from rewards.selectors import balance_of, cached_materials, cached_rules, deposit_points
+from rewards.models import Material
+from rewards.selectors import balance_of, cached_materials, cached_rules, deposit_award
 from rewards.services import credit
 
 from .credentials import derive_secret, signature_matches
@@ -199,7 +199,7 @@ def claim_session(*, resident, code: str) -> KioskSession:
         publish(
             kiosk_group(session.kiosk_id),
             "session.claimed",
-            {"session_id": str(session.pk), "resident_display_name": resident.display_name},
+            {"session_id": str(session.pk), "resident_display_name": resident.shown_name},
         )
     return session
 
@@ -310,6 +310,7 @@ def record_deposit(*, kiosk: Kiosk, payload: dict) -> DepositOutcome:
         )
     resident, session = _resident_for(kiosk, payload, occurred_at)
     household_id = resident.household_id
+    award = deposit_award(city_id=kiosk.community.district.city_id, material=material, weight_g=weight_g)
 
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -342,7 +343,7 @@ def record_deposit(*, kiosk: Kiosk, payload: dict) -> DepositOutcome:
                 .get()
             )
             return _replay(first[0], first[1], expected)
-        points = _capped_points(kiosk, resident, material, weight_g, occurred_at)
+        points = _capped_points(kiosk, resident, award.points, occurred_at)
         balance = None
         if points:
             result = credit(
@@ -350,8 +351,8 @@ def record_deposit(*, kiosk: Kiosk, payload: dict) -> DepositOutcome:
                 amount=points,
                 cause=f"deposit:{kiosk.pk}:{payload['deposit_id']}",
                 kind="deposit",
-                memo=Memo.DEPOSIT,
-                memo_params={"material": material.code, "weight_g": weight_g},
+                memo=award.memo,
+                memo_params=award.memo_params,
             )
             balance = result.balance
         if balance is None:
@@ -362,13 +363,12 @@ def record_deposit(*, kiosk: Kiosk, payload: dict) -> DepositOutcome:
     return DepositOutcome(created=True, body=body)
 
 
-def _capped_points(kiosk: Kiosk, resident, material: Material, weight_g: int, occurred_at: datetime) -> int:
+def _capped_points(kiosk: Kiosk, resident, raw: int, occurred_at: datetime) -> int:
     """Points for this deposit within the day's caps of the kiosk and the resident, counted in.
 
     One statement creates (or finds) and row-locks the kiosk's and the resident's running totals for the
     deposit's day, kiosk row first, so concurrent deposits cannot both squeeze under a cap.
     """
-    raw = deposit_points(material, weight_g)
     if raw == 0:
         return 0
     rules = cached_rules(kiosk.community.district.city_id)

@@ -1,6 +1,17 @@
 from django.contrib import admin
 
-from .models import Account, LedgerTransaction, Material, PointRules, Posting, Redemption, Reward, Shop
+from .models import (
+    Account,
+    CarbonPointRule,
+    EmissionFactor,
+    LedgerTransaction,
+    Material,
+    PointRules,
+    Posting,
+    Redemption,
+    Reward,
+    Shop,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -104,3 +115,14 @@ class RedemptionAdmin(ReadOnlyAdmin):
     list_display = ["id", "resident", "reward", "quantity", "points_spent", "status", "created_at"]
     list_filter = ["status"]
     exclude = ["voucher_code"]
+
+
+@admin.register(EmissionFactor)
+class EmissionFactorAdmin(admin.ModelAdmin):
+    list_display = ["city", "material", "category", "destination", "kg_co2e_per_kg", "source_year", "source"]
+    list_filter = ["city", "destination", "category"]
+
+
+@admin.register(CarbonPointRule)
+class CarbonPointRuleAdmin(admin.ModelAdmin):
+    list_display = ["city", "enabled", "points_per_kg_co2e", "updated_at"]

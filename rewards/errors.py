@@ -46,6 +46,11 @@ class NothingToRank(InvalidInput):
     message = _("You have no community or district to rank in: join a household first.")
 
 
+class DuplicateFactor(DomainError):
+    code = "duplicate_factor"
+    message = _("The city already has a factor for this material (or category) and destination.")
+
+
 class LedgerUnavailable(RuntimeError):
     """A system account is missing (the migrations were not applied): a server fault, not the client's.
     Nothing was posted."""

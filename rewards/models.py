@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from backend.categories import WasteCategory
+from backend.categories import Destination, WasteCategory
 
 
 class Account(models.Model):
@@ -83,6 +83,10 @@ class Memo(models.TextChoices):
 
     SORTING = "sorting", _("Sorted at %(bin)s")
     DEPOSIT = "deposit", _("%(material)s, %(weight_g)s g")
+    DEPOSIT_CARBON = (
+        "deposit_carbon",
+        _("%(material)s, %(weight_g)s g: carbon points for %(co2e_g)s g CO2e avoided"),
+    )
     REDEEM = "redeem", _("Redeemed: %(reward)s")
     WELCOME = "welcome", _("Welcome points")
 
@@ -236,6 +240,72 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.scope}:{self.key}"
+
+
+class EmissionFactor(models.Model):
+    """Kilograms of CO2e avoided per kilogram of a material (or of a waste category) sent to a destination.
+
+    Data, not code: each row names its published source and year, and the city officer edits it. A
+    kiosk deposit reads its material's `recycling` row; collections read their category's row.
+    """
+
+    city = models.ForeignKey("geo.City", on_delete=models.PROTECT, related_name="emission_factors")
+    material = models.ForeignKey(
+        Material, on_delete=models.PROTECT, null=True, blank=True, related_name="emission_factors"
+    )
+    category = models.CharField(max_length=16, choices=WasteCategory.choices, blank=True)
+    destination = models.CharField(max_length=24, choices=Destination.choices)
+    kg_co2e_per_kg = models.DecimalField(_("kg CO2e avoided per kg"), max_digits=6, decimal_places=3)
+    source = models.CharField(_("source"), max_length=300)
+    source_year = models.PositiveSmallIntegerField(_("year of the source"))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["city_id", "material__code", "category", "destination"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(material__isnull=False, category="") | Q(~Q(category=""), material__isnull=True),
+                name="emission_factor_material_or_category",
+            ),
+            models.UniqueConstraint(
+                fields=["city", "material", "destination"],
+                condition=Q(material__isnull=False),
+                name="emission_factor_once_per_material",
+            ),
+            models.UniqueConstraint(
+                fields=["city", "category", "destination"],
+                condition=Q(material__isnull=True),
+                name="emission_factor_once_per_category",
+            ),
+            models.CheckConstraint(
+                condition=Q(kg_co2e_per_kg__gte=-50, kg_co2e_per_kg__lte=50), name="emission_factor_bounded"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.material_id or self.category}->{self.destination}: {self.kg_co2e_per_kg}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        _forget_cached_rules()
+
+
+class CarbonPointRule(models.Model):
+    """The city's carbon-reduction points (减碳积分): when enabled, a kiosk deposit earns points per kg
+    of CO2e its material's recycling factor says it avoided, instead of points per kg of material."""
+
+    city = models.OneToOneField("geo.City", on_delete=models.PROTECT, related_name="carbon_point_rule")
+    enabled = models.BooleanField(default=False)
+    points_per_kg_co2e = models.PositiveIntegerField(default=10)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"carbon points of {self.city_id}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        _forget_cached_rules()
 
 
 def _forget_cached_rules() -> None:

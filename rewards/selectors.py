@@ -1,16 +1,30 @@
 """Reads of points, the catalog, redemptions and the point rules, scoped to the caller."""
 
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from accounts.selectors import city_of
+from accounts.models import CITY_WIDE_ROLES, clean_display_name
+from accounts.selectors import city_of, home_city_of
+from backend.categories import Destination
 
 from .errors import NothingToRank
-from .models import Account, LedgerTransaction, Material, Memo, PointRules, Posting, Redemption, Reward
+from .models import (
+    Account,
+    CarbonPointRule,
+    EmissionFactor,
+    LedgerTransaction,
+    Material,
+    Memo,
+    PointRules,
+    Posting,
+    Redemption,
+    Reward,
+)
 
 EARNING_KINDS = [LedgerTransaction.Kind.SORTING, LedgerTransaction.Kind.DEPOSIT]
 
@@ -107,6 +121,8 @@ def leaderboard(
     """Points earned (sorting and deposits) in the period, by resident, display names only."""
     postings = Posting.objects.filter(
         account__kind=Account.Kind.RESIDENT,
+        # Only residents who chose to be ranked appear; the others' points rank nobody down.
+        account__owner__leaderboard_opt_in=True,
         transaction__kind__in=EARNING_KINDS,
         created_at__gte=period_start(period),
     )
@@ -120,7 +136,11 @@ def leaderboard(
         .order_by("-points", "account__owner_id")[:limit]
     )
     return [
-        {"rank": index, "display_name": row["account__owner__display_name"], "points": row["points"]}
+        {
+            "rank": index,
+            "display_name": clean_display_name(row["account__owner__display_name"]),
+            "points": row["points"],
+        }
         for index, row in enumerate(rows, start=1)
     ]
 
@@ -166,3 +186,97 @@ def cached_rules(city_id: int) -> PointRules:
 
 def forget_cached_rules() -> None:
     _cache.clear()
+
+
+def materials_visible_to(user) -> QuerySet[Material]:
+    """Staff who edit materials see the retired ones too; everyone else sees what kiosks take today."""
+    materials = Material.objects.order_by("code")
+    if user.is_superuser or user.role in CITY_WIDE_ROLES:
+        return materials
+    return materials.filter(active=True)
+
+
+def point_rules_in_force_for(user) -> PointRules:
+    """The rules of the reader's own city: a resident's household's, a staff member's city or district's."""
+    return rules_for_city(home_city_of(user).id)
+
+
+# ---- carbon ---------------------------------------------------------------------------------------
+
+
+def carbon_rule_for_city(city_id: int) -> CarbonPointRule:
+    rule, _ = CarbonPointRule.objects.get_or_create(city_id=city_id)
+    return rule
+
+
+def carbon_rule_in_force_for(user) -> CarbonPointRule:
+    return carbon_rule_for_city(home_city_of(user).id)
+
+
+def emission_factors_for(user) -> QuerySet[EmissionFactor]:
+    """The factor table of the reader's own city."""
+    return EmissionFactor.objects.filter(city=home_city_of(user)).select_related("material")
+
+
+@dataclass(frozen=True)
+class CarbonTerms:
+    """What a city's deposits earn under its carbon rule, read once and kept per process like the rules."""
+
+    enabled: bool
+    points_per_kg_co2e: int
+    # Grams of CO2e avoided per kilogram recycled, by material code: whole numbers keep the sums exact.
+    grams_per_kg: dict[str, int]
+
+
+def _load_carbon_terms(city_id: int) -> CarbonTerms:
+    rule = carbon_rule_for_city(city_id)
+    factors = EmissionFactor.objects.filter(
+        city_id=city_id, material__isnull=False, destination=Destination.RECYCLING
+    ).values_list("material__code", "kg_co2e_per_kg")
+    return CarbonTerms(
+        enabled=rule.enabled,
+        points_per_kg_co2e=rule.points_per_kg_co2e,
+        grams_per_kg={code: int(factor * 1000) for code, factor in factors},
+    )
+
+
+def cached_carbon_terms(city_id: int) -> CarbonTerms:
+    return _cached(f"carbon:{city_id}", lambda: _load_carbon_terms(city_id))
+
+
+def co2e_grams(terms: CarbonTerms, material_code: str, weight_g: int) -> int:
+    """CO2e avoided by recycling this weight, rounded down to the gram; a material without a factor avoids none."""
+    return weight_g * terms.grams_per_kg.get(material_code, 0) // 1000
+
+
+@dataclass(frozen=True)
+class DepositAward:
+    points: int
+    memo: str
+    memo_params: dict
+
+
+def deposit_award(*, city_id: int, material: Material, weight_g: int) -> DepositAward:
+    """Points a deposit earns before caps, and the memo saying on which basis.
+
+    Under the city's carbon rule: points per kg CO2e avoided, rounded down once from exact integers
+    (grams * grams-per-kg * points-per-kg / 1,000,000), so splitting a deposit can never earn more.
+    Otherwise points per kg of material.
+    """
+    terms = cached_carbon_terms(city_id)
+    if terms.enabled:
+        per_kg = max(0, terms.grams_per_kg.get(material.code, 0))
+        return DepositAward(
+            points=weight_g * per_kg * terms.points_per_kg_co2e // 1_000_000,
+            memo=Memo.DEPOSIT_CARBON,
+            memo_params={
+                "material": material.code,
+                "weight_g": weight_g,
+                "co2e_g": weight_g * per_kg // 1000,
+            },
+        )
+    return DepositAward(
+        points=deposit_points(material, weight_g),
+        memo=Memo.DEPOSIT,
+        memo_params={"material": material.code, "weight_g": weight_g},
+    )

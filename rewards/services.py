@@ -8,11 +8,12 @@ per-resident limit; stock is taken with a conditional UPDATE so it can never go 
 import secrets
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.selectors import city_of
 from backend.codes.signing import VOUCHER, CodeUsed, InvalidCode, sign, verify
 from backend.errors import NotFound, ValidationFailed
 from backend.idempotency import fingerprint, first_answer
@@ -21,6 +22,7 @@ from backend.realtime.groups import user_group
 from backend.realtime.publish import publish
 
 from .errors import (
+    DuplicateFactor,
     InsufficientPoints,
     LimitReached,
     NotCancellable,
@@ -28,14 +30,24 @@ from .errors import (
     OutOfStock,
     RewardUnavailable,
 )
-from .fixtures_data import load_default_materials
+from .fixtures_data import load_default_emission_factors, load_default_materials
 from .ledger import LedgerResult, credit, debit, lock_resident_account, refund, resident_account_id, reverse
-from .models import IdempotencyRecord, Material, Memo, PointRules, Redemption, Reward
-from .selectors import point_rules_of, rules_for_city
+from .models import (
+    CarbonPointRule,
+    EmissionFactor,
+    IdempotencyRecord,
+    Material,
+    Memo,
+    PointRules,
+    Redemption,
+    Reward,
+)
+from .selectors import carbon_rule_for_city, point_rules_of, rules_for_city
 
 __all__ = [
     "LedgerResult",
     "cancel_redemption",
+    "create_emission_factor",
     "create_material",
     "create_reward",
     "credit",
@@ -47,6 +59,8 @@ __all__ = [
     "redeem_reward",
     "refund",
     "reverse",
+    "update_carbon_rule",
+    "update_emission_factor",
     "update_material",
     "update_point_rules",
 ]
@@ -58,6 +72,7 @@ def load_reference_rewards(city) -> None:
     """The default materials and the city's point rules; safe to run any number of times."""
     load_default_materials(Material)
     rules_for_city(city.id)
+    load_default_emission_factors(EmissionFactor, Material, city)
 
 
 @dataclass(frozen=True)
@@ -287,3 +302,56 @@ def expire_vouchers(*, now=None) -> int:
             _close_with_refund(redemption, Redemption.Status.EXPIRED, f"expire:{redemption.pk}")
             expired += 1
     return expired
+
+
+# ---- carbon ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def update_carbon_rule(*, actor, **fields) -> CarbonPointRule:
+    """Switch the city's carbon-reduction points on or off and set their rate; deposits made after the
+    change (and after each process's short rule cache) earn under it."""
+    rule = CarbonPointRule.objects.select_for_update().get(pk=carbon_rule_for_city(city_of(actor).id).pk)
+    for name, value in fields.items():
+        setattr(rule, name, value)
+    rule.save()
+    return rule
+
+
+def _saved_factor(factor: EmissionFactor) -> EmissionFactor:
+    try:
+        with transaction.atomic():
+            factor.save()
+    except IntegrityError as exc:
+        raise DuplicateFactor() from exc
+    return factor
+
+
+def create_emission_factor(
+    *, actor, material: Material | None, category: str, destination: str, **fields
+) -> EmissionFactor:
+    """A factor for a material or for a waste category (exactly one), once per destination in a city."""
+    if (material is None) == (not category):
+        message = _("Give either material or category.")
+        raise ValidationFailed(fields={"material": [message], "category": [message]})
+    factor = EmissionFactor(
+        city=city_of(actor), material=material, category="" if material else category, destination=destination
+    )
+    for name, value in fields.items():
+        setattr(factor, name, value)
+    return _saved_factor(factor)
+
+
+def update_emission_factor(*, actor, factor_id: int, **fields) -> EmissionFactor:
+    with transaction.atomic():
+        factor = (
+            EmissionFactor.objects.select_for_update()
+            .filter(pk=factor_id, city=city_of(actor))
+            .order_by()
+            .first()
+        )
+        if factor is None:
+            raise NotFound()
+        for name, value in fields.items():
+            setattr(factor, name, value)
+        return _saved_factor(factor)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Bin, Drop, SortingPolicy
+from .models import Bin, Drop, Reinspection, ReinspectionSample, SortingPolicy
 
 
 @admin.register(Bin)
@@ -30,3 +30,28 @@ class SortingPolicyAdmin(admin.ModelAdmin):
         "max_distance_m",
         "auto_accept_after",
     ]
+
+
+class ReinspectionInline(admin.TabularInline):
+    model = Reinspection
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "drop",
+        "first_inspector",
+        "first_verdict",
+        "second_inspector",
+        "second_verdict",
+        "graded_at",
+    ]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReinspectionSample)
+class ReinspectionSampleAdmin(admin.ModelAdmin):
+    list_display = ["id", "district", "inspector", "period_from", "period_to", "requested_size", "created_at"]
+    list_filter = ["district"]
+    readonly_fields = ["district", "requested_by", "inspector", "period_from", "period_to", "requested_size"]
+    inlines = [ReinspectionInline]

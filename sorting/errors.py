@@ -53,3 +53,14 @@ class NoActiveBins(InvalidInput):
 class NoPhoto(NotFound):
     code = "not_found"
     message = _("This drop has no photo.")
+
+
+# A blind re-inspection is worth something only when another inspector gives it.
+class SameInspector(DomainError):
+    code = "same_inspector"
+    message = _("A drop is re-inspected by an inspector other than the one who first graded it.")
+
+
+class NothingToSample(DomainError):
+    code = "nothing_to_sample"
+    message = _("No drop graded by an inspector in this district and period is left to sample.")

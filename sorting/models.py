@@ -85,3 +85,49 @@ class Drop(models.Model):
 
     def __str__(self):
         return f"drop {self.pk} ({self.status})"
+
+
+class ReinspectionSample(models.Model):
+    """Drops drawn at random from a district's graded drops for a second, blind inspection.
+
+    A district officer asks for one to measure how far inspectors agree; the second verdict never
+    changes the drop or its points: it is a measurement, not an appeal.
+    """
+
+    district = models.ForeignKey("geo.District", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    period_from = models.DateField()
+    period_to = models.DateField()
+    requested_size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"sample {self.pk} of {self.district_id}"
+
+
+class Reinspection(models.Model):
+    sample = models.ForeignKey(ReinspectionSample, on_delete=models.CASCADE, related_name="items")
+    drop = models.ForeignKey(Drop, on_delete=models.PROTECT, related_name="+")
+    # Copied when drawn, so the comparison stays what it was even if the drop were ever re-graded.
+    first_inspector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    first_verdict = models.CharField(max_length=10, choices=Drop.Verdict.choices)
+    second_inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    second_verdict = models.CharField(max_length=10, choices=Drop.Verdict.choices, blank=True)
+    graded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sample", "drop"], name="reinspection_once_per_sample")
+        ]
+
+    def __str__(self):
+        return f"reinspection {self.pk} of drop {self.drop_id}"

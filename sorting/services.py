@@ -15,12 +15,13 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.errors import OutOfScope
 from accounts.models import Role, User
 from accounts.selectors import can_manage_district, resident_from_code
 from backend.codes.signing import BIN, InvalidCode, sign, verify
-from backend.errors import NotFound, PermissionDenied
+from backend.errors import NotFound, PermissionDenied, ValidationFailed
 from backend.observability.metrics import DROPS, count_after_commit
 from backend.realtime.groups import user_group
 from backend.realtime.publish import publish
@@ -28,8 +29,19 @@ from rewards.models import Memo
 from rewards.selectors import cached_rules
 from rewards.services import credit, lock_resident_account
 
-from .errors import AlreadyGraded, BinInactive, DailyLimit, NoHousehold, OutOfRange, PhotoLimit, TooSoon
-from .models import Bin, Drop, SortingPolicy
+from .errors import (
+    AlreadyGraded,
+    BinInactive,
+    DailyLimit,
+    NoHousehold,
+    NothingToSample,
+    OutOfRange,
+    PhotoLimit,
+    SameInspector,
+    TooSoon,
+)
+from .models import Bin, Drop, Reinspection, ReinspectionSample, SortingPolicy
+from .periods import day_bounds
 from .photos import delete_photo, prepared_photo, save_photo, stored_before
 
 EARTH_RADIUS_M = 6_371_000
@@ -301,3 +313,72 @@ def auto_accept_pending(*, now: datetime | None = None) -> int:
                 except AlreadyGraded:
                     continue
     return accepted
+
+
+# ---- blind re-inspection ---------------------------------------------------------------------------
+
+LARGEST_SAMPLE = 200
+
+
+def request_reinspection(
+    *, actor: User, district, size: int, period_from, period_to, inspector: User | None = None
+) -> ReinspectionSample:
+    """Draw up to `size` random drops graded by inspectors of the district in the period (by the day of
+    their verdict), optionally only one inspector's, for another inspector to grade blind."""
+    if not can_manage_district(actor, district):
+        raise NotFound()
+    if inspector is not None and not (
+        inspector.role == Role.INSPECTOR and inspector.district_id == district.id
+    ):
+        message = _("Not an inspector of this district.")
+        raise ValidationFailed(message, fields={"inspector_id": [message]})
+    start, end = day_bounds(period_from, period_to)
+    candidates = Drop.objects.filter(
+        community__district=district,
+        graded_by__role=Role.INSPECTOR,
+        graded_at__gte=start,
+        graded_at__lt=end,
+    ).exclude(verdict="")
+    if inspector is not None:
+        candidates = candidates.filter(graded_by=inspector)
+    # Only graded verdicts are drawn; ORDER BY random() over one district's period is cheap enough
+    # for a request an officer makes by hand.
+    chosen = list(candidates.order_by("?").values_list("pk", "graded_by_id", "verdict")[:size])
+    if not chosen:
+        raise NothingToSample()
+    with transaction.atomic():
+        sample = ReinspectionSample.objects.create(
+            district=district,
+            requested_by=actor,
+            inspector=inspector,
+            period_from=period_from,
+            period_to=period_to,
+            requested_size=size,
+        )
+        Reinspection.objects.bulk_create(
+            Reinspection(sample=sample, drop_id=drop_id, first_inspector_id=grader, first_verdict=verdict)
+            for drop_id, grader, verdict in chosen
+        )
+    return sample
+
+
+def grade_reinspection(*, inspector: User, reinspection_id: int, verdict: str) -> Reinspection:
+    """The second, blind verdict: once, by an inspector of the drop's community other than the first."""
+    with transaction.atomic():
+        item = (
+            Reinspection.objects.select_for_update(of=("self",))
+            .select_related("drop")
+            .filter(pk=reinspection_id)
+            .first()
+        )
+        if item is None or not _can_grade(inspector, item.drop):
+            raise NotFound()
+        if item.first_inspector_id == inspector.pk:
+            raise SameInspector()
+        if item.second_verdict:
+            raise AlreadyGraded()
+        item.second_inspector = inspector
+        item.second_verdict = verdict
+        item.graded_at = timezone.now()
+        item.save(update_fields=["second_inspector", "second_verdict", "graded_at"])
+    return item

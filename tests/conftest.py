@@ -5,9 +5,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from geo.models import City, District
 from geo.reference import load_xuchang
-from rewards.fixtures_data import load_default_materials
+from rewards.fixtures_data import load_default_emission_factors, load_default_materials
 from rewards.ledger import ensure_system_accounts
-from rewards.models import Account, Material
+from rewards.models import Account, EmissionFactor, Material
 from rewards.selectors import forget_cached_rules
 
 from . import factories
@@ -18,10 +18,16 @@ def _reference_data(django_db_setup, django_db_blocker):
     """Reference rows come from data migrations, and a transactional test's flush deletes them;
     restore them (committed, outside the test's transaction) whenever they are missing."""
     with django_db_blocker.unblock():
-        if not District.objects.exists() or not Account.objects.filter(owner=None).exists():
+        if (
+            not District.objects.exists()
+            or not Account.objects.filter(owner=None).exists()
+            or not EmissionFactor.objects.exists()
+        ):
             load_xuchang(City, District)
             load_default_materials(Material)
             ensure_system_accounts()
+            for city in City.objects.all():
+                load_default_emission_factors(EmissionFactor, Material, city)
 
 
 @pytest.fixture(autouse=True)

@@ -28,6 +28,7 @@ def test_me_shows_the_owner_their_full_phone_and_their_place(as_user, resident):
         "community": {"id": household.community_id, "name": household.community.name},
         "district": {"id": household.community.district_id, "name": "魏都区"},
         "balance": 0,
+        "leaderboard": False,
     }
     assert body["phone"].startswith("+86138")
 

@@ -97,7 +97,7 @@ def test_city_officer_manages_materials_and_point_rules(city_officer, resident, 
         == 200
     )
     assert PointRules.objects.get(city=city_officer.city).points_per_accepted_drop == 15
-    assert as_user(resident).get("/api/v1/materials").status_code == 403
+    assert as_user(resident).post("/api/v1/materials", {**new, "code": "y"}, format="json").status_code == 403
     assert (
         as_user(resident)
         .patch("/api/v1/point-rules", {"points_per_accepted_drop": 99}, format="json")
@@ -107,8 +107,8 @@ def test_city_officer_manages_materials_and_point_rules(city_officer, resident, 
 
 
 def test_leaderboards_rank_by_points_earned_and_never_show_phone_numbers(community, as_user):
-    alice = ResidentFactory(household__community=community, display_name="小王")
-    bob = ResidentFactory(household__community=community, display_name="小李")
+    alice = ResidentFactory(household__community=community, display_name="小王", leaderboard_opt_in=True)
+    bob = ResidentFactory(household__community=community, display_name="小李", leaderboard_opt_in=True)
     services.credit(resident=alice, amount=50, cause="drop:a", kind="sorting")
     services.credit(resident=bob, amount=80, cause="deposit:b", kind="deposit")
     give_points(alice, 10_000)  # an adjustment is not earned by sorting and does not rank
