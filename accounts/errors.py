@@ -47,3 +47,22 @@ class InvalidTicket(DomainError):
 class CommunityExists(DomainError):
     code = "community_exists"
     message = _("A community with this name already exists in the district.")
+
+
+class LoginLocked(DomainError):
+    """Too many wrong passwords for this account or from this address; `retry_after` seconds remain."""
+
+    code = "login_locked"
+    message = _("Too many failed sign-in attempts. Try again in %(minutes)d minutes.")
+
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        minutes = max(1, (retry_after + 59) // 60)
+        super().__init__(self.message % {"minutes": minutes}, extra={"retry_after": retry_after})
+
+
+class RefreshRefused(DomainError):
+    """The refresh token is forged, expired, unknown, already used or of a revoked family."""
+
+    code = "token_not_valid"
+    message = _("The refresh token is not valid.")

@@ -141,3 +141,20 @@ class WsTicket(models.Model):
 
     def __str__(self):
         return f"ticket for {self.user_id} until {self.expires_at:%H:%M:%S}"
+
+
+class TokenFamily(models.Model):
+    """Every refresh token descended from one sign-in. A rotated token used again means one of its
+    copies is in someone else's hands: the whole family is revoked, the thief's and the owner's alike."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="token_families")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in token family")
+        verbose_name_plural = _("sign-in token families")
+
+    def __str__(self):
+        return f"tokens of {self.user_id} since {self.created_at:%Y-%m-%d %H:%M}"

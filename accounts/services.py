@@ -17,6 +17,7 @@ from backend.codes.signing import RESIDENT, expires_at, sign
 from backend.errors import NotFound
 from geo.models import Community, District
 
+from . import tokens
 from .errors import (
     CommunityExists,
     InvalidDisplayName,
@@ -181,6 +182,20 @@ def issue_resident_code(user: User):
     issued_at = timezone.now().replace(microsecond=0)
     code = sign(RESIDENT, {"u": user.public_id.hex, "n": secrets.token_hex(3)})
     return code, expires_at(RESIDENT, issued_at)
+
+
+def start_token_family(user: User):
+    """A sign-in's first refresh token (its access token is `.access_token`)."""
+    return tokens.start_family(user)
+
+
+def rotate_refresh_token(raw: str) -> dict[str, str]:
+    """`{access, refresh}` for a valid, unused refresh token; a reused one revokes its whole family."""
+    return tokens.rotate(raw)
+
+
+def revoke_refresh_token(raw: str) -> None:
+    tokens.revoke(raw)
 
 
 def update_profile(*, user: User, display_name: str | None = None, leaderboard: bool | None = None) -> User:

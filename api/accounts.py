@@ -13,8 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
-from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+from rest_framework_simplejwt.views import TokenObtainPairView
 
 from accounts import services
 from accounts.models import STAFF_ROLES
@@ -22,6 +21,7 @@ from backend.codes.qr import qr_png
 from geo.models import Community, District
 from rewards.selectors import balance_of
 
+from .fields import IdField
 from .permissions import CanCreateStaff, IsDistrictOfficer, IsResident
 
 # ---- serializers -------------------------------------------------------------------------------
@@ -45,6 +45,18 @@ class UserPublicOut(serializers.Serializer):
 class TokenIn(TokenObtainPairSerializer):
     default_error_messages = {"no_active_account": gettext_lazy("Wrong phone number or password.")}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Bounded like registration's, so a megabyte "password" never reaches the hasher.
+        self.fields[self.username_field] = serializers.CharField(max_length=32)
+        self.fields["password"] = serializers.CharField(
+            max_length=128, write_only=True, style={"input_type": "password"}
+        )
+
+    @classmethod
+    def get_token(cls, user):
+        return services.start_token_family(user)
+
     def validate(self, attrs):
         try:
             return super().validate(attrs)
@@ -59,8 +71,12 @@ class TokenPairOut(serializers.Serializer):
     refresh = serializers.CharField()
 
 
+class RefreshIn(serializers.Serializer):
+    refresh = serializers.CharField(max_length=2048)
+
+
 class LogoutIn(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = serializers.CharField(max_length=2048)
 
 
 class HouseholdOut(serializers.Serializer):
@@ -87,7 +103,7 @@ class MeIn(serializers.Serializer):
 
 
 class HouseholdIn(serializers.Serializer):
-    community_id = serializers.IntegerField(min_value=1)
+    community_id = IdField()
     address = serializers.CharField(max_length=200, min_length=1)
 
 
@@ -109,7 +125,7 @@ class CommunityOut(serializers.ModelSerializer):
 
 
 class CommunityIn(serializers.Serializer):
-    district_id = serializers.IntegerField(min_value=1)
+    district_id = IdField()
     name = serializers.CharField(max_length=128)
 
 
@@ -118,10 +134,8 @@ class StaffIn(serializers.Serializer):
     password = serializers.CharField(max_length=128, write_only=True)
     display_name = serializers.CharField(max_length=40)
     role = serializers.ChoiceField(choices=STAFF_ROLES)
-    district_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    community_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=500
-    )
+    district_id = IdField(required=False, allow_null=True)
+    community_ids = serializers.ListField(child=IdField(), required=False, max_length=500)
 
 
 class StaffOut(serializers.Serializer):
@@ -171,27 +185,32 @@ class TokenObtainView(TokenObtainPairView):
         return super().post(request, *args, **kwargs)
 
 
-class TokenRefreshRotateView(TokenRefreshView):
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
-
-
-class LogoutView(APIView):
+class BearerRealmView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
     def get_authenticate_header(self, request):
-        # With no authenticators DRF turns a 401 into a 403; a bad refresh token is a 401, as on refresh.
+        # With no authenticators DRF turns a 401 into a 403; a bad refresh token is a 401.
         return 'Bearer realm="api"'
 
+
+class TokenRefreshRotateView(BearerRealmView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=RefreshIn, responses={200: TokenPairOut}, auth=[])
+    def post(self, request):
+        data = RefreshIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.rotate_refresh_token(data.validated_data["refresh"]))
+
+
+class LogoutView(BearerRealmView):
     @extend_schema(request=LogoutIn, responses={204: None}, auth=[])
     def post(self, request):
         data = LogoutIn(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            RefreshToken(data.validated_data["refresh"]).blacklist()
-        except Exception as exc:
-            raise AuthenticationFailed(_("The refresh token is not valid."), code="token_not_valid") from exc
+        services.revoke_refresh_token(data.validated_data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

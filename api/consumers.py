@@ -20,6 +20,13 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
 
     groups_joined: list[str]
 
+    async def refuse(self, code: int) -> None:
+        """Accept, then close with an application code: a close before accepting reaches the client as an
+        HTTP 403 to the handshake, and the 4401/4403 that tells it what went wrong is lost."""
+        # The plain accept: a refused socket never counts as an open one.
+        await super().accept()
+        await self.close(code=code)
+
     async def join(self, *groups: str) -> None:
         self.groups_joined = list(groups)
         for group in groups:
@@ -70,7 +77,7 @@ class MeConsumer(EventConsumer):
     async def connect(self):
         user = await user_from_ticket(self.scope)
         if user is None:
-            await self.close(code=CLOSE_UNAUTHORISED)
+            await self.refuse(CLOSE_UNAUTHORISED)
             return
         self.scope["user"] = user
         await self.join(user_group(user.id))

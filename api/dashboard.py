@@ -6,12 +6,14 @@ numbers at once; afterwards it re-fetches the statistics endpoints whenever `/ws
 
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.http import HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.csp import CSP
+from django.utils.decorators import method_decorator
 from django.utils.translation import pgettext_lazy
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_POST
 
 from accounts.models import OFFICER_ROLES
@@ -20,9 +22,23 @@ from backend.categories import CATEGORY_LABELS
 from stats import selectors
 from stats.errors import BadPeriod
 
+from .login_forms import DashboardAuthenticationForm
 from .stats import CommunityStatsOut, DistrictSeriesOut, DistrictStatsListOut
 
 LOGIN_URL = "/dashboard/login/"
+# The dashboard runs only its own static script and style: injected markup could run nothing, load
+# nothing from elsewhere, post nowhere else, and no other site may frame it.
+DASHBOARD_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # Page texts by key (the page's script reads them by key too); English is the source language.
 STRINGS = {
@@ -121,17 +137,30 @@ def indicator_names(lang: str) -> list[dict]:
         ]
 
 
+@method_decorator(csp_override(DASHBOARD_CSP), name="dispatch")
 class DashboardLoginView(LoginView):
     template_name = "stats/login.html"
     redirect_authenticated_user = True
-    authentication_form = AuthenticationForm
+    authentication_form = DashboardAuthenticationForm
 
     def get_success_url(self):
         return "/dashboard/"
 
     def get_context_data(self, **kwargs):
         lang = language(self.request)
-        return super().get_context_data(**kwargs, t=page_texts(lang), lang=lang)
+        return super().get_context_data(**kwargs, t=page_texts(lang), lang=lang, locked=self._locked(kwargs))
+
+    @staticmethod
+    def _locked(context) -> str | None:
+        form = context.get("form")
+        errors = form.non_field_errors().as_data() if form is not None and form.is_bound else []
+        return next((error.messages[0] for error in errors if error.code == "login_locked"), None)
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if self._locked({"form": form}):
+            response.status_code = 429
+        return response
 
 
 @require_POST
@@ -140,6 +169,7 @@ def dashboard_logout(request):
     return HttpResponseRedirect(LOGIN_URL)
 
 
+@csp_override(DASHBOARD_CSP)
 @login_required(login_url=LOGIN_URL)
 def dashboard(request):
     lang = language(request)

@@ -29,7 +29,9 @@ STATUS_BY_CODE = {
     "role_not_allowed": 403,
     "out_of_scope": 403,
     "invalid_ticket": 401,
+    "token_not_valid": 401,
     "community_exists": 409,
+    "login_locked": 429,
     # codes
     "invalid_code": 400,
     "code_expired": 410,
@@ -40,6 +42,7 @@ STATUS_BY_CODE = {
     "out_of_range": 400,
     "daily_limit": 429,
     "bad_image": 400,
+    "photo_limit": 429,
     "already_graded": 409,
     "no_household": 409,
     "same_inspector": 403,
@@ -54,6 +57,8 @@ STATUS_BY_CODE = {
     "implausible_weight": 400,
     "material_not_accepted": 400,
     "batch_too_large": 400,
+    # Only ever an item's answer inside a 200 batch response; the kiosk sends the item again.
+    "deposit_failed": 409,
     "session_not_found": 404,
     "session_closed": 409,
     "bad_pickup_weight": 400,
@@ -155,9 +160,11 @@ def _drf_response(exc: exceptions.APIException) -> Response:
 
 
 def domain_response(exc: DomainError) -> Response:
+    retry_after = exc.extra.get("retry_after")
     return Response(
         envelope(exc.code, exc.message, fields=exc.fields, extra=exc.extra),
         status=STATUS_BY_CODE.get(exc.code, status.HTTP_400_BAD_REQUEST),
+        headers={"Retry-After": str(retry_after)} if retry_after else None,
     )
 
 

@@ -47,10 +47,10 @@ class KioskConsumer(EventConsumer):
         try:
             kiosk = await database_sync_to_async(_authenticate)(self.scope)
         except DomainError as exc:
-            await self.close(code=CLOSE_FORBIDDEN if exc.code == "kiosk_disabled" else CLOSE_UNAUTHORISED)
+            await self.refuse(CLOSE_FORBIDDEN if exc.code == "kiosk_disabled" else CLOSE_UNAUTHORISED)
             return
         if kiosk is None:
-            await self.close(code=CLOSE_UNAUTHORISED)
+            await self.refuse(CLOSE_UNAUTHORISED)
             return
         self.scope["kiosk_id"] = kiosk.pk
         await self.join(kiosk_group(kiosk.pk))

@@ -1,5 +1,7 @@
 """Kiosks over HTTP: staff provisioning, signed device requests, session claims by residents."""
 
+import re
+
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -13,7 +15,9 @@ from kiosks import selectors, services
 from kiosks.models import Kiosk
 
 from .errors import envelope
+from .fields import IdField
 from .kiosk_auth import IsKiosk, KioskSignatureAuthentication
+from .parsers import ItemwiseJSONParser, holds_unstorable_text
 from .permissions import IsResident, IsStaffMember
 
 SIGNED_HEADERS = [
@@ -23,11 +27,14 @@ SIGNED_HEADERS = [
     ),
 ]
 
+# The shape of a material code (SlugField), and the most its column holds.
+MATERIAL_CODE = re.compile(r"[-a-zA-Z0-9_]{1,32}")
+
 # ---- serializers -------------------------------------------------------------------------------
 
 
 class KioskIn(serializers.Serializer):
-    community_id = serializers.IntegerField(min_value=1)
+    community_id = IdField()
     name = serializers.CharField(max_length=100)
     materials = serializers.ListField(child=serializers.SlugField(max_length=32), min_length=1, max_length=50)
 
@@ -41,7 +48,7 @@ class KioskSecretOut(serializers.Serializer):
 class KioskPatchIn(serializers.Serializer):
     enabled = serializers.BooleanField(required=False)
     materials = serializers.ListField(
-        child=serializers.SlugField(max_length=32), min_length=1, required=False
+        child=serializers.SlugField(max_length=32), min_length=1, max_length=50, required=False
     )
 
 
@@ -124,7 +131,10 @@ class DepositOut(serializers.Serializer):
 
 
 class DepositBatchIn(serializers.Serializer):
-    deposits = serializers.ListField(child=serializers.JSONField(), allow_empty=False)
+    # Documents the limit; the service answers a longer batch with batch_too_large.
+    deposits = serializers.ListField(
+        child=serializers.JSONField(), allow_empty=False, max_length=services.BATCH_LIMIT
+    )
 
 
 class DepositBatchItemOut(serializers.Serializer):
@@ -139,18 +149,46 @@ class DepositBatchOut(serializers.Serializer):
     results = DepositBatchItemOut(many=True)
 
 
+class FillLevelsField(serializers.DictField):
+    """`{material code: percent}`: a key is a material code, as alerts store it, never free text."""
+
+    MAX_COMPARTMENTS = 50
+
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.IntegerField(min_value=0, max_value=100), **kwargs)
+
+    def to_internal_value(self, data):
+        levels = super().to_internal_value(data)
+        if len(levels) > self.MAX_COMPARTMENTS:
+            raise serializers.ValidationError(
+                _("At most %(count)d compartments.") % {"count": self.MAX_COMPARTMENTS}
+            )
+        if not all(MATERIAL_CODE.fullmatch(key) for key in levels):
+            raise serializers.ValidationError(
+                _("Compartments are named by material code: letters, digits, - and _, at most 32.")
+            )
+        return levels
+
+
 class HeartbeatIn(serializers.Serializer):
     status = serializers.CharField(max_length=32)
-    fill_levels = serializers.DictField(
-        child=serializers.IntegerField(min_value=0, max_value=100), required=False
-    )
+    fill_levels = FillLevelsField(required=False)
     firmware = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
 
-def parse_batch_item(item) -> dict | ValidationFailed:
+def parse_batch_item(item) -> dict | DomainError:
     """A batch item's payload, or the error that answers it: one bad item must not fail the batch."""
+    if holds_unstorable_text(item):
+        return InvalidInput(_("The item holds text that cannot be stored (a NUL or invalid Unicode)."))
     data = DepositIn(data=item)
     return data.validated_data if data.is_valid() else ValidationFailed(fields=data.errors)
+
+
+def _echoed_deposit_id(item) -> str | None:
+    deposit_id = item.get("deposit_id") if isinstance(item, dict) else None
+    if not isinstance(deposit_id, str) or holds_unstorable_text(deposit_id):
+        return None
+    return deposit_id[:64]
 
 
 def deposit_status(outcome: services.DepositOutcome) -> int:
@@ -159,9 +197,8 @@ def deposit_status(outcome: services.DepositOutcome) -> int:
 
 def batch_result(item, result: services.DepositOutcome | DomainError) -> dict:
     if isinstance(result, DomainError):
-        deposit_id = item.get("deposit_id") if isinstance(item, dict) else None
         return {
-            "deposit_id": deposit_id if isinstance(deposit_id, str) else None,
+            "deposit_id": _echoed_deposit_id(item),
             "error": envelope(result.code, result.message, fields=result.fields)["error"],
         }
     return {**DepositOut(result.body).data, "status": deposit_status(result)}
@@ -292,6 +329,8 @@ class KioskDepositCreateView(SignedKioskView):
 
 
 class KioskDepositBatchView(SignedKioskView):
+    parser_classes = [ItemwiseJSONParser]
+
     @extend_schema(request=DepositBatchIn, responses=DepositBatchOut, parameters=SIGNED_HEADERS)
     def post(self, request):
         items = request.data.get("deposits") if isinstance(request.data, dict) else None

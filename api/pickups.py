@@ -19,6 +19,7 @@ from stats import selectors as stats_selectors
 from stats import services as stats_services
 from stats.models import Destination, HazardousManifest, Plant
 
+from .fields import IdField
 from .kiosks import SIGNED_HEADERS, SignedKioskView
 from .permissions import IsStaffMember
 
@@ -32,11 +33,11 @@ class PickupIn(serializers.Serializer):
     pickup_id = serializers.UUIDField()
     collected_at = serializers.DateTimeField()
     lines = PickupLineIn(many=True, allow_empty=False, max_length=50)
-    collector_id = serializers.IntegerField(required=False, allow_null=True)
+    collector_id = IdField(required=False, allow_null=True)
 
 
 class StaffPickupIn(PickupIn):
-    kiosk_id = serializers.IntegerField()
+    kiosk_id = IdField()
 
 
 class PickupLineOut(serializers.Serializer):
@@ -128,7 +129,7 @@ class PickupListCreateView(generics.ListAPIView):
 
 
 class PlantIn(serializers.Serializer):
-    district_id = serializers.IntegerField()
+    district_id = IdField()
     name = serializers.CharField(max_length=100)
     destination = serializers.ChoiceField(choices=Destination.choices)
     licence = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
@@ -167,14 +168,12 @@ class PlantListCreateView(generics.ListAPIView):
 
 
 class ManifestIn(serializers.Serializer):
-    district_id = serializers.IntegerField()
-    handler_id = serializers.IntegerField()
+    district_id = IdField()
+    handler_id = IdField()
     number = serializers.CharField(max_length=64)
     handed_over_kg = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=Decimal("0.001"))
     handed_over_at = serializers.DateTimeField()
-    pickup_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=500
-    )
+    pickup_ids = serializers.ListField(child=IdField(), required=False, default=list, max_length=500)
 
 
 class ManifestCloseIn(serializers.Serializer):

@@ -15,6 +15,7 @@ from backend.idempotency import MAX_KEY_LENGTH
 from rewards import selectors, services
 from rewards.models import Material, PointRules, Posting, Redemption, Reward, Shop
 
+from .fields import IdField
 from .pagination import FeedPagination
 from .permissions import IsCityOfficer, IsCityOfficerOrSignedInReader, IsMerchant, IsResident
 
@@ -71,10 +72,12 @@ class RewardIn(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     points_cost = serializers.IntegerField(min_value=1, max_value=10_000_000)
     stock = serializers.IntegerField(min_value=0, max_value=10_000_000)
-    per_resident_limit = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    per_resident_limit = serializers.IntegerField(
+        min_value=1, max_value=10_000, required=False, allow_null=True
+    )
     valid_from = serializers.DateTimeField(required=False, allow_null=True)
     valid_until = serializers.DateTimeField(required=False, allow_null=True)
-    shop_id = serializers.IntegerField(min_value=1)
+    shop_id = IdField()
 
     def validate(self, attrs):
         if (
@@ -87,7 +90,7 @@ class RewardIn(serializers.Serializer):
 
 
 class RedemptionIn(serializers.Serializer):
-    reward_id = serializers.IntegerField(min_value=1)
+    reward_id = IdField()
     quantity = serializers.IntegerField(min_value=1, max_value=100, default=1)
 
 

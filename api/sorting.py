@@ -18,6 +18,7 @@ from rewards.selectors import balance_of
 from sorting import selectors, services
 from sorting.models import Bin, Drop
 
+from .fields import IdField
 from .filters import BinFilter, DropFilter, LabelSheetFilter
 from .parsers import SafeJSONParser
 from .permissions import IsDistrictOfficer, IsInspector, IsResident, IsStaffMember
@@ -26,7 +27,7 @@ from .permissions import IsDistrictOfficer, IsInspector, IsResident, IsStaffMemb
 
 
 class BinIn(serializers.Serializer):
-    community_id = serializers.IntegerField(min_value=1)
+    community_id = IdField()
     category = serializers.ChoiceField(choices=WasteCategory.choices)
     name = serializers.CharField(max_length=100)
     lat = serializers.DecimalField(

@@ -22,6 +22,7 @@ from stats import selectors, services
 from stats.errors import BadCsv
 from stats.models import Collection, Destination, Plant
 
+from .fields import IdField
 from .permissions import IsCityOfficer, IsStaffMember
 
 PERIOD_PARAMS = [
@@ -60,18 +61,16 @@ class RateField(serializers.FloatField):
 
 
 class CollectionValuesIn(serializers.Serializer):
-    district_id = serializers.IntegerField()
-    community_id = serializers.IntegerField(required=False, allow_null=True)
+    district_id = IdField()
+    community_id = IdField(required=False, allow_null=True)
     category = serializers.ChoiceField(choices=WasteCategory.choices)
     weight_kg = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=Decimal("0.001"))
     date = serializers.DateField()
     destination = serializers.ChoiceField(choices=Destination.choices)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    plant_id = serializers.IntegerField(required=False, allow_null=True)
-    pickup_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=500
-    )
+    plant_id = IdField(required=False, allow_null=True)
+    pickup_ids = serializers.ListField(child=IdField(), required=False, default=list, max_length=500)
 
 
 class CollectionIn(CollectionValuesIn):
@@ -81,10 +80,10 @@ class CollectionIn(CollectionValuesIn):
 class CollectionQueryIn(serializers.Serializer):
     """The list's filters, by the model's field names, so a statistician can take one route at a time."""
 
-    district_id = serializers.IntegerField(required=False, source="district")
+    district_id = IdField(required=False, source="district")
     category = serializers.ChoiceField(choices=WasteCategory.choices, required=False)
     destination = serializers.ChoiceField(choices=Destination.choices, required=False)
-    plant_id = serializers.IntegerField(required=False, source="plant")
+    plant_id = IdField(required=False, source="plant")
 
 
 class CollectionCorrectIn(serializers.Serializer):
@@ -181,20 +180,23 @@ class DistrictStatsOut(serializers.Serializer):
     indicators = serializers.DictField(child=IndicatorOut())
 
 
-class DistrictStatsListOut(serializers.Serializer):
-    period_from = serializers.DateField(source="start")
-    period_to = serializers.DateField(source="end")
+class PeriodOut(serializers.Serializer):
+    """Answers that carry their period as `from` and `to`: Python keywords, so declared in get_fields,
+    which the OpenAPI schema reads too (a renamed field would document the wrong names)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(source="start")
+        fields["to"] = serializers.DateField(source="end")
+        return fields
+
+
+class DistrictStatsListOut(PeriodOut):
     target = serializers.FloatField(allow_null=True)
     results = DistrictStatsOut(many=True, source="rows")
     # One page holds every district a reader may see.
     next = serializers.CharField(allow_null=True, default=None)
     previous = serializers.CharField(allow_null=True, default=None)
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["from"] = data.pop("period_from")
-        data["to"] = data.pop("period_to")
-        return data
 
 
 class SeriesPointOut(serializers.Serializer):
@@ -216,20 +218,12 @@ class SeriesPointOut(serializers.Serializer):
         return {code: None if r.rate is None else four_places(r.rate) for code, r in point.ratios.items()}
 
 
-class DistrictSeriesOut(serializers.Serializer):
+class DistrictSeriesOut(PeriodOut):
     district = PlaceOut()
     granularity = serializers.CharField()
-    period_from = serializers.DateField(source="start")
-    period_to = serializers.DateField(source="end")
     target = serializers.FloatField(allow_null=True)
     indicators = serializers.DictField(child=IndicatorOut())
     points = SeriesPointOut(many=True)
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["from"] = data.pop("period_from")
-        data["to"] = data.pop("period_to")
-        return data
 
 
 class CommunityStatsOut(serializers.Serializer):
@@ -301,12 +295,12 @@ class IndicatorCatalogueOut(serializers.Serializer):
 
 
 class IndicatorQueryIn(serializers.Serializer):
-    city = serializers.IntegerField(required=False, min_value=1)
+    city = IdField(required=False)
     year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
 
 
 class IndicatorTargetIn(serializers.Serializer):
-    city_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    city_id = IdField(required=False, allow_null=True)
     # Range checked by the service, so an out-of-range share answers its own code (bad_target).
     target = serializers.DecimalField(max_digits=12, decimal_places=4)
 

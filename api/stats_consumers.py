@@ -10,22 +10,25 @@ from .consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHORISED, EventConsumer, user_
 
 
 def stats_groups(user) -> list[str]:
-    """Every visible district's group (kiosk alerts are district events) plus the city groups."""
+    """A district officer hears their district's group; city-wide staff their cities' groups only.
+
+    Every district event (stats.updated, kiosk.alert) is published to its district's group and to its
+    city's, so someone in both would hear each event twice.
+    """
     districts = list(visible_districts(user).values_list("id", "city_id"))
-    groups = [district_stats_group(district_id) for district_id, _city in districts]
     if user.is_city_wide:
-        groups += [city_stats_group(city_id) for city_id in sorted({city for _d, city in districts})]
-    return groups
+        return [city_stats_group(city_id) for city_id in sorted({city for _d, city in districts})]
+    return [district_stats_group(district_id) for district_id, _city in districts]
 
 
 class StatsConsumer(EventConsumer):
     async def connect(self):
         user = await user_from_ticket(self.scope)
         if user is None:
-            await self.close(code=CLOSE_UNAUTHORISED)
+            await self.refuse(CLOSE_UNAUTHORISED)
             return
         if not (user.is_superuser or user.role in OFFICER_ROLES):
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self.refuse(CLOSE_FORBIDDEN)
             return
         self.scope["user"] = user
         await self.join(*(await database_sync_to_async(stats_groups)(user)))

@@ -10,8 +10,9 @@ django_http = get_asgi_application()
 from channels.routing import ProtocolTypeRouter  # noqa: E402  (Django must be set up first)
 
 from api.routing import websocket_application  # noqa: E402
+from backend.body_limit import BodyLimitMiddleware  # noqa: E402
 from backend.jobs.lifespan import lifespan  # noqa: E402
 
 application = ProtocolTypeRouter(
-    {"http": django_http, "websocket": websocket_application, "lifespan": lifespan}
+    {"http": BodyLimitMiddleware(django_http), "websocket": websocket_application, "lifespan": lifespan}
 )

@@ -56,7 +56,9 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
-        proxy_headers=True,
+        # Forwarded headers only from the configured load balancers (TRUSTED_PROXIES), never by default.
+        proxy_headers=bool(os.environ.get("TRUSTED_PROXIES")),
+        forwarded_allow_ips=os.environ.get("TRUSTED_PROXIES") or None,
         # The lifespan starts and stops the in-process job worker; without it the app ignores it.
         lifespan="on",
         access_log=False,

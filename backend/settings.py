@@ -13,6 +13,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from backend.realtime.redis_hosts import channel_layer_host
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -133,6 +135,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so everything after it (request logs included) sees the real client address.
+    "backend.client_address.ClientAddressMiddleware",
     "backend.observability.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "api.middleware.ApiGuardMiddleware",
@@ -144,6 +148,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Sends the policies views ask for (the dashboard's); SECURE_CSP stays empty for the rest.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "backend.urls"
@@ -187,13 +193,18 @@ DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    # redis-py 8 reads with a 5 s socket timeout, the same as channels-redis's blocking receive: a
-    # quiet socket would be dropped after 5 s. The layer bounds its own waits, so the socket has none.
+    CACHES = {
+        "default": {
+            "BACKEND": "backend.cache.FallbackRedisCache",
+            "LOCATION": REDIS_URL,
+            # A cache call must never hold a request for long: past these it falls back to memory.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
+            "CONFIG": {"hosts": [channel_layer_host(REDIS_URL)]},
         }
     }
 else:
@@ -201,6 +212,14 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTH_USER_MODEL = "accounts.User"
+# Every sign-in path (API token, dashboard, admin) goes through the lockout (accounts/lockout.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutBackend"]
+LOGIN_LOCKOUT = {
+    "account_failures": int(os.environ.get("LOGIN_LOCKOUT_ACCOUNT_FAILURES", "10")),
+    "address_failures": int(os.environ.get("LOGIN_LOCKOUT_ADDRESS_FAILURES", "30")),
+    "window_seconds": int(os.environ.get("LOGIN_LOCKOUT_WINDOW", "900")),
+    "cooloff_seconds": int(os.environ.get("LOGIN_LOCKOUT_COOLOFF", "900")),
+}
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -285,6 +304,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.declare_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "BinStatusEnum": "sorting.models.Bin.Status",
         "DropStatusEnum": "sorting.models.Drop.Status",
@@ -299,7 +322,7 @@ LOGIN_URL = "/admin/login/"
 # Production hardening; `manage.py check --deploy` stays clean with DEBUG off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -317,11 +340,17 @@ STORAGES = {
     },
 }
 
+# -- sorting --
+# Photos a resident may attach per hour: each one is decoded, the costliest step of a drop.
+SORTING_PHOTOS_PER_HOUR = int(os.environ.get("SORTING_PHOTOS_PER_HOUR", "20"))
+
 # -- accounts --
-# Throttles key on the client address. Without NUM_PROXIES DRF trusts any X-Forwarded-For a client
-# sends, so a forged header would buy a fresh login budget per request. Behind a proxy, let the ASGI
-# server rewrite the address from trusted proxies (uvicorn --proxy-headers) or set NUM_PROXIES.
-REST_FRAMEWORK["NUM_PROXIES"] = int(os.environ.get("NUM_PROXIES", "0"))
+# The load balancers whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated).
+# Empty trusts no forwarded header: the socket address is the client. ClientAddressMiddleware puts the
+# real address in REMOTE_ADDR, and DRF's throttles read REMOTE_ADDR alone (NUM_PROXIES 0), never the
+# client-written left end of the header.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+REST_FRAMEWORK["NUM_PROXIES"] = 0
 
 # -- operations: logs, metrics, jobs --
 from backend.observability.logs import logging_config  # noqa: E402

@@ -2,11 +2,18 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api.health import healthz
+from api import health
+from api.login_forms import AdminLockoutAuthenticationForm
 from backend.observability.exposition import metrics
 
+# The admin signs in through the same lockout as the API and the dashboard.
+admin.site.login_form = AdminLockoutAuthenticationForm
+
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
+    # /healthz stays for images and probes that know only it: it means ready.
+    path("healthz", health.ready, name="healthz"),
+    path("healthz/live", health.live, name="healthz-live"),
+    path("healthz/ready", health.ready, name="healthz-ready"),
     path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -60,6 +60,13 @@ class FutureDeposit(DomainError):
     params = {"minutes": int(FUTURE_TOLERANCE.total_seconds() // 60)}
 
 
+class DepositFailed(DomainError):
+    """One batch item the database refused for a reason no rule names; the kiosk may send it again."""
+
+    code = "deposit_failed"
+    message = _("This deposit could not be recorded; send it again later.")
+
+
 class BatchTooLarge(DomainError):
     code = "batch_too_large"
     message = _("A batch holds at most %(limit)s deposits.")

@@ -6,12 +6,13 @@ first one's unique key) finds the stored first answer. Lock order inside a depos
 the kiosk row (its daily cap), then the resident's points account (their daily cap and balance).
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import OuterRef, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +36,7 @@ from .errors import (
     BadSignature,
     BatchTooLarge,
     ClockSkew,
+    DepositFailed,
     FutureDeposit,
     FuturePickup,
     ImplausibleWeight,
@@ -50,6 +52,8 @@ from .errors import (
 )
 from .limits import BATCH_LIMIT, FUTURE_TOLERANCE, NONCE_LENGTH, OFFLINE_WINDOW, SIGNATURE_WINDOW
 from .models import Deposit, Kiosk, KioskAlert, KioskNonce, KioskSession, Pickup, PickupLine
+
+logger = logging.getLogger(__name__)
 
 ROTATION_GRACE = timedelta(days=7)
 # A claimed session accepts deposits made within this time after the claim.
@@ -412,6 +416,10 @@ def record_batch(*, kiosk: Kiosk, items: list[dict | DomainError]) -> list[Depos
             results.append(record_deposit(kiosk=kiosk, payload=item))
         except DomainError as exc:
             results.append(exc)
+        except DatabaseError:
+            # Its own transaction rolled back; the items before and after it stand on their own.
+            logger.exception("batch item of kiosk %s failed", kiosk.pk)
+            results.append(DepositFailed())
     return results
 
 

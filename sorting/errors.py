@@ -23,6 +23,11 @@ class DailyLimit(DomainError):
     message = _("You have reached today's limit of drops.")
 
 
+class PhotoLimit(DomainError):
+    code = "photo_limit"
+    message = _("You have sent too many photos this hour; send the drop without one.")
+
+
 class BadImage(DomainError):
     code = "bad_image"
     message = _("The photo is not a usable JPEG, PNG or WebP image.")

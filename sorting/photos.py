@@ -6,6 +6,7 @@ alone drops every byte of it.
 
 import io
 import secrets
+import threading
 import warnings
 
 from django.core.files.base import ContentFile
@@ -19,9 +20,16 @@ from .errors import BadImage
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
 MAX_BYTES = 6 * 1024 * 1024
-MAX_PIXELS = 40_000_000  # about 7,700 x 5,200: any phone camera, no decompression bomb
+# A JPEG is decoded already scaled down to about MAX_SIDE (the decoder's DCT scaling, `draft`), so even
+# the largest phone photo costs a few megabytes; 40 MP is about 7,700 x 5,200, any phone camera.
+MAX_PIXELS = 40_000_000
+# PNG and WebP have no such path and decode at full size, 4 bytes a pixel: 16 MP is 64 MB at most.
+MAX_PIXELS_FULL_DECODE = 16_000_000
 MAX_SIDE = 1600
 FOLDER = "drops"
+# Decoding is the one step whose memory scales with the input: at most this many at once per process,
+# so a burst of large uploads waits instead of multiplying the peak.
+DECODE_SLOTS = threading.BoundedSemaphore(2)
 
 
 def prepared_photo(upload) -> bytes:
@@ -39,10 +47,16 @@ def prepared_photo(upload) -> bytes:
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise BadImage(_("The photo has too many pixels."))
-            image.load()
-            image = ImageOps.exif_transpose(image)
-            image = image.convert("RGB")
-            image.thumbnail((MAX_SIDE, MAX_SIDE))
+            if image.format == "JPEG":
+                # The stored size, so the decoder may scale by the largest power of two that keeps it.
+                ratio = MAX_SIDE / max(width, height)
+                image.draft("RGB", (max(1, int(width * ratio)), max(1, int(height * ratio))))
+            elif width * height > MAX_PIXELS_FULL_DECODE:
+                raise BadImage(_("The photo has too many pixels."))
+            with DECODE_SLOTS:
+                image.thumbnail((MAX_SIDE, MAX_SIDE))  # decodes (at draft scale) and shrinks in place
+                image = ImageOps.exif_transpose(image)
+                image = image.convert("RGB")
     except BadImage:
         raise
     except (
@@ -74,3 +88,13 @@ def open_photo(name: str):
     if not name:
         raise FileNotFoundError(name)
     return default_storage.open(name, "rb")
+
+
+def stored_before(moment) -> list[str]:
+    """Names of the stored photos last written before `moment`."""
+    try:
+        _folders, files = default_storage.listdir(FOLDER)
+    except FileNotFoundError:
+        return []
+    names = [f"{FOLDER}/{name}" for name in files]
+    return [name for name in names if default_storage.get_modified_time(name) < moment]

@@ -10,6 +10,8 @@ import math
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -34,12 +36,13 @@ from .errors import (
     NoHousehold,
     NothingToSample,
     OutOfRange,
+    PhotoLimit,
     SameInspector,
     TooSoon,
 )
 from .models import Bin, Drop, Reinspection, ReinspectionSample, SortingPolicy
 from .periods import day_bounds
-from .photos import delete_photo, prepared_photo, save_photo
+from .photos import delete_photo, prepared_photo, save_photo, stored_before
 
 EARTH_RADIUS_M = 6_371_000
 
@@ -120,6 +123,20 @@ def _check_rules(resident: User, bin_: Bin, policy: SortingPolicy, lat, lng, now
             raise OutOfRange(extra={"distance_m": round(distance), "max_distance_m": policy.max_distance_m})
 
 
+def _spend_photo_allowance(resident: User, now: datetime) -> None:
+    """Photos a resident may send per hour (each costs a decode), counted in the shared cache."""
+    limit = settings.SORTING_PHOTOS_PER_HOUR
+    key = f"drop-photos:{resident.pk}:{now:%Y%m%d%H}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        sent = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=3600)
+        sent = 1
+    if sent > limit:
+        raise PhotoLimit(extra={"photos_per_hour": limit})
+
+
 def record_drop(
     *,
     resident: User,
@@ -130,16 +147,23 @@ def record_drop(
 ) -> Drop:
     """A resident's drop, pending until graded, with an optional uploaded photo.
 
-    Every rule runs before the photo is written, and the photo is written inside the transaction that
-    records the drop: a refused drop leaves no file behind.
+    Every rule runs before the photo is decoded, decoding is bounded (sorting.photos), and the photo is
+    written inside the transaction that records the drop: a refused drop leaves no file behind, and
+    `purge_orphan_photos` removes what a crash between the write and the commit could leave.
     """
     if resident.household_id is None:
         raise NoHousehold()
     bin_ = bin_from_code(bin_code_value)
     if bin_.status != Bin.Status.ACTIVE:
         raise BinInactive()
-    jpeg = prepared_photo(photo) if photo else None
     policy = policy_for(bin_.community.district)
+    jpeg = None
+    if photo:
+        # Decoding is the costly step, so it comes last: a drop the rules refuse is never decoded. The
+        # rules run again under the lock below, where two phones racing meet.
+        _check_rules(resident, bin_, policy, lat, lng, timezone.now())
+        _spend_photo_allowance(resident, timezone.now())
+        jpeg = prepared_photo(photo)
     stored = ""
     try:
         with transaction.atomic():
@@ -160,6 +184,19 @@ def record_drop(
         if stored:
             delete_photo(stored)
         raise
+
+
+def purge_orphan_photos(*, older_than: timedelta = timedelta(hours=1)) -> int:
+    """Delete stored photos no drop names: a process that died between writing a photo and committing
+    its drop leaves one. Only files older than `older_than`, so a drop committing now keeps its own."""
+    candidates = stored_before(timezone.now() - older_than)
+    if not candidates:
+        return 0
+    named = set(Drop.objects.filter(photo__in=candidates).values_list("photo", flat=True))
+    orphans = [name for name in candidates if name not in named]
+    for name in orphans:
+        delete_photo(name)
+    return len(orphans)
 
 
 def _points_for_accepted(drop: Drop) -> int:

@@ -39,6 +39,9 @@ STATS_TZ = periods.STATS_TZ
 INDICATORS = tuple(indicators.INDICATORS.values())
 INDICATOR_CODES = tuple(indicators.INDICATORS)
 MAX_PERIOD_DAYS = 3 * 366
+# Every bucket and month step adds days past the period's end: far from date.max, none can overflow.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
 # What a per-place figure may be grouped by: column -> the drop rollup kept at that level.
 GROUPINGS = {"district_id": "stats_districtdropdaily", "community_id": "stats_dropdaily"}
 
@@ -63,6 +66,11 @@ def parse_period(raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
         start = date.fromisoformat(raw_from) if raw_from else end.replace(month=1, day=1)
     except ValueError as exc:
         raise BadPeriod(fields={"from": ["YYYY-MM-DD"], "to": ["YYYY-MM-DD"]}) from exc
+    if not (EARLIEST_DAY <= start and end <= LATEST_DAY):
+        raise BadPeriod(
+            _("Periods lie between %(earliest)s and %(latest)s.")
+            % {"earliest": EARLIEST_DAY.isoformat(), "latest": LATEST_DAY.isoformat()}
+        )
     if start > end:
         raise BadPeriod()
     if (end - start).days > MAX_PERIOD_DAYS:

@@ -17,6 +17,7 @@ from backend.asgi import application
 from backend.realtime.groups import user_group
 from backend.realtime.publish import publish
 from tests import factories
+from tests.sockets import refusal_code
 
 
 @pytest.mark.django_db
@@ -122,9 +123,7 @@ def _publish_rolled_back(user_id: int) -> None:
 
 
 async def _refused(communicator) -> int:
-    connected, code = await communicator.connect()
-    assert not connected
-    return code
+    return await refusal_code(communicator)
 
 
 @pytest.mark.asyncio

@@ -103,27 +103,6 @@ def _body(response) -> bytes:
     return b"".join(response.streaming_content)
 
 
-def test_healthz_answers_with_the_database_up(client):
-    response = client.get("/healthz")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "up"}
-
-
-def test_healthz_reports_503_when_the_database_is_down(client, monkeypatch):
-    from django.db.backends.utils import CursorWrapper
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("database unreachable")
-
-    monkeypatch.setattr(CursorWrapper, "execute", broken)
-
-    response = client.get("/healthz")
-
-    assert response.status_code == 503
-    assert response.json()["database"] == "down"
-
-
 def test_the_admin_login_page_loads(client):
     response = client.get("/admin/login/")
 
@@ -286,3 +265,17 @@ def test_the_schema_generates_without_warnings_and_validates(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
 
     assert (tmp_path / "schema.yaml").read_text().startswith("openapi: 3")
+
+
+def test_every_operation_declares_the_error_statuses_in_the_envelope(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+    envelope = schema["components"]["schemas"]["ErrorEnvelope"]
+    assert envelope["required"] == ["error"]
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            for status in ("400", "401", "403", "404", "409", "413", "429"):
+                declared = operation["responses"][status]["content"]["application/json"]["schema"]
+                assert declared == {"$ref": "#/components/schemas/ErrorEnvelope"}, (method, path, status)

@@ -12,6 +12,7 @@ from api.routing import websocket_application
 from backend.realtime.groups import kiosk_group
 from kiosks.credentials import sign
 from tests.factories import CommunityFactory, ResidentFactory
+from tests.sockets import refusal_code
 
 from .helpers import make_kiosk, secret_of
 
@@ -29,10 +30,14 @@ def handshake_headers(kiosk, secret=None, path="/ws/kiosk/"):
     ]
 
 
-async def connect(kiosk, **kwargs):
-    communicator = WebsocketCommunicator(
+def socket_for(kiosk, **kwargs):
+    return WebsocketCommunicator(
         websocket_application, "/ws/kiosk/", headers=handshake_headers(kiosk, **kwargs)
     )
+
+
+async def connect(kiosk, **kwargs):
+    communicator = socket_for(kiosk, **kwargs)
     connected, code = await communicator.connect()
     return communicator, connected, code
 
@@ -79,8 +84,8 @@ async def test_a_bad_handshake_signature_is_refused():
     from asgiref.sync import sync_to_async
 
     kiosk = await sync_to_async(setup_kiosk)()
-    _communicator, connected, code = await connect(kiosk, secret="f" * 64)
-    assert not connected and code == 4401
+    communicator = socket_for(kiosk, secret="f" * 64)
+    assert await refusal_code(communicator) == 4401
     await sync_to_async(close_thread_connection)()
 
 

@@ -9,6 +9,7 @@ from prometheus_client import REGISTRY
 from accounts.services import issue_ws_ticket
 from backend.asgi import application
 from tests import factories
+from tests.sockets import refusal_code
 
 
 def open_sockets(endpoint: str) -> float:
@@ -30,7 +31,7 @@ async def test_the_gauge_counts_open_sockets_only(settings):
 
     assert (await socket.connect())[0]
     assert open_sockets("me") == before + 1
-    assert not (await refused.connect())[0]
+    assert await refusal_code(refused) == 4401
     assert open_sockets("me") == before + 1
 
     await socket.disconnect()

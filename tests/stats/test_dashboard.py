@@ -16,6 +16,7 @@ from api.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHORISED
 from backend.asgi import application
 from stats import notify
 from tests import factories
+from tests.sockets import refusal_code
 
 from .factories import record
 
@@ -145,8 +146,9 @@ async def test_stats_updates_reach_the_districts_officer_and_the_city_but_not_ot
 
     got = await sockets["weidu"].receive_json_from(timeout=2)
     assert got == {"event": "stats.updated", "data": {"district_id": weidu.id}}
-    city_events = [await sockets["city"].receive_json_from(timeout=2) for _ in range(2)]
-    assert {e["event"] for e in city_events} == {"stats.updated"}
+    city_event = await sockets["city"].receive_json_from(timeout=2)
+    assert city_event == {"event": "stats.updated", "data": {"district_ids": [weidu.id]}}
+    assert await sockets["city"].receive_nothing(timeout=0.3)
     assert await sockets["jian_an"].receive_nothing(timeout=0.3)
     for communicator in sockets.values():
         await communicator.disconnect()
@@ -159,9 +161,53 @@ async def test_the_stats_socket_refuses_residents_and_missing_tickets(stats_laye
     community = await sync_to_async(factories.CommunityFactory)(district=weidu)
     resident = await sync_to_async(factories.ResidentFactory)(household__community=community)
 
-    _c, connected, code = await _connect(resident)
-    assert (connected, code) == (False, CLOSE_FORBIDDEN)
+    ticket, _ = await sync_to_async(issue_ws_ticket)(user=resident)
+    resident_socket = WebsocketCommunicator(application, f"/ws/stats/?ticket={ticket}")
+    assert await refusal_code(resident_socket) == CLOSE_FORBIDDEN
 
     communicator = WebsocketCommunicator(application, "/ws/stats/?ticket=junk")
-    connected, code = await communicator.connect()
-    assert (connected, code) == (False, CLOSE_UNAUTHORISED)
+    assert await refusal_code(communicator) == CLOSE_UNAUTHORISED
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_each_kiosk_alert_reaches_the_district_and_the_city_officer_exactly_once(
+    stats_layer, xuchang_db
+):
+    from kiosks import services as kiosk_services
+    from rewards.fixtures_data import load_default_materials
+    from rewards.models import Material
+    from tests.kiosks.helpers import make_kiosk
+
+    weidu, _jian_an, city = xuchang_db
+    await sync_to_async(load_default_materials)(Material)
+    community = await sync_to_async(factories.CommunityFactory)(district=weidu)
+    kiosk = await sync_to_async(make_kiosk)(community)
+    officer = await sync_to_async(factories.DistrictOfficerFactory)(district=weidu)
+    city_officer = await sync_to_async(factories.CityOfficerFactory)(city=city)
+    district_socket, _, _ = await _connect(officer)
+    city_socket, _, _ = await _connect(city_officer)
+
+    await sync_to_async(kiosk_services.heartbeat)(kiosk=kiosk, status="ok", fill_levels={"paper": 95})
+
+    for socket in (district_socket, city_socket):
+        event = await socket.receive_json_from(timeout=2)
+        assert event["event"] == "kiosk.alert"
+        assert event["data"]["kiosk_id"] == kiosk.pk
+        assert await socket.receive_nothing(timeout=0.3)
+        await socket.disconnect()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/dashboard/", "/dashboard/login/"])
+def test_the_dashboard_pages_carry_a_content_security_policy_without_inline_script(client, weidu, path):
+    officer = factories.DistrictOfficerFactory(district=weidu)
+    client.force_login(officer)
+
+    response = client.get(path, follow=True)
+
+    policy = response["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["script-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe-inline" not in policy

@@ -24,7 +24,11 @@
 
   function html(tag, attrs, text) {
     const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      // A style attribute is inline style, which the page's Content-Security-Policy refuses; the CSSOM is not.
+      if (key === "style") node.style.cssText = value;
+      else node.setAttribute(key, value);
+    }
     if (text !== undefined) node.textContent = text;
     return node;
   }
