@@ -108,7 +108,7 @@ def page_texts(lang: str, *, target: float | None = None) -> dict[str, str]:
     """
     with translation.override(lang):
         texts = {key: str(text) for key, text in STRINGS.items()}
-    texts["suppressed"] %= {"households": selectors.MIN_CELL_HOUSEHOLDS}
+    texts["suppressed"] %= {"households": selectors.min_cell_households()}
     if target is None:
         del texts["subtitle"]
     else:

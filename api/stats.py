@@ -22,6 +22,7 @@ from stats import selectors, services
 from stats.errors import BadCsv
 from stats.models import Collection, Destination, Plant
 
+from .csv_cells import safe_line
 from .fields import IdField
 from .permissions import IsCityOfficer, IsStaffMember
 
@@ -748,7 +749,7 @@ class StatsExportView(APIView):
             yield "\ufeff"  # so spreadsheets on Chinese Windows read UTF-8
             yield writer.writerow(EXPORT_COLUMNS)
             for row in rows:
-                yield writer.writerow(export_line(row))
+                yield writer.writerow(safe_line(export_line(row)))
 
         body = _as_async(lines()) if isinstance(request._request, ASGIRequest) else lines()
         response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")

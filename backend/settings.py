@@ -279,6 +279,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
         "register": os.environ.get("THROTTLE_REGISTER", "5/min"),
+        # The public supervision data is unauthenticated: one client's burst must not load the database.
+        "public": os.environ.get("THROTTLE_PUBLIC", "60/min"),
     },
 }
 
@@ -339,6 +341,10 @@ STORAGES = {
         else "servestatic.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# -- stats --
+# Figures drawn from fewer registered households than this are never shown (dashboard, public page).
+STATS_MIN_CELL_HOUSEHOLDS = int(os.environ.get("STATS_MIN_CELL_HOUSEHOLDS", "5"))
 
 # -- sorting --
 # Photos a resident may attach per hour: each one is decoded, the costliest step of a drop.

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("api.urls")),
     path("dashboard/", include("api.dashboard_urls")),
+    path("public/", include("api.public_urls")),
 ]
 
 handler400 = "api.handlers.bad_request"

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import BooleanField, Case, Prefetch, When
@@ -25,8 +26,12 @@ from . import balance, flows, indicators, periods, rate, targets
 from .errors import BadPeriod, UnknownIndicator
 from .models import Collection, Destination, DistrictStatsSettings, HazardousManifest, Plant
 
-# Figures of fewer households than this would single out a family's habits.
-MIN_CELL_HOUSEHOLDS = 5
+
+def min_cell_households() -> int:
+    """Figures of fewer households than this would single out a family's habits (a setting, 5 by default)."""
+    return int(getattr(settings, "STATS_MIN_CELL_HOUSEHOLDS", 5))
+
+
 # The export's column order of the collected weights.
 CATEGORIES = tuple(
     c.value
@@ -476,7 +481,7 @@ class CommunityFigures:
 
 
 def community_rows(user: User, district_id: int, start: date, end: date) -> list[CommunityFigures]:
-    """Per community of a district; a community with fewer than MIN_CELL_HOUSEHOLDS shows no figures."""
+    """Per community of a district; a community with fewer than min_cell_households() shows no figures."""
     district = visible_district(user, district_id)
     ids = [district.id]
     households = registered_households(ids, by="community_id")
@@ -494,7 +499,7 @@ def community_rows(user: User, district_id: int, start: date, end: date) -> list
     rows = []
     for community in Community.objects.filter(district=district).order_by("id"):
         registered = int(households.get(community.id, 0))
-        if registered < MIN_CELL_HOUSEHOLDS:
+        if registered < min_cell_households():
             rows.append(CommunityFigures(community))
             continue
         n_drops, verdicts, correct, deposits_g = totals.get(community.id, (0, 0, 0, 0))
@@ -734,3 +739,9 @@ def export_rows(user: User, start: date, end: date) -> Iterator[ExportDay]:
                     ratios=indicators.ratios_from_row(row[8 + n_categories + n_routes :]),
                     targets=in_force[district.city_id],
                 )
+
+
+# The public supervision figures (stats/public.py): rollups only, household figures withheld.
+from .public import EARLIEST_YEAR as PUBLIC_EARLIEST_YEAR  # noqa: E402, F401
+from .public import LATEST_YEAR as PUBLIC_LATEST_YEAR  # noqa: E402, F401
+from .public import PublicOverview, public_city, public_overview  # noqa: E402, F401

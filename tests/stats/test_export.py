@@ -72,3 +72,17 @@ def test_the_export_leaves_out_days_outside_the_period(as_user, city_officer, we
     )
 
     assert rows == []
+
+
+def test_a_name_that_starts_like_a_formula_is_written_as_text(as_user, city_officer, weidu):
+    # A district renamed by an administrator to a formula must not run in the reader's spreadsheet.
+    weidu.name = '=HYPERLINK("http://example.invalid","x")'
+    weidu.save()
+    record(city_officer, weidu, "other", 5, "landfill", date(2026, 3, 10))
+
+    rows = _csv(
+        as_user(city_officer).get("/api/v1/stats/export.csv", {"from": "2026-03-01", "to": "2026-03-31"})
+    )
+
+    assert rows[0]["district"] == '\'=HYPERLINK("http://example.invalid","x")'
+    assert rows[0]["collected_other_kg"] == "5.0"
