@@ -23,7 +23,7 @@ from stats import selectors
 from stats.errors import BadPeriod
 
 from .login_forms import DashboardAuthenticationForm
-from .stats import CommunityStatsOut, DistrictSeriesOut, DistrictStatsListOut
+from .stats import CommunityStatsOut, DistrictSeriesOut, DistrictStatsListOut, carbon_context
 
 LOGIN_URL = "/dashboard/login/"
 # The dashboard runs only its own static script and style: injected markup could run nothing, load
@@ -66,6 +66,7 @@ STRINGS = {
     "participation": pgettext_lazy("dashboard", "Participation"),
     "accuracy": pgettext_lazy("dashboard", "Sorting accuracy"),
     "collected": pgettext_lazy("dashboard", "Collected (t)"),
+    "co2e": pgettext_lazy("dashboard", "CO2e avoided (t)"),
     "target_word": pgettext_lazy("dashboard", "target"),
     "target_column": pgettext_lazy("dashboard", "Target"),
     "indicator": pgettext_lazy("dashboard", "Indicator"),
@@ -190,9 +191,15 @@ def dashboard(request):
     communities = selectors.community_rows(user, focus, start, end) if focus else []
     texts = page_texts(lang, target=table.target)
     initial = {
-        "stats": DistrictStatsListOut(table).data,
+        "stats": DistrictStatsListOut(
+            table, context=carbon_context([row.district.id for row in table.rows], start, end)
+        ).data,
         "series": DistrictSeriesOut(series).data if series else None,
-        "communities": CommunityStatsOut(communities, many=True).data,
+        "communities": CommunityStatsOut(
+            communities,
+            many=True,
+            context=carbon_context([focus], start, end, by="community_id") if focus else {},
+        ).data,
         "focus": focus,
         "granularity": granularity,
         "city_wide": user.is_city_wide,

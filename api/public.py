@@ -88,6 +88,7 @@ PLACE_COLUMNS = [
     "accuracy_rate",
     "kiosks_in_service",
     "kiosks_out_of_service",
+    "co2e_avoided_kg",
 ]
 INDICATOR_COLUMNS = [
     "scope",
@@ -112,6 +113,7 @@ COMMUNITY_COLUMNS = [
     "participating_households",
     "participation_rate",
     "accuracy_rate",
+    "co2e_avoided_kg",
 ]
 
 
@@ -129,6 +131,7 @@ def place_rows(overview) -> list[dict]:
             "accuracy_rate": _rate(p.people.accuracy_rate),
             "kiosks_in_service": p.kiosks_in_service,
             "kiosks_out_of_service": p.kiosks_out_of_service,
+            "co2e_avoided_kg": None if p.co2e_g is None else _kg(p.co2e_g),
         }
         for p in overview.places
     ]
@@ -178,6 +181,7 @@ def community_rows(overview) -> list[dict]:
             "participating_households": c.people.participating_households,
             "participation_rate": _rate(c.people.participation_rate),
             "accuracy_rate": _rate(c.people.accuracy_rate),
+            "co2e_avoided_kg": None if c.co2e_g is None else _kg(c.co2e_g),
         }
         for c in overview.communities
     ]
@@ -253,6 +257,7 @@ ROW_SERIALIZERS = {
             "accuracy_rate": serializers.FloatField(**_NUM),
             "kiosks_in_service": serializers.IntegerField(),
             "kiosks_out_of_service": serializers.IntegerField(),
+            "co2e_avoided_kg": serializers.FloatField(**_NUM),
         },
     ),
     "indicators": inline_serializer(
@@ -292,6 +297,7 @@ ROW_SERIALIZERS = {
             "participating_households": serializers.IntegerField(),
             "participation_rate": serializers.FloatField(**_NUM),
             "accuracy_rate": serializers.FloatField(**_NUM),
+            "co2e_avoided_kg": serializers.FloatField(**_NUM),
         },
     ),
 }

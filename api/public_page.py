@@ -28,7 +28,7 @@ TEXTS = {
     "no": ("未达标", "behind"),
     "unknown": ("暂无数据", "no data"),
     "trend": ("月度趋势", "Trend by month"),
-    "kiosks": ("智能回收箱运行情况", "Recycling kiosks"),
+    "kiosks": ("智能回收箱运行情况与减碳量", "Recycling kiosks and CO2e avoided"),
     "in_service": ("运行中", "In service"),
     "out_of_service": ("停用或失联", "Out of service"),
     "ranking": ("社区排名 (参与率、分类准确率)", "Communities ranked by participation and accuracy"),
@@ -49,6 +49,7 @@ TEXTS = {
     "year": ("年份", "Year"),
     "apply": ("查看", "Show"),
     "withheld_cell": ("不公布", "not shown"),
+    "co2e": ("减碳量 (千克 CO2e)", "CO2e avoided (kg)"),
 }
 OTHER_LANGUAGE = {"zh-hans": "English", "en": "中文"}
 

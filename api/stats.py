@@ -10,7 +10,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -160,6 +160,25 @@ class IndicatorOut(serializers.Serializer):
     on_track = serializers.BooleanField(source="projection.on_track", allow_null=True)
 
 
+class CarbonOut(serializers.Serializer):
+    """CO2e avoided: kiosk deposits by material, collections by category and destination (docs/carbon.md)."""
+
+    co2e_kg = KilogramsField(source="co2e_g")
+    deposits_co2e_kg = KilogramsField(source="deposits_co2e_g")
+    collections_co2e_kg = KilogramsField(source="collections_co2e_g")
+    co2e_kg_by_material = serializers.DictField(child=KilogramsField(), source="co2e_g_by_material")
+
+
+def carbon_context(district_ids: list[int], start, end, *, by: str = "district_id") -> dict:
+    """What the answers' `carbon` fields read: one read of the rollups for every row."""
+    return {"carbon": selectors.carbon_avoided(district_ids, start, end, by=by)}
+
+
+def _carbon_of(serializer, key: int) -> dict:
+    figures = serializer.context.get("carbon", {}).get(key, selectors.NO_CARBON)
+    return CarbonOut(figures).data
+
+
 class DistrictStatsOut(serializers.Serializer):
     district = PlaceOut()
     households = serializers.IntegerField()
@@ -179,6 +198,11 @@ class DistrictStatsOut(serializers.Serializer):
     on_track = serializers.BooleanField(source="projection.on_track", allow_null=True)
     incineration_counts_as_recovery = serializers.BooleanField()
     indicators = serializers.DictField(child=IndicatorOut())
+    carbon = serializers.SerializerMethodField()
+
+    @extend_schema_field(CarbonOut)
+    def get_carbon(self, row) -> dict:
+        return _carbon_of(self, row.district.id)
 
 
 class PeriodOut(serializers.Serializer):
@@ -195,6 +219,13 @@ class PeriodOut(serializers.Serializer):
 class DistrictStatsListOut(PeriodOut):
     target = serializers.FloatField(allow_null=True)
     results = DistrictStatsOut(many=True, source="rows")
+    # Every district the reader may see together: the city for a city officer.
+    carbon = serializers.SerializerMethodField()
+
+    @extend_schema_field(CarbonOut)
+    def get_carbon(self, table) -> dict:
+        return CarbonOut(selectors.carbon_total(self.context.get("carbon", {}).values())).data
+
     # One page holds every district a reader may see.
     next = serializers.CharField(allow_null=True, default=None)
     previous = serializers.CharField(allow_null=True, default=None)
@@ -237,6 +268,11 @@ class CommunityStatsOut(serializers.Serializer):
     accuracy_rate = RateField(allow_null=True)
     deposits_kg = KilogramsField(source="deposited_g", allow_null=True)
     indicators = serializers.DictField(child=IndicatorOut(), allow_null=True)
+    carbon = serializers.SerializerMethodField()
+
+    @extend_schema_field(CarbonOut(allow_null=True))
+    def get_carbon(self, row) -> dict | None:
+        return None if row.suppressed else _carbon_of(self, row.community.id)
 
 
 class CommunityStatsListOut(serializers.Serializer):
@@ -422,7 +458,8 @@ class DistrictStatsListView(APIView):
     def get(self, request):
         start, end = _period(request)
         table = selectors.district_table(request.user, start, end)
-        return Response(DistrictStatsListOut(table).data)
+        context = carbon_context([row.district.id for row in table.rows], start, end)
+        return Response(DistrictStatsListOut(table, context=context).data)
 
 
 class DistrictSeriesView(APIView):
@@ -451,7 +488,8 @@ class DistrictCommunitiesStatsView(APIView):
     def get(self, request, district_id: int):
         start, end = _period(request)
         rows = selectors.community_rows(request.user, district_id, start, end)
-        return Response(CommunityStatsListOut({"results": rows}).data)
+        context = carbon_context([district_id], start, end, by="community_id")
+        return Response(CommunityStatsListOut({"results": rows}, context=context).data)
 
 
 class DistrictSettingsView(APIView):

@@ -14,7 +14,7 @@ from geo.models import City, Community, District
 from kiosks.models import Kiosk
 from kiosks.services import SILENCE_LIMIT
 
-from . import disclosure, flows, indicators, periods, rate, targets
+from . import carbon, disclosure, flows, indicators, periods, rate, targets
 from .models import Watermark
 
 CITY = "city"
@@ -80,6 +80,8 @@ class PlaceFigures:
     indicators: dict[str, IndicatorValue]
     kiosks_in_service: int
     kiosks_out_of_service: int
+    # CO2e avoided, grams; None when the place is withheld (deposits are households' doing).
+    co2e_g: int | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class CommunityRank:
     name: str
     district_id: int
     people: HouseholdFigures
+    co2e_g: int | None = None
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,7 @@ def public_overview(city_id: int | None, year: int | None = None) -> PublicOverv
     daily = flows.daily(ids, start, end)
     in_force = targets.in_force([city.id], end.year)[city.id]
     kiosks = _kiosk_counts(ids)
+    co2e = carbon.carbon_avoided(ids, start, end)
 
     hidden_districts = disclosure.withheld({d.id: int(households.get(d.id, 0)) for d in districts}, k)
     places = []
@@ -228,6 +232,7 @@ def public_overview(city_id: int | None, year: int | None = None) -> PublicOverv
             _indicator_values(_merge(list(daily.values())), in_force, start, end),
             up,
             down,
+            carbon.total(co2e.values()).co2e_g if not city_people.withheld else None,
         )
     )
     for district in districts:
@@ -241,6 +246,7 @@ def public_overview(city_id: int | None, year: int | None = None) -> PublicOverv
                 _people(*people_of[district.id]) if shown else HouseholdFigures(),
                 _indicator_values(daily.get(district.id, {}), in_force, start, end),
                 *kiosks.get(district.id, (0, 0)),
+                co2e.get(district.id, carbon.NONE).co2e_g if shown else None,
             )
         )
 
@@ -338,8 +344,16 @@ def _community_ranking(ids: list[int], start: date, end: date, k: int) -> tuple[
             item[0].id,
         )
     )
+    co2e = carbon.carbon_avoided(ids, start, end, by="community_id")
     ranked = [
-        CommunityRank(i + 1, community.id, community.name, community.district_id, people)
+        CommunityRank(
+            i + 1,
+            community.id,
+            community.name,
+            community.district_id,
+            people,
+            co2e.get(community.id, carbon.NONE).co2e_g,
+        )
         for i, (community, people) in enumerate(shown)
     ]
     return ranked, len(hidden)

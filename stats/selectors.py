@@ -741,7 +741,11 @@ def export_rows(user: User, start: date, end: date) -> Iterator[ExportDay]:
                 )
 
 
-# The public supervision figures (stats/public.py): rollups only, household figures withheld.
+# CO2e avoided from the emission factors (stats/carbon.py) and the public supervision figures
+# (stats/public.py): rollups only, kept in modules of their own.
+from .carbon import NONE as NO_CARBON  # noqa: E402, F401
+from .carbon import CarbonFigures, carbon_avoided  # noqa: E402, F401
+from .carbon import total as carbon_total  # noqa: E402, F401
 from .public import EARLIEST_YEAR as PUBLIC_EARLIEST_YEAR  # noqa: E402, F401
 from .public import LATEST_YEAR as PUBLIC_LATEST_YEAR  # noqa: E402, F401
 from .public import PublicOverview, public_city, public_overview  # noqa: E402, F401

@@ -210,6 +210,11 @@
     return svg;
   }
 
+  // CO2e avoided in tonnes, to the kilogram.
+  function tonnes(carbon) {
+    return carbon ? (carbon.co2e_kg / 1000).toFixed(3) : "—";
+  }
+
   function onTrackText(value) {
     return value === null ? t.unknown : value ? t.yes : t.no;
   }
@@ -237,6 +242,7 @@
         html("td", {}, pct(row.participation_rate)),
         html("td", {}, pct(row.accuracy_rate)),
         html("td", {}, (collected / 1000).toFixed(1)),
+        html("td", { class: "co2e", "data-value": row.carbon ? row.carbon.co2e_kg : "" }, tonnes(row.carbon)),
       );
       tr.addEventListener("click", () => focus(row.district.id));
       body.appendChild(tr);
@@ -290,11 +296,12 @@
     body.replaceChildren(...state.communities.map((row) => {
       const tr = html("tr", { "data-community": row.community.id });
       if (row.suppressed) {
-        tr.append(html("td", {}, row.community.name), html("td", { colspan: 3, class: "muted" }, t.suppressed));
+        tr.append(html("td", {}, row.community.name), html("td", { colspan: 4, class: "muted" }, t.suppressed));
       } else {
         tr.append(
           html("td", {}, row.community.name), html("td", {}, String(row.households)),
           html("td", {}, pct(row.participation_rate)), html("td", {}, pct(row.accuracy_rate)),
+          html("td", { class: "co2e", "data-value": row.carbon ? row.carbon.co2e_kg : "" }, tonnes(row.carbon)),
         );
       }
       return tr;

@@ -24,6 +24,9 @@
     const found = state.indicators.find((i) => i.code === code);
     return found ? found.name : code;
   }
+  function kg(value) {
+    return value === null || value === undefined ? t.withheld_cell : value.toFixed(1);
+  }
   function onTrack(value) {
     return value === null ? t.unknown : value ? t.yes : t.no;
   }
@@ -76,6 +79,7 @@
         html("td", {}, placeName(p.scope, p.place_id)),
         html("td", { class: "in-service" }, String(p.kiosks_in_service)),
         html("td", { class: p.kiosks_out_of_service ? "bad" : "" }, String(p.kiosks_out_of_service)),
+        html("td", { class: "co2e", "data-value": p.co2e_avoided_kg ?? "" }, kg(p.co2e_avoided_kg)),
       );
       return tr;
     }));
@@ -88,6 +92,7 @@
       tr.append(
         html("td", {}, String(c.rank)), html("td", {}, c.community), html("td", {}, String(c.households)),
         html("td", {}, pct(c.participation_rate)), html("td", {}, pct(c.accuracy_rate)),
+        html("td", { class: "co2e" }, kg(c.co2e_avoided_kg)),
       );
       return tr;
     }));

@@ -1,0 +1,121 @@
+"""CO2e avoided per district or community and period, from the rollups and the city's emission factors.
+
+Two parts, so no kilogram is credited twice:
+- kiosk deposits, by material, times the material's `recycling` factor (as a resident's impact is
+  counted: rounded down to the gram per material);
+- collections of every category but recyclables, by category and destination, times that category's
+  factor for the destination (kitchen waste composted or digested, by default). Recyclables reach
+  recycling through the kiosks' pickups and are credited by material at the deposit; a city's
+  recyclable tickets would otherwise count the same kilograms again.
+A material or route without a factor avoids nothing. Factors are read when asked, so a corrected
+factor restates past figures too. Re-exported through stats.selectors (docs/carbon.md).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+
+from backend.categories import WasteCategory
+from geo.models import District
+from rewards.models import EmissionFactor
+
+# grouping -> (deposit rollup, collection condition): the same levels the other figures are read at.
+_SOURCES = {
+    "district_id": ("stats_districtdepositdaily", "true"),
+    "community_id": ("stats_depositdaily", "x.community_id IS NOT NULL"),
+}
+RECYCLING = "recycling"
+
+
+@dataclass(frozen=True)
+class CarbonFigures:
+    deposits_co2e_g: int = 0
+    collections_co2e_g: int = 0
+    co2e_g_by_material: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def co2e_g(self) -> int:
+        return self.deposits_co2e_g + self.collections_co2e_g
+
+
+NONE = CarbonFigures()
+
+
+@dataclass(frozen=True)
+class CityFactors:
+    by_material: dict[str, int]  # grams CO2e per kg recycled, by material code
+    by_route: dict[tuple[str, str], int]  # grams per kg, by (category, destination)
+
+
+def city_factors(city_ids) -> dict[int, CityFactors]:
+    result = {city: CityFactors({}, {}) for city in set(city_ids)}
+    for city, material, category, destination, factor in EmissionFactor.objects.filter(
+        city_id__in=list(result)
+    ).values_list("city_id", "material__code", "category", "destination", "kg_co2e_per_kg"):
+        grams = int(factor * 1000)
+        if material:
+            if destination == RECYCLING:
+                result[city].by_material[material] = grams
+        else:
+            result[city].by_route[(category, destination)] = grams
+    return result
+
+
+def carbon_avoided(
+    district_ids: list[int], start: date, end: date, *, by: str = "district_id"
+) -> dict[int, CarbonFigures]:
+    """district or community -> CO2e avoided over start..end (districts without any are absent)."""
+    if by not in _SOURCES:
+        raise ImproperlyConfigured(f"carbon is not grouped by {by!r}")
+    if not district_ids:
+        return {}
+    deposits, condition = _SOURCES[by]
+    city_of = dict(District.objects.filter(pk__in=district_ids).values_list("id", "city_id"))
+    factors = city_factors(city_of.values())
+    params = {"ids": list(district_ids), "a": start, "b": end, "recyclable": str(WasteCategory.RECYCLABLE)}
+    by_material: dict[int, dict[str, int]] = defaultdict(dict)
+    collected: dict[int, int] = defaultdict(int)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT x.{by}, x.district_id, x.material, sum(x.weight_g) FROM {deposits} x
+                WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s
+                GROUP BY 1, 2, 3""",  # noqa: S608 - `by` and the table from _SOURCES
+            params,
+        )
+        for key, district, material, weight in cursor.fetchall():
+            grams = int(weight) * factors[city_of[district]].by_material.get(material, 0) // 1000
+            by_material[key][material] = by_material[key].get(material, 0) + grams
+        cursor.execute(
+            f"""SELECT x.{by}, x.district_id, x.category, x.destination, sum(x.weight_g)
+                FROM stats_collectiondaily x
+                WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s
+                  AND x.category <> %(recyclable)s AND {condition}
+                GROUP BY 1, 2, 3, 4""",  # noqa: S608 - `by` and the condition from _SOURCES
+            params,
+        )
+        for key, district, category, destination, weight in cursor.fetchall():
+            per_kg = factors[city_of[district]].by_route.get((category, destination), 0)
+            collected[key] += int(weight) * per_kg // 1000
+    return {
+        key: CarbonFigures(
+            sum(by_material.get(key, {}).values()),
+            collected.get(key, 0),
+            dict(sorted(by_material.get(key, {}).items())),
+        )
+        for key in set(by_material) | set(collected)
+    }
+
+
+def total(figures) -> CarbonFigures:
+    """Several places' CO2e as one (the city's): the parts add up."""
+    materials: dict[str, int] = defaultdict(int)
+    deposits = collections = 0
+    for figure in figures:
+        deposits += figure.deposits_co2e_g
+        collections += figure.collections_co2e_g
+        for material, grams in figure.co2e_g_by_material.items():
+            materials[material] += grams
+    return CarbonFigures(deposits, collections, dict(sorted(materials.items())))
