@@ -19,9 +19,11 @@ from django.views.decorators.http import require_POST
 from accounts.models import OFFICER_ROLES
 from accounts.selectors import visible_districts
 from backend.categories import CATEGORY_LABELS
+from sorting import selectors as sorting_selectors
 from stats import selectors
 from stats.errors import BadPeriod
 
+from .inspectors import InspectorQualityOut
 from .login_forms import DashboardAuthenticationForm
 from .stats import CommunityStatsOut, DistrictSeriesOut, DistrictStatsListOut, carbon_context
 
@@ -67,6 +69,18 @@ STRINGS = {
     "accuracy": pgettext_lazy("dashboard", "Sorting accuracy"),
     "collected": pgettext_lazy("dashboard", "Collected (t)"),
     "co2e": pgettext_lazy("dashboard", "CO2e avoided (t)"),
+    "inspectors": pgettext_lazy("dashboard", "Inspector quality"),
+    "inspector": pgettext_lazy("dashboard", "Inspector"),
+    "verdicts": pgettext_lazy("dashboard", "Verdicts"),
+    "correct_share": pgettext_lazy("dashboard", "Judged correct"),
+    "median_time": pgettext_lazy("dashboard", "Median time to verdict"),
+    "auto_accepted": pgettext_lazy("dashboard", "Left to auto-accept"),
+    "agreement": pgettext_lazy("dashboard", "Agreement on re-inspection"),
+    "no_inspectors": pgettext_lazy("dashboard", "No inspector in this district"),
+    "reinspect": pgettext_lazy("dashboard", "Ask for a blind re-inspection of"),
+    "drops": pgettext_lazy("dashboard", "drops"),
+    "requested": pgettext_lazy("dashboard", "Sample requested: %(n)s drops drawn"),
+    "nothing_to_sample": pgettext_lazy("dashboard", "No graded drop to draw in this period"),
     "target_word": pgettext_lazy("dashboard", "target"),
     "target_column": pgettext_lazy("dashboard", "Target"),
     "indicator": pgettext_lazy("dashboard", "Indicator"),
@@ -189,6 +203,9 @@ def dashboard(request):
     focus = districts[0].id if len(districts) == 1 else (table.rows[0].district.id if table.rows else None)
     series = selectors.district_series(user, focus, granularity, start, end) if focus else None
     communities = selectors.community_rows(user, focus, start, end) if focus else []
+    inspectors = (
+        sorting_selectors.inspector_quality(user, first=start, last=end, district_id=focus) if focus else []
+    )
     texts = page_texts(lang, target=table.target)
     initial = {
         "stats": DistrictStatsListOut(
@@ -200,6 +217,9 @@ def dashboard(request):
             many=True,
             context=carbon_context([focus], start, end, by="community_id") if focus else {},
         ).data,
+        "inspectors": InspectorQualityOut(inspectors, many=True).data,
+        # Only district officers (and city officers, for the district in focus) may ask for samples.
+        "can_reinspect": user.role in OFFICER_ROLES,
         "focus": focus,
         "granularity": granularity,
         "city_wide": user.is_city_wide,

@@ -320,6 +320,53 @@
     participationChart(document.getElementById("chart-participation"), state.series);
   }
 
+  function seconds(value) {
+    if (value === null || value === undefined) return "—";
+    if (value < 120) return `${Math.round(value)} s`;
+    if (value < 7200) return `${Math.round(value / 60)} min`;
+    return `${(value / 3600).toFixed(1)} h`;
+  }
+
+  // Inspector quality of the district in focus (GET /api/v1/stats/inspectors).
+  function renderInspectors() {
+    const body = document.querySelector("#inspectors tbody");
+    const rows = state.inspectors || [];
+    if (!rows.length) {
+      body.replaceChildren(html("tr"));
+      body.firstChild.appendChild(html("td", { colspan: 6, class: "muted" }, t.no_inspectors));
+      return;
+    }
+    body.replaceChildren(...rows.map((row) => {
+      const tr = html("tr", { "data-inspector": row.inspector_id, "data-district": row.district_id });
+      tr.append(
+        html("td", {}, row.display_name), html("td", { class: "verdicts" }, String(row.verdicts)),
+        html("td", { class: "correct-share", "data-value": row.correct_share ?? "" }, pct(row.correct_share)),
+        html("td", {}, seconds(row.median_seconds_to_verdict)),
+        html("td", { "data-value": row.auto_accepted_share ?? "" }, pct(row.auto_accepted_share)),
+        html("td", { class: "agreement", "data-value": row.agreement_rate ?? "" }, pct(row.agreement_rate)),
+      );
+      return tr;
+    }));
+  }
+
+  async function requestSample(event) {
+    event.preventDefault();
+    const result = document.getElementById("reinspect-result");
+    const size = Number(event.target.elements.size.value);
+    const response = await fetch("/api/v1/stats/reinspections", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify({ district_id: state.focus, size, from: state.stats.from, to: state.stats.to }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (response.status === 201) {
+      result.textContent = t.requested.replace("%(n)s", String(body.drawn));
+      result.dataset.sample = String(body.id);
+    } else {
+      result.textContent = response.status === 409 ? t.nothing_to_sample : ((body.error && body.error.message) || String(response.status));
+    }
+  }
+
   function alertText(alert) {
     const kind = t["alert_" + alert.kind] || alert.kind;
     return [kind, alert.material, alert.detail].filter(Boolean).join(" · ");
@@ -379,8 +426,10 @@
     if (state.focus) {
       state.series = await getJSON(`/api/v1/stats/districts/${state.focus}/series?${query({ granularity: state.granularity })}`);
       state.communities = (await getJSON(`/api/v1/stats/districts/${state.focus}/communities?${query({})}`)).results;
+      state.inspectors = (await getJSON(`/api/v1/stats/inspectors?${query({ district: state.focus })}`)).results;
       renderSeries();
       renderCommunities();
+      renderInspectors();
     }
     const stamp = document.getElementById("live");
     stamp.dataset.updated = new Date().toISOString();
@@ -460,6 +509,8 @@
   renderIndicators();
   renderSeries();
   renderCommunities();
+  renderInspectors();
+  document.getElementById("reinspect").addEventListener("submit", (event) => { requestSample(event).catch(() => {}); });
   document.body.dataset.ready = "true";
   loadKiosks();
   if (!params.has("static")) connect();
