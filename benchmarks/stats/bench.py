@@ -151,12 +151,22 @@ def latency() -> None:
             district_officer,
             f"/api/v1/stats/districts/{weidu.id}/communities?{year}",
         ),
+        # The public page and open data: no login, the whole city's year, rollups only.
+        ("public: places of the city's year", None, "/public/data/places.json?year=2026"),
+        ("public: indicators by month", None, "/public/data/months.json?year=2026"),
+        ("public: communities ranked", None, "/public/data/communities.csv?year=2026"),
+        ("public: the page", None, "/public/?year=2026"),
     ]
+    # A benchmark is one client asking many times: the public throttle would stop it.
+    from api.public import PublicThrottle
+
+    PublicThrottle.THROTTLE_RATES = {"public": "1000000/min"}
     print()
     print(f"{'endpoint':52} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for label, user, url in cases:
         client = APIClient()
-        client.force_authenticate(user)
+        if user is not None:
+            client.force_authenticate(user)
         for _ in range(5):  # warm caches and connections
             assert client.get(url).status_code == 200, url
         samples = []
