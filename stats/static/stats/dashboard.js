@@ -192,22 +192,9 @@
 
   // ---- tables ------------------------------------------------------------------------------
 
+  // The bar of a share against its target: charts.js, shared with the public page.
   function rateBar(figure) {
-    const svg = el("svg", { viewBox: "0 0 160 18", class: "ratebar", "data-value": figure.value ?? "" });
-    // Bars read up to 100 % for a target above 70 % (recyclables: 85 %), else up to 70 %.
-    const full = figure.target !== null && figure.target > 0.7 ? 1 : 0.7;
-    const scale = (v) => Math.min(160, v * 160 / full);
-    svg.appendChild(el("rect", { x: 0, y: 3, width: 160, height: 12, class: "track" }));
-    if (figure.value !== null) {
-      svg.appendChild(el("rect", {
-        x: 0, y: 3, width: scale(figure.value), height: 12,
-        class: figure.target !== null && figure.value >= figure.target ? "fill good" : "fill",
-      }));
-    }
-    if (figure.target !== null) {
-      svg.appendChild(el("line", { x1: scale(figure.target), x2: scale(figure.target), y1: 0, y2: 18, class: "target" }));
-    }
-    return svg;
+    return window.GreenLoopCharts.rateBar(figure.value, figure.target);
   }
 
   // CO2e avoided in tonnes, to the kilogram.
