@@ -18,6 +18,7 @@ TEXTS = {
     "subtitle": ("%(city)s %(year)s 年各项规划指标", "%(city)s, plan indicators of %(year)s"),
     "indicators": ("规划指标完成情况", "Plan indicators against their targets"),
     "place": ("地区", "Area"),
+    "districts_by": ("各区县指标", "Districts by indicator"),
     "city_row": ("全市", "Whole city"),
     "indicator": ("指标", "Indicator"),
     "value": ("当前值", "Value"),

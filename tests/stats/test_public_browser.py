@@ -41,8 +41,20 @@ def test_the_public_page_shows_the_plan_indicators_without_login_in_both_languag
         )
         assert row.get_attribute("data-value") == "0.4"
         assert "生活垃圾资源化利用率" in row.inner_text() and "40.0%" in row.inner_text()
+        # The city against every plan indicator; the districts against the one picked.
+        city_rows = page.locator("#indicators tr[data-scope=city]")
+        assert city_rows.count() == 5
         for name in ("城市餐厨废弃物资源化率", "主要再生资源回收率"):
-            assert name in page.locator("#indicators").inner_text()
+            assert name in " ".join(city_rows.all_inner_texts())
+        assert (
+            page.locator("#indicators tr[data-scope=district][data-indicator=kitchen_resourcing]").count()
+            == 0
+        )
+        page.select_option("#indicator", "kitchen_resourcing")
+        assert (
+            page.locator("#indicators tr[data-scope=district][data-indicator=kitchen_resourcing]").count()
+            == 9
+        )
         chart = page.locator("svg[data-chart=trend][data-indicator=plan_utilization]")
         assert chart.locator("line.target").get_attribute("data-value") == "0.35"
         assert [c for c in chart.locator("circle").evaluate_all("n => n.map(c => c.dataset.label)")] == [

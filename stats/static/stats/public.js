@@ -31,12 +31,18 @@
     return value === null ? t.unknown : value ? t.yes : t.no;
   }
 
+  // The city against every indicator, then each district against the chosen one.
+  const picker = document.getElementById("indicator");
+  let chosen = state.indicators[0].code;
+
   function renderIndicators() {
     const body = document.querySelector("#indicators tbody");
-    body.replaceChildren(...state.figures.map((f) => {
+    const rows = state.figures.filter((f) => f.scope === "city" || f.indicator === chosen);
+    body.replaceChildren(...rows.map((f) => {
       const tr = html("tr", {
         "data-scope": f.scope, "data-place": f.place_id, "data-indicator": f.indicator,
         "data-value": f.value ?? "", "data-target": f.target ?? "",
+        class: f.scope === "city" ? "city" : "",
       });
       const rate = html("td", { class: "rate" });
       rate.append(rateBar(f.value, f.target), html("span", { class: "num" }, pct(f.value)));
@@ -49,6 +55,10 @@
       return tr;
     }));
   }
+
+  for (const i of state.indicators) picker.appendChild(html("option", { value: i.code }, i.name));
+  picker.value = chosen;
+  picker.addEventListener("change", () => { chosen = picker.value; renderIndicators(); });
 
   // One chart per plan indicator: the city's months against its target.
   function renderTrend() {
