@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.http import http_date
 from drf_spectacular.types import OpenApiTypes
@@ -59,10 +60,27 @@ PUBLIC_PARAMS = [
 ]
 
 
-def overview_of(request) -> selectors.PublicOverview:
+# Every dataset of a city's year comes from one overview; many anonymous readers ask for the same
+# one, so it is computed once per this many seconds and shared through the cache (Redis).
+OVERVIEW_SECONDS = 60
+
+
+def published(request) -> dict:
+    """The meta data and every dataset's rows for the request's city and year, cached."""
     query = PublicQueryIn(data=request.GET)
     query.is_valid(raise_exception=True)
-    return selectors.public_overview(query.validated_data.get("city"), query.validated_data.get("year"))
+    city, year = query.validated_data.get("city"), query.validated_data.get("year")
+    key = f"public:overview:{city or 0}:{year or 0}:{selectors.min_cell_households()}"
+    found = cache.get(key)
+    if found is None:
+        overview = selectors.public_overview(city, year)
+        found = {
+            "meta": envelope(overview, []),
+            "last_modified": overview.last_modified,
+            "rows": {name: build(overview) for name, (_columns, build) in DATASETS.items()},
+        }
+        cache.set(key, found, OVERVIEW_SECONDS)
+    return found
 
 
 def _kg(grams: int) -> float:
@@ -335,18 +353,19 @@ class _PublicView(APIView):
     fmt = "json"
 
     def get(self, request):
-        overview = overview_of(request)
-        columns, build = DATASETS[self.dataset]
-        rows = build(overview)
+        found = published(request)
+        columns, _build = DATASETS[self.dataset]
+        rows = found["rows"][self.dataset]
+        meta = found["meta"]
         if self.fmt == "csv":
             body = csv_body(columns, rows)
-            response = cached_response(request, body, "text/csv; charset=utf-8", overview.last_modified)
+            response = cached_response(request, body, "text/csv; charset=utf-8", found["last_modified"])
             if response.status_code == 200:
-                name = f"greenloop-{self.dataset}-{overview.city.id}-{overview.year}.csv"
+                name = f"greenloop-{self.dataset}-{meta['city']['id']}-{meta['year']}.csv"
                 response["Content-Disposition"] = f'attachment; filename="{name}"'
             return response
-        body = json.dumps(envelope(overview, rows), ensure_ascii=False, separators=(",", ":")).encode()
-        return cached_response(request, body, "application/json", overview.last_modified)
+        body = json.dumps({**meta, "results": rows}, ensure_ascii=False, separators=(",", ":")).encode()
+        return cached_response(request, body, "application/json", found["last_modified"])
 
 
 def _views(dataset: str):

@@ -10,7 +10,7 @@ from rest_framework.exceptions import Throttled, ValidationError
 from backend.errors import NotFound
 
 from .dashboard import DASHBOARD_CSP, indicator_names, language
-from .public import check_throttle, community_rows, indicator_rows, month_rows, overview_of, place_rows
+from .public import check_throttle, published
 
 # Texts are few and the page is public: both languages live here, Chinese first.
 TEXTS = {
@@ -55,13 +55,13 @@ TEXTS = {
 OTHER_LANGUAGE = {"zh-hans": "English", "en": "中文"}
 
 
-def texts_for(lang: str, overview) -> dict[str, str]:
+def texts_for(lang: str, meta: dict) -> dict[str, str]:
     index = 1 if lang == "en" else 0
     texts = {key: pair[index] for key, pair in TEXTS.items()}
-    city = overview.city.name_en if lang == "en" and overview.city.name_en else overview.city.name
-    texts["subtitle"] %= {"city": city, "year": overview.year}
-    texts["withheld"] %= {"k": overview.min_households, "n": overview.withheld_communities}
-    texts["privacy"] %= {"k": overview.min_households}
+    city = meta["city"]["name_en"] if lang == "en" and meta["city"]["name_en"] else meta["city"]["name"]
+    texts["subtitle"] %= {"city": city, "year": meta["year"]}
+    texts["withheld"] %= {"k": meta["min_households"], "n": meta["withheld_communities"]}
+    texts["privacy"] %= {"k": meta["min_households"]}
     return texts | {"language": OTHER_LANGUAGE[lang]}
 
 
@@ -71,7 +71,7 @@ def public_page(request):
     lang = language(request)
     try:
         check_throttle(request)
-        overview = overview_of(request)
+        found = published(request)
     except Throttled as exc:
         response = HttpResponse("Too many requests", status=429, content_type="text/plain; charset=utf-8")
         response["Retry-After"] = str(int(exc.wait or 60))
@@ -80,20 +80,21 @@ def public_page(request):
         return HttpResponse("Bad year or city", status=400, content_type="text/plain; charset=utf-8")
     except NotFound:
         return HttpResponse("No such city", status=404, content_type="text/plain; charset=utf-8")
-    texts = texts_for(lang, overview)
+    meta, rows = found["meta"], found["rows"]
+    texts = texts_for(lang, meta)
     initial = {
         "lang": lang,
         "t": texts,
-        "year": overview.year,
-        "city": {"id": overview.city.id, "name": overview.city.name, "name_en": overview.city.name_en},
+        "year": meta["year"],
+        "city": meta["city"],
         "indicators": indicator_names(lang),
-        "places": place_rows(overview),
-        "figures": indicator_rows(overview),
-        "months": month_rows(overview),
-        "communities": community_rows(overview),
+        "places": rows["places"],
+        "figures": rows["indicators"],
+        "months": rows["months"],
+        "communities": rows["communities"],
     }
     response = render(
-        request, "stats/public.html", {"t": texts, "lang": lang, "initial": initial, "year": overview.year}
+        request, "stats/public.html", {"t": texts, "lang": lang, "initial": initial, "year": meta["year"]}
     )
     response["Cache-Control"] = "public, max-age=300"
     response["Vary"] = "Accept-Language, Accept-Encoding"

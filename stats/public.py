@@ -2,7 +2,7 @@
 disclosure.py, no individual anywhere. Re-exported through stats.selectors."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import connection
@@ -115,7 +115,6 @@ class PublicOverview:
     months: list[MonthFigures]
     communities: list[CommunityRank]
     withheld_communities: int
-    extra: dict = field(default_factory=dict)
 
 
 def public_city(city_id: int | None) -> City:

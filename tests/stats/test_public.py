@@ -7,6 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -249,15 +250,25 @@ def test_a_burst_from_one_client_is_throttled(client, monkeypatch):
 
 def test_public_reads_touch_rollups_only(client, crafted):
     for name in ("places", "indicators", "months", "communities"):
+        cache.clear()  # each dataset computed afresh, not served from the shared overview
         with CaptureQueriesContext(connection) as queries:
             assert _get(client, f"/public/data/{name}.json").status_code == 200
         touched = [q["sql"] for q in queries.captured_queries if RAW_TABLES.search(q["sql"])]
         assert touched == []
         # A bounded number of statements, whatever the data: no query per community or per day.
         assert len(queries.captured_queries) <= 30
+    cache.clear()
     with CaptureQueriesContext(connection) as queries:
         assert _get(client, "/public/").status_code == 200
     assert [q["sql"] for q in queries.captured_queries if RAW_TABLES.search(q["sql"])] == []
+
+
+def test_one_overview_serves_every_dataset_and_the_page(client, crafted):
+    assert _get(client, "/public/data/places.json").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        for path in ("/public/data/months.csv", "/public/data/communities.json", "/public/"):
+            assert _get(client, path).status_code == 200
+    assert len(queries.captured_queries) == 0
 
 
 def test_the_page_is_chinese_first_and_english_by_accept_language(client, crafted):
