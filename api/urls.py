@@ -166,3 +166,9 @@ urlpatterns += [
         name="reinspection-verdict",
     ),
 ]
+# -- audit --
+from . import audit as audit_api  # noqa: E402
+
+urlpatterns += [
+    path("audit", audit_api.AuditListView.as_view(), name="audit"),
+]
