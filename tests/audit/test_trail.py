@@ -140,3 +140,45 @@ def test_junk_filters_are_a_validation_error_not_a_crash(city_officer, as_user, 
     response = as_user(city_officer).get(f"/api/v1/audit?{query}")
     assert response.status_code == 400, response.content
     assert response.json()["error"]["code"] == "validation_error"
+
+
+@pytest.mark.django_db
+def test_an_admin_save_leaves_one_row_naming_the_admin(client, admin_user, weidu):
+    from rewards.models import Shop
+
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/rewards/shop/add/", {"name": "后台超市", "city": weidu.city_id, "merchants": []}
+    )
+    assert response.status_code == 302, response.content[:500]
+    shop = Shop.objects.get(name="后台超市")
+    [entry] = AuditEntry.objects.all()
+    assert (entry.actor_id, entry.actor_role) == (admin_user.pk, "admin")
+    assert (entry.object_type, entry.object_id, entry.action) == ("rewards.shop", str(shop.pk), "create")
+
+
+@pytest.mark.django_db
+def test_the_admin_page_of_the_trail_is_read_only(client, admin_user):
+    entry = _entry()
+    client.force_login(admin_user)
+    assert client.get("/admin/audit/auditentry/").status_code == 200
+    assert client.get(f"/admin/audit/auditentry/{entry.pk}/change/").status_code == 200
+    assert client.post(f"/admin/audit/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_management_command_is_recorded_as_a_system_job(monkeypatch):
+    from django.core.management import call_command
+
+    from backend.audit.commands import audited_command
+
+    phone = factories.next_phone()
+    monkeypatch.setenv("DJANGO_SUPERUSER_PHONE", phone)
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-enough-passphrase-9")
+    with audited_command(["createsuperuser", "--noinput"]):
+        call_command("createsuperuser", interactive=False, verbosity=0)
+    [entry] = AuditEntry.objects.all()
+    assert (entry.actor_kind, entry.actor_label) == ("system", "command:createsuperuser")
+    assert entry.object_type == "accounts.user" and entry.changes["password"][1] == "[redacted]"
+    assert phone not in str(entry.changes)
