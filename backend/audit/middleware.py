@@ -31,7 +31,9 @@ class AuditMiddleware:
     def __call__(self, request):
         if request.method not in UNSAFE_METHODS:
             return self.get_response(request)
-        with capture.capturing() as captured:
+        with capture.capturing(
+            gate=lambda: services.user_actor(getattr(request, "user", None)) is not None
+        ) as captured:
             response = self.get_response(request)
         if response.status_code >= 400:
             return response
