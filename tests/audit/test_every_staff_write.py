@@ -327,7 +327,6 @@ SCENARIOS = {
     ),
 }
 
-# Routes whose scenario needs fixtures this file does not build yet (uploads, reinspection samples,
 # Routes this file has no succeeding scenario for yet: a CSV upload, reinspection samples and their
 # verdicts, an inspector's drop by resident code, and `drops` (reachable by any signed-in user, but
 # the sorting service takes drops from residents only). The middleware records them like every
