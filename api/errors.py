@@ -65,6 +65,9 @@ STATUS_BY_CODE = {
     "future_pickup": 400,
     "pickup_out_of_order": 409,
     # rewards
+    "merchant_other_city": 400,
+    "not_a_merchant": 400,
+    "period_too_long": 400,
     "insufficient_points": 409,
     "out_of_stock": 409,
     "limit_reached": 409,

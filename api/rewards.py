@@ -13,7 +13,7 @@ from backend.categories import WasteCategory
 from backend.errors import InvalidInput
 from backend.idempotency import MAX_KEY_LENGTH
 from rewards import selectors, services
-from rewards.models import Material, PointRules, Posting, Redemption, Reward, Shop
+from rewards.models import Material, PointRules, Posting, Redemption, Reward
 
 from .fields import IdField
 from .pagination import FeedPagination
@@ -57,6 +57,7 @@ class RewardOut(serializers.ModelSerializer):
             "name",
             "description",
             "points_cost",
+            "stated_value_fen",
             "stock",
             "per_resident_limit",
             "valid_from",
@@ -71,6 +72,7 @@ class RewardIn(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     points_cost = serializers.IntegerField(min_value=1, max_value=10_000_000)
+    stated_value_fen = serializers.IntegerField(min_value=0, max_value=100_000_000, required=False)
     stock = serializers.IntegerField(min_value=0, max_value=10_000_000)
     per_resident_limit = serializers.IntegerField(
         min_value=1, max_value=10_000, required=False, allow_null=True
@@ -226,7 +228,8 @@ class RewardListCreateView(generics.ListAPIView):
         data = RewardIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        values["shop"] = get_object_or_404(Shop, pk=values.pop("shop_id"))
+        # A city officer stocks the shops of their own city only.
+        values["shop"] = get_object_or_404(selectors.shops_visible_to(request.user), pk=values.pop("shop_id"))
         reward = services.create_reward(**values)
         return Response(RewardOut(reward).data, status=status.HTTP_201_CREATED)
 

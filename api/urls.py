@@ -166,3 +166,29 @@ urlpatterns += [
         name="reinspection-verdict",
     ),
 ]
+# -- audit --
+from . import audit as audit_api  # noqa: E402
+
+urlpatterns += [
+    path("audit", audit_api.AuditListView.as_view(), name="audit"),
+]
+# -- shops and settlement --
+from . import shops as shops_api  # noqa: E402
+
+urlpatterns += [
+    path("shops", shops_api.ShopListCreateView.as_view(), name="shops"),
+    path("shops/<int:shop_id>", shops_api.ShopDetailView.as_view(), name="shop"),
+    path("shops/<int:shop_id>/merchants", shops_api.ShopMerchantAddView.as_view(), name="shop-merchants"),
+    path(
+        "shops/<int:shop_id>/merchants/<int:merchant_id>",
+        shops_api.ShopMerchantRemoveView.as_view(),
+        name="shop-merchant",
+    ),
+    path("shops/<int:shop_id>/settlement", shops_api.ShopSettlementView.as_view(), name="shop-settlement"),
+    path(
+        "shops/<int:shop_id>/settlement.csv",
+        shops_api.ShopSettlementCsvView.as_view(),
+        name="shop-settlement-csv",
+    ),
+    path("liability", shops_api.LiabilityView.as_view(), name="liability"),
+]

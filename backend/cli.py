@@ -124,9 +124,14 @@ def kiosk_sim(sim_args: list[str]) -> int:
 
 def manage(manage_args: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
+    import django
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["greenloop manage", *manage_args])
+    django.setup()
+    from backend.audit.commands import audited_command
+
+    with audited_command(manage_args):
+        execute_from_command_line(["greenloop manage", *manage_args])
     return 0
 
 

@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "channels",
     "procrastinate.contrib.django",
     "backend.jobs",
+    "backend.audit",
     "geo",
     "accounts",
     "backend.codes",
@@ -146,6 +147,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Inside everything that names the client and the request, around every view.
+    "backend.audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Sends the policies views ask for (the dashboard's); SECURE_CSP stays empty for the rest.
@@ -376,3 +379,35 @@ METRICS_ALLOWED_NETWORKS = [
 PICKUP_TOLERANCE = float(os.environ.get("PICKUP_TOLERANCE", "0.05"))
 # A hazardous waste manifest still open this many days after the hand-over is alerted (check_manifests).
 MANIFEST_OVERDUE_DAYS = int(os.environ.get("MANIFEST_OVERDUE_DAYS", "7"))
+
+# Writes that change no city data, only the caller's own sign-in: the audit trail leaves them out.
+AUDIT_EXEMPT_ROUTES = frozenset(
+    {
+        "api:register",
+        "api:token",
+        "api:token-refresh",
+        "api:logout",
+        "api:ws-ticket",
+        "admin:logout",
+        "admin:login",
+    }
+)
+# Commands that build or serve the installation rather than change its data (migrations, fixtures,
+# the demo, the server and the test runner): the trail would only repeat the deployment.
+AUDIT_UNRECORDED_COMMANDS = frozenset(
+    {
+        "migrate",
+        "makemigrations",
+        "load_reference_data",
+        "load_demo_data",
+        "runserver",
+        "test",
+        "shell",
+        "collectstatic",
+        "flush",
+        "check",
+        "createcachetable",
+        "compilemessages",
+        "makemessages",
+    }
+)

@@ -102,7 +102,11 @@ def load_demo() -> dict:
         residents.append(user)
 
     shop, _ = Shop.objects.get_or_create(
-        name="七里店绿色回收超市", defaults={"district": District.objects.get(slug="weidu")}
+        name="七里店绿色回收超市",
+        defaults={
+            "district": District.objects.get(slug="weidu"),
+            "city": District.objects.get(slug="weidu").city,
+        },
     )
     shop.merchants.add(staff[Role.MERCHANT])
     for name, cost, stock, limit in REWARDS:

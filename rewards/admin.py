@@ -81,7 +81,7 @@ class PointRulesAdmin(admin.ModelAdmin):
 
 @admin.register(Shop)
 class ShopAdmin(admin.ModelAdmin):
-    list_display = ["name", "district", "created_at"]
+    list_display = ["name", "city", "district", "created_at"]
     filter_horizontal = ["merchants"]
 
 

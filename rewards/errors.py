@@ -54,3 +54,24 @@ class DuplicateFactor(DomainError):
 class LedgerUnavailable(RuntimeError):
     """A system account is missing (the migrations were not applied): a server fault, not the client's.
     Nothing was posted."""
+
+
+# A shop's vouchers are paid by its city, so its merchants must be staff of that city.
+class MerchantOfOtherCity(DomainError):
+    code = "merchant_other_city"
+    message = _("This merchant belongs to another city.")
+
+
+class NotAMerchant(InvalidInput):
+    code = "not_a_merchant"
+    message = _("That user is not a merchant.")
+
+
+class DistrictOfOtherCity(PermissionDenied):
+    code = "out_of_scope"
+    message = _("That district belongs to another city.")
+
+
+class SettlementPeriodTooLong(InvalidInput):
+    code = "period_too_long"
+    message = _("A settlement period may span at most three years.")

@@ -155,6 +155,11 @@ class Shop(models.Model):
     """A shop or recycling supermarket whose merchants fulfil vouchers of its rewards."""
 
     name = models.CharField(_("name"), max_length=100)
+    # The city that pays for the shop's vouchers; its officers manage the shop. Empty only on rows
+    # made before shops had a city and that had no district to take it from.
+    city = models.ForeignKey(
+        "geo.City", on_delete=models.PROTECT, null=True, blank=True, related_name="shops"
+    )
     district = models.ForeignKey("geo.District", on_delete=models.PROTECT, null=True, blank=True)
     merchants = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="shops")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -170,6 +175,8 @@ class Reward(models.Model):
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
     points_cost = models.PositiveIntegerField()
+    # What the shop states one unit is worth, in fen (1/100 yuan): settlement reports it per voucher.
+    stated_value_fen = models.PositiveIntegerField(_("stated value (fen)"), default=0, db_default=0)
     stock = models.PositiveIntegerField(default=0)
     total_stock = models.PositiveIntegerField(default=0)
     per_resident_limit = models.PositiveIntegerField(null=True, blank=True)

@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from accounts.models import CITY_WIDE_ROLES, clean_display_name
+from accounts.models import CITY_WIDE_ROLES, Role, clean_display_name
 from accounts.selectors import city_of, home_city_of
 from backend.categories import Destination
 
@@ -24,6 +24,7 @@ from .models import (
     Posting,
     Redemption,
     Reward,
+    Shop,
 )
 
 EARNING_KINDS = [LedgerTransaction.Kind.SORTING, LedgerTransaction.Kind.DEPOSIT]
@@ -280,3 +281,19 @@ def deposit_award(*, city_id: int, material: Material, weight_g: int) -> Deposit
         memo=Memo.DEPOSIT,
         memo_params={"material": material.code, "weight_g": weight_g},
     )
+
+
+def shops_visible_to(user) -> QuerySet[Shop]:
+    """City officers see their city's shops, a district officer the shops of their district."""
+    shops = Shop.objects.select_related("city", "district").prefetch_related("merchants").order_by("id")
+    if user.is_superuser or user.role == Role.ADMIN:
+        return shops
+    if user.role == Role.CITY_OFFICER:
+        return shops.filter(city=city_of(user))
+    if user.role == Role.DISTRICT_OFFICER and user.district_id:
+        return shops.filter(district_id=user.district_id)
+    return shops.none()
+
+
+# Settlement and liability: their own module, offered to the API through this one.
+from .settlement import MAX_SETTLEMENT_DAYS, checked_period, liability, settlement  # noqa: E402, F401

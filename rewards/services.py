@@ -355,3 +355,7 @@ def update_emission_factor(*, actor, factor_id: int, **fields) -> EmissionFactor
         for name, value in fields.items():
             setattr(factor, name, value)
         return _saved_factor(factor)
+
+
+# Shops and merchants: their own module, offered to the API through this one.
+from .shops import add_merchant, create_shop, remove_merchant, update_shop  # noqa: E402, F401

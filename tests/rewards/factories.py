@@ -1,5 +1,6 @@
 import factory
 
+from geo.models import City
 from rewards.models import Reward, Shop
 from tests.factories import MerchantFactory
 
@@ -10,6 +11,7 @@ class ShopFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"绿色回收超市{n}")
+    city = factory.LazyFunction(lambda: City.objects.order_by("id").first())
 
     @factory.post_generation
     def merchants(obj, create, extracted, **kwargs):
