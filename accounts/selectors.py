@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from backend.codes.signing import RESIDENT, InvalidCode, verify
+from backend.codes.signing import RESIDENT, InvalidCode, verify, verify_issued
 from geo.models import City, Community, District
 from geo.selectors import sole_city
 
@@ -50,8 +50,18 @@ def city_of(user: User) -> City:
 
 
 def resident_from_code(code) -> User:
-    """The active resident a signed resident code names; InvalidCode for anything else."""
-    payload = verify(RESIDENT, code)
+    """The active resident a signed, fresh resident code names; InvalidCode for anything else."""
+    return _resident_named(verify(RESIDENT, code))
+
+
+def resident_from_dated_code(code):
+    """The active resident a genuine resident code names and when it was issued, however long ago:
+    a kiosk's offline upload judges the code's freshness against the deposit's own time."""
+    payload, issued_at = verify_issued(RESIDENT, code)
+    return _resident_named(payload), issued_at
+
+
+def _resident_named(payload: dict) -> User:
     try:
         return User.objects.get(public_id=payload["u"], role=Role.RESIDENT, is_active=True)
     except (User.DoesNotExist, KeyError, ValueError, TypeError, ValidationError) as exc:

@@ -176,11 +176,17 @@ def create_community(*, actor: User, district: District, name: str) -> Community
         raise CommunityExists(fields={"name": [str(CommunityExists.message)]}) from exc
 
 
-def issue_resident_code(user: User):
-    """A fresh code each call; the nonce makes every code distinct so a screenshot ages out fast."""
+def issue_resident_code(user: User, *, issued_at=None):
+    """A fresh code each call; the nonce makes every code distinct so a screenshot ages out fast.
+
+    `issued_at` dates the code in the past, as a kiosk simulator replaying an offline day needs.
+    """
     # Signatures carry whole seconds, so the code dies up to a second before now + max_age: promise no more.
-    issued_at = timezone.now().replace(microsecond=0)
-    code = sign(RESIDENT, {"u": user.public_id.hex, "n": secrets.token_hex(3)})
+    dated = issued_at is not None
+    issued_at = (issued_at or timezone.now()).replace(microsecond=0)
+    code = sign(
+        RESIDENT, {"u": user.public_id.hex, "n": secrets.token_hex(3)}, issued_at=issued_at if dated else None
+    )
     return code, expires_at(RESIDENT, issued_at)
 
 
