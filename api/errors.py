@@ -40,6 +40,7 @@ STATUS_BY_CODE = {
     "bin_inactive": 409,
     "too_soon": 429,
     "out_of_range": 400,
+    "coordinates_required": 400,
     "daily_limit": 429,
     "bad_image": 400,
     "photo_limit": 429,

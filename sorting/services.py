@@ -32,6 +32,7 @@ from rewards.services import credit, household_room, lock_resident_account, spen
 from .errors import (
     AlreadyGraded,
     BinInactive,
+    CoordinatesRequired,
     DailyLimit,
     NoHousehold,
     NothingToSample,
@@ -117,6 +118,9 @@ def _check_rules(resident: User, bin_: Bin, policy: SortingPolicy, lat, lng, now
         >= policy.daily_drop_limit
     ):
         raise DailyLimit(extra={"daily_drop_limit": policy.daily_drop_limit})
+    if bin_.lat is not None and bin_.lng is not None and (lat is None or lng is None):
+        if policy.require_coordinates:
+            raise CoordinatesRequired()
     if None not in (lat, lng, bin_.lat, bin_.lng):
         distance = distance_m(lat, lng, bin_.lat, bin_.lng)
         if distance > policy.max_distance_m:

@@ -16,7 +16,7 @@ from sorting.services import grade_drop, record_drop
 from tests.concurrency import run_in_threads
 from tests.factories import InspectorFactory, ResidentFactory
 from tests.rewards.helpers import assert_ledger_consistent
-from tests.sorting.helpers import make_bin
+from tests.sorting.helpers import AT_BIN, make_bin
 
 from .helpers import dated_deposit, deposit_body, make_kiosk, signed
 
@@ -59,7 +59,7 @@ def test_drops_and_deposits_count_against_one_household_cap(kiosk, resident, com
     partner = ResidentFactory(household=resident.household)
     inspector = InspectorFactory(district=weidu, communities=[community])
     _bin, bin_code = make_bin(community)
-    drop = record_drop(resident=partner, bin_code_value=bin_code)
+    drop = record_drop(resident=partner, bin_code_value=bin_code, **AT_BIN)
     signed("POST", URL, deposit_body(resident_code=issue_resident_code(resident)[0]), kiosk=kiosk)
 
     graded = grade_drop(inspector=inspector, drop_id=drop.pk, verdict="correct")
@@ -73,7 +73,7 @@ def test_a_drop_graded_tomorrow_counts_against_the_day_it_was_made(resident, com
     rules(community.district.city, household_daily_points_cap=10)
     inspector = InspectorFactory(district=weidu, communities=[community])
     _bin, bin_code = make_bin(community)
-    drop = record_drop(resident=resident, bin_code_value=bin_code)
+    drop = record_drop(resident=resident, bin_code_value=bin_code, **AT_BIN)
     HouseholdDailyPoints.objects.create(
         household=resident.household, day=timezone.localtime(drop.created_at).date(), points=10
     )
