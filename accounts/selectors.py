@@ -8,7 +8,7 @@ from geo.models import City, Community, District
 from geo.selectors import sole_city
 
 from .errors import CityUnknown
-from .models import Role, User
+from .models import HouseholdJoinRequest, Role, User
 
 
 def visible_districts(user: User) -> QuerySet[District]:
@@ -73,3 +73,16 @@ def home_city_of(user: User) -> City:
     if user.household_id:
         return user.household.community.district.city
     return city_of(user)
+
+
+def household_requests_visible_to(user: User) -> QuerySet[HouseholdJoinRequest]:
+    """Requests to join a household that this staff member may decide: an inspector's communities,
+    a district officer's district, a city officer's city; nobody else's."""
+    requests = HouseholdJoinRequest.objects.all()
+    if user.is_superuser or user.role == Role.ADMIN:
+        return requests
+    if user.role == Role.INSPECTOR:
+        return requests.filter(household__community__in=user.communities.all())
+    if user.role in (Role.DISTRICT_OFFICER, Role.CITY_OFFICER):
+        return requests.filter(household__community__district__in=visible_districts(user))
+    return requests.none()

@@ -32,6 +32,7 @@ STATUS_BY_CODE = {
     "token_not_valid": 401,
     "community_exists": 409,
     "login_locked": 429,
+    "request_decided": 409,
     # codes
     "invalid_code": 400,
     "code_expired": 410,
