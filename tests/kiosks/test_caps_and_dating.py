@@ -289,3 +289,34 @@ def test_a_retried_split_deposit_does_not_count_its_weight_twice(kiosk, resident
     )
     assert second.json()["points_awarded"] == 5 and balance(resident) == 9
     assert Deposit.objects.filter(deposit_id=uuid.UUID(body["deposit_id"])).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_verdicts_and_deposits_of_one_household_share_the_cap_without_deadlock(community, weidu):
+    kiosk = make_kiosk(community)
+    rules(community.district.city, household_daily_points_cap=100, points_per_accepted_drop=10)
+    resident = ResidentFactory(household__community=community)
+    partner = ResidentFactory(household=resident.household)
+    inspector = InspectorFactory(district=weidu, communities=[community])
+    drops = [
+        record_drop(resident=who, bin_code_value=make_bin(community, name=f"{n}号")[1], **AT_BIN)
+        for n, who in enumerate([resident, partner] * 4)
+    ]
+    code = issue_resident_code(resident)[0]
+    materials = ["paper", "plastic", "metal"] * 3
+
+    def work(i):
+        if i < len(drops):
+            return grade_drop(inspector=inspector, drop_id=drops[i].pk, verdict="correct").points_awarded
+        body = deposit_body(resident_code=code, material=materials[i - len(drops)], weight_g=1000)
+        response = signed("POST", URL, body, kiosk=kiosk)
+        assert response.status_code == 201, response.content
+        return response.json()["points_awarded"]
+
+    outcomes = run_in_threads(work, len(drops) + 6)
+
+    failures = [repr(o) for o in outcomes if not isinstance(o, int)]
+    assert failures == []
+    assert sum(outcomes) == balance(resident) + balance(partner) == 100
+    assert household_points(resident.household) == sum(outcomes)
+    assert_ledger_consistent()
