@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
-from .models import Household, User
+from .models import Household, HouseholdInvitation, HouseholdJoinRequest, User
 
 
 class GreenLoopUserCreationForm(UserCreationForm):
@@ -52,3 +52,20 @@ class HouseholdAdmin(admin.ModelAdmin):
     list_display = ["address", "community", "created_at"]
     list_filter = ["community__district"]
     search_fields = ["address", "community__name"]
+
+
+@admin.register(HouseholdJoinRequest)
+class HouseholdJoinRequestAdmin(admin.ModelAdmin):
+    list_display = ["resident", "household", "status", "created_at", "decided_by", "decided_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["resident", "household", "decided_by"]
+
+
+@admin.register(HouseholdInvitation)
+class HouseholdInvitationAdmin(admin.ModelAdmin):
+    # The digest alone is stored; an invitation is read here, never made or changed.
+    list_display = ["household", "issued_by", "created_at", "expires_at", "used_by", "used_at"]
+    readonly_fields = ["household", "issued_by", "digest", "expires_at", "used_by", "used_at"]
+
+    def has_add_permission(self, request):
+        return False

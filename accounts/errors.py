@@ -66,3 +66,13 @@ class RefreshRefused(DomainError):
 
     code = "token_not_valid"
     message = _("The refresh token is not valid.")
+
+
+class NotInHousehold(DomainError):
+    code = "no_household"
+    message = _("Join or create a household first.")
+
+
+class RequestDecided(DomainError):
+    code = "request_decided"
+    message = _("This household request was already decided.")

@@ -53,6 +53,60 @@ class Household(models.Model):
         return f"{self.community} · {self.address}"
 
 
+class HouseholdInvitation(models.Model):
+    """A member's invitation into their household: single use, short-lived, kept only as a digest.
+
+    The code itself is shown once to the member who asked for it; a database dump cannot be used to
+    join anyone's household.
+    """
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="invitations")
+    issued_by = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"invitation to {self.household_id}"
+
+
+class HouseholdJoinRequest(models.Model):
+    """A resident asking to join a household that has members, without a member's invitation: the
+    community's staff approve or refuse it. One pending request per resident."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        APPROVED = "approved", _("approved")
+        REFUSED = "refused", _("refused")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    resident = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="household_requests")
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="join_requests")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resident"],
+                condition=models.Q(status="pending"),
+                name="one_pending_household_request",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.resident_id} -> {self.household_id} ({self.status})"
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 

@@ -3,12 +3,12 @@
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from backend.codes.signing import RESIDENT, InvalidCode, verify
+from backend.codes.signing import RESIDENT, InvalidCode, verify, verify_issued
 from geo.models import City, Community, District
 from geo.selectors import sole_city
 
 from .errors import CityUnknown
-from .models import Role, User
+from .models import HouseholdJoinRequest, Role, User
 
 
 def visible_districts(user: User) -> QuerySet[District]:
@@ -50,8 +50,18 @@ def city_of(user: User) -> City:
 
 
 def resident_from_code(code) -> User:
-    """The active resident a signed resident code names; InvalidCode for anything else."""
-    payload = verify(RESIDENT, code)
+    """The active resident a signed, fresh resident code names; InvalidCode for anything else."""
+    return _resident_named(verify(RESIDENT, code))
+
+
+def resident_from_dated_code(code):
+    """The active resident a genuine resident code names and when it was issued, however long ago:
+    a kiosk's offline upload judges the code's freshness against the deposit's own time."""
+    payload, issued_at = verify_issued(RESIDENT, code)
+    return _resident_named(payload), issued_at
+
+
+def _resident_named(payload: dict) -> User:
     try:
         return User.objects.get(public_id=payload["u"], role=Role.RESIDENT, is_active=True)
     except (User.DoesNotExist, KeyError, ValueError, TypeError, ValidationError) as exc:
@@ -63,3 +73,16 @@ def home_city_of(user: User) -> City:
     if user.household_id:
         return user.household.community.district.city
     return city_of(user)
+
+
+def household_requests_visible_to(user: User) -> QuerySet[HouseholdJoinRequest]:
+    """Requests to join a household that this staff member may decide: an inspector's communities,
+    a district officer's district, a city officer's city; nobody else's."""
+    requests = HouseholdJoinRequest.objects.all()
+    if user.is_superuser or user.role == Role.ADMIN:
+        return requests
+    if user.role == Role.INSPECTOR:
+        return requests.filter(household__community__in=user.communities.all())
+    if user.role in (Role.DISTRICT_OFFICER, Role.CITY_OFFICER):
+        return requests.filter(household__community__district__in=visible_districts(user))
+    return requests.none()

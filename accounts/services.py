@@ -4,16 +4,18 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backend.codes.signing import RESIDENT, expires_at, sign
+from backend.codes.signing import RESIDENT, CodeUsed, ExpiredCode, InvalidCode, expires_at, sign
 from backend.errors import NotFound
 from geo.models import Community, District
 
@@ -23,14 +25,25 @@ from .errors import (
     InvalidDisplayName,
     InvalidPhone,
     InvalidTicket,
+    NotInHousehold,
     OutOfScope,
     PhoneTaken,
+    RequestDecided,
     RoleNotAllowed,
     WeakPassword,
 )
-from .models import CREATABLE_ROLES, Household, Role, User, WsTicket, clean_display_name
+from .models import (
+    CREATABLE_ROLES,
+    Household,
+    HouseholdInvitation,
+    HouseholdJoinRequest,
+    Role,
+    User,
+    WsTicket,
+    clean_display_name,
+)
 from .phone import normalise_phone
-from .selectors import can_manage_district, city_of
+from .selectors import can_manage_district, city_of, household_requests_visible_to
 
 WS_TICKET_LIFETIME = timedelta(seconds=30)
 
@@ -77,15 +90,105 @@ def normalise_address(address: str) -> str:
     return re.sub(r"\s+", " ", address).strip()
 
 
-@transaction.atomic
-def join_household(*, user: User, community: Community, address: str) -> Household:
-    """Join the household at this address, creating it on first use; concurrent joins meet on one row."""
-    household, _created = Household.objects.get_or_create(
-        community=community, address=normalise_address(address)
+@dataclass(frozen=True)
+class HouseholdJoin:
+    household: Household
+    # Set when the household has members and no invitation came: the resident waits for staff.
+    request: HouseholdJoinRequest | None = None
+
+
+def _invitation_digest(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _spend_invitation(code: str, household: Household, user: User) -> None:
+    invitation = (
+        HouseholdInvitation.objects.select_for_update()
+        .filter(digest=_invitation_digest(code), household=household)
+        .first()
     )
-    user.household = household
-    user.save(update_fields=["household"])
-    return household
+    if invitation is None:
+        raise InvalidCode()
+    if invitation.used_at is not None:
+        raise CodeUsed()
+    now = timezone.now()
+    if invitation.expires_at <= now:
+        raise ExpiredCode()
+    invitation.used_by, invitation.used_at = user, now
+    invitation.save(update_fields=["used_by", "used_at"])
+
+
+def _withdraw_pending(user: User) -> None:
+    HouseholdJoinRequest.objects.filter(resident=user, status=HouseholdJoinRequest.Status.PENDING).update(
+        status=HouseholdJoinRequest.Status.WITHDRAWN
+    )
+
+
+def join_household(
+    *, user: User, community: Community, address: str, invitation_code: str = ""
+) -> HouseholdJoin:
+    """Join the household at this address. An address nobody lives at is created and joined at once;
+    a household with members takes a member's invitation code, or else a request staff decide.
+
+    The household row is locked while its members are counted, so two strangers racing to an empty
+    address cannot both find it empty: one joins, the other's request waits for staff.
+    """
+    with transaction.atomic():
+        household, _created = Household.objects.get_or_create(
+            community=community, address=normalise_address(address)
+        )
+        household = Household.objects.select_for_update().get(pk=household.pk)
+        if user.household_id == household.pk:
+            return HouseholdJoin(household)
+        if invitation_code:
+            _spend_invitation(invitation_code, household, user)
+        elif User.objects.filter(household=household, is_active=True).exclude(pk=user.pk).exists():
+            _withdraw_pending(user)
+            request = HouseholdJoinRequest.objects.create(resident=user, household=household)
+            return HouseholdJoin(household, request)
+        _withdraw_pending(user)
+        user.household = household
+        user.save(update_fields=["household"])
+        return HouseholdJoin(household)
+
+
+def issue_household_invitation(*, user: User):
+    """A single-use code a member gives someone to join their household; only its digest is kept."""
+    if user.household_id is None:
+        raise NotInHousehold()
+    code = secrets.token_urlsafe(12)
+    valid_until = timezone.now() + timedelta(hours=settings.HOUSEHOLD_INVITATION_HOURS)
+    HouseholdInvitation.objects.create(
+        household_id=user.household_id,
+        issued_by=user,
+        digest=_invitation_digest(code),
+        expires_at=valid_until,
+    )
+    return code, valid_until
+
+
+def decide_household_request(*, actor: User, request_id: int, approve: bool) -> HouseholdJoinRequest:
+    """A community's staff let a resident into a household, or refuse; once, all or nothing."""
+    with transaction.atomic():
+        request = (
+            household_requests_visible_to(actor)
+            .select_for_update(of=("self",))
+            .select_related("resident", "household")
+            .filter(pk=request_id)
+            .first()
+        )
+        if request is None:
+            raise NotFound()
+        if request.status != HouseholdJoinRequest.Status.PENDING:
+            raise RequestDecided()
+        request.status = (
+            HouseholdJoinRequest.Status.APPROVED if approve else HouseholdJoinRequest.Status.REFUSED
+        )
+        request.decided_by, request.decided_at = actor, timezone.now()
+        request.save(update_fields=["status", "decided_by", "decided_at"])
+        if approve:
+            User.objects.filter(pk=request.resident_id).update(household=request.household)
+    return request
 
 
 def create_staff(
@@ -176,11 +279,17 @@ def create_community(*, actor: User, district: District, name: str) -> Community
         raise CommunityExists(fields={"name": [str(CommunityExists.message)]}) from exc
 
 
-def issue_resident_code(user: User):
-    """A fresh code each call; the nonce makes every code distinct so a screenshot ages out fast."""
+def issue_resident_code(user: User, *, issued_at=None):
+    """A fresh code each call; the nonce makes every code distinct so a screenshot ages out fast.
+
+    `issued_at` dates the code in the past, as a kiosk simulator replaying an offline day needs.
+    """
     # Signatures carry whole seconds, so the code dies up to a second before now + max_age: promise no more.
-    issued_at = timezone.now().replace(microsecond=0)
-    code = sign(RESIDENT, {"u": user.public_id.hex, "n": secrets.token_hex(3)})
+    dated = issued_at is not None
+    issued_at = (issued_at or timezone.now()).replace(microsecond=0)
+    code = sign(
+        RESIDENT, {"u": user.public_id.hex, "n": secrets.token_hex(3)}, issued_at=issued_at if dated else None
+    )
     return code, expires_at(RESIDENT, issued_at)
 
 

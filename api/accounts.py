@@ -1,5 +1,6 @@
 """Accounts, geography and staff administration over HTTP."""
 
+import django_filters
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -16,13 +17,14 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView
 
 from accounts import services
-from accounts.models import STAFF_ROLES
+from accounts.models import STAFF_ROLES, HouseholdJoinRequest
+from accounts.selectors import household_requests_visible_to
 from backend.codes.qr import qr_png
 from geo.models import Community, District
 from rewards.selectors import balance_of
 
 from .fields import IdField
-from .permissions import CanCreateStaff, IsDistrictOfficer, IsResident
+from .permissions import CanCreateStaff, IsCommunityStaff, IsDistrictOfficer, IsResident
 
 # ---- serializers -------------------------------------------------------------------------------
 
@@ -105,6 +107,30 @@ class MeIn(serializers.Serializer):
 class HouseholdIn(serializers.Serializer):
     community_id = IdField()
     address = serializers.CharField(max_length=200, min_length=1)
+    # A member's invitation; without one, a household with members answers 202 and staff decide.
+    invitation_code = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+
+class HouseholdRequestOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=HouseholdJoinRequest.Status.choices)
+    household = HouseholdOut()
+    resident_display_name = serializers.CharField(source="resident.shown_name")
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+class HouseholdInvitationOut(serializers.Serializer):
+    code = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class HouseholdRequestFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=HouseholdJoinRequest.Status.choices)
+
+    class Meta:
+        model = HouseholdJoinRequest
+        fields = ["status"]
 
 
 class ResidentCodeOut(serializers.Serializer):
@@ -263,15 +289,65 @@ class MeView(APIView):
 class MeHouseholdView(APIView):
     permission_classes = [IsResident]
 
-    @extend_schema(request=HouseholdIn, responses={200: HouseholdOut})
+    @extend_schema(request=HouseholdIn, responses={200: HouseholdOut, 202: HouseholdRequestOut})
     def post(self, request):
         data = HouseholdIn(data=request.data)
         data.is_valid(raise_exception=True)
         community = get_object_or_404(Community, pk=data.validated_data["community_id"])
-        household = services.join_household(
-            user=request.user, community=community, address=data.validated_data["address"]
+        joined = services.join_household(
+            user=request.user,
+            community=community,
+            address=data.validated_data["address"],
+            invitation_code=data.validated_data.get("invitation_code", ""),
         )
-        return Response(HouseholdOut(household).data)
+        if joined.request is not None:
+            return Response(HouseholdRequestOut(joined.request).data, status=status.HTTP_202_ACCEPTED)
+        return Response(HouseholdOut(joined.household).data)
+
+
+class MeHouseholdInvitationView(APIView):
+    permission_classes = [IsResident]
+
+    @extend_schema(request=None, responses={201: HouseholdInvitationOut})
+    def post(self, request):
+        code, expires_at = services.issue_household_invitation(user=request.user)
+        return Response(
+            HouseholdInvitationOut({"code": code, "expires_at": expires_at}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class HouseholdRequestListView(generics.ListAPIView):
+    """Requests to join a household, for the staff of its community, district or city."""
+
+    permission_classes = [IsCommunityStaff]
+    serializer_class = HouseholdRequestOut
+    filterset_class = HouseholdRequestFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return HouseholdJoinRequest.objects.none()
+        return household_requests_visible_to(self.request.user).select_related("resident", "household")
+
+
+class HouseholdRequestDecisionView(APIView):
+    permission_classes = [IsCommunityStaff]
+    approve = True
+
+    @extend_schema(request=None, responses=HouseholdRequestOut)
+    def post(self, request, request_id: int):
+        decided = services.decide_household_request(
+            actor=request.user, request_id=request_id, approve=self.approve
+        )
+        return Response(HouseholdRequestOut(decided).data)
+
+
+class HouseholdRequestApproveView(HouseholdRequestDecisionView):
+    approve = True
+
+
+class HouseholdRequestRefuseView(HouseholdRequestDecisionView):
+    approve = False
 
 
 class MeCodeView(APIView):

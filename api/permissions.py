@@ -50,6 +50,13 @@ class IsCityOfficerOrSignedInReader(BasePermission):
         return _has_role(request, CITY_WIDE_ROLES)
 
 
+class IsCommunityStaff(BasePermission):
+    """Staff who answer for a community's residents: its inspectors and the officers above them."""
+
+    def has_permission(self, request, view):
+        return _has_role(request, OFFICER_ROLES | {Role.INSPECTOR})
+
+
 class IsStaffMember(IsDistrictOfficer):
     """Sanitation staff who read statistics and equipment status: the officers."""
 

@@ -159,6 +159,7 @@ POINT_RULE_FIELDS = [
     "resident_daily_drop_points_cap",
     "resident_daily_deposit_points_cap",
     "kiosk_daily_points_cap",
+    "household_daily_points_cap",
 ]
 
 

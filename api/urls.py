@@ -13,6 +13,22 @@ urlpatterns = [
     path("auth/logout", accounts.LogoutView.as_view(), name="logout"),
     path("me", accounts.MeView.as_view(), name="me"),
     path("me/household", accounts.MeHouseholdView.as_view(), name="me-household"),
+    path(
+        "me/household/invitations",
+        accounts.MeHouseholdInvitationView.as_view(),
+        name="me-household-invitations",
+    ),
+    path("household-requests", accounts.HouseholdRequestListView.as_view(), name="household-requests"),
+    path(
+        "household-requests/<int:request_id>/approve",
+        accounts.HouseholdRequestApproveView.as_view(),
+        name="household-request-approve",
+    ),
+    path(
+        "household-requests/<int:request_id>/refuse",
+        accounts.HouseholdRequestRefuseView.as_view(),
+        name="household-request-refuse",
+    ),
     path("me/code", accounts.MeCodeView.as_view(), name="me-code"),
     path("me/code.png", accounts.MeCodePngView.as_view(), name="me-code-png"),
     path("districts", accounts.DistrictListView.as_view(), name="districts"),

@@ -353,6 +353,21 @@ STATS_MIN_CELL_HOUSEHOLDS = int(os.environ.get("STATS_MIN_CELL_HOUSEHOLDS", "5")
 # Photos a resident may attach per hour: each one is decoded, the costliest step of a drop.
 SORTING_PHOTOS_PER_HOUR = int(os.environ.get("SORTING_PHOTOS_PER_HOUR", "20"))
 
+# -- kiosks: how deposits are dated and counted against the caps --
+# A kiosk's clock may be this far off the server's when it dates a deposit against a resident code's
+# or a session's window.
+DEPOSIT_CLOCK_TOLERANCE_SECONDS = int(os.environ.get("DEPOSIT_CLOCK_TOLERANCE_SECONDS", "300"))
+# Deposits of one material by one resident within this many minutes of the first are one bag for
+# points, so splitting a bag into many small deposits neither gains nor loses a point to rounding.
+DEPOSIT_MERGE_WINDOW_MINUTES = int(os.environ.get("DEPOSIT_MERGE_WINDOW_MINUTES", "15"))
+# Points one upload (a deposit or a batch) may credit a household for deposits dated before the
+# upload's day: each day has its own caps, and this keeps a backlog from filling many past days at once.
+BACKDATED_POINTS_PER_UPLOAD = int(os.environ.get("BACKDATED_POINTS_PER_UPLOAD", "500"))
+
+# -- households --
+# A household invitation code stays valid this many hours after a member issues it.
+HOUSEHOLD_INVITATION_HOURS = int(os.environ.get("HOUSEHOLD_INVITATION_HOURS", "48"))
+
 # -- accounts --
 # The load balancers whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated).
 # Empty trusts no forwarded header: the socket address is the client. ClientAddressMiddleware puts the

@@ -7,7 +7,7 @@ demo accounts share one published password.
 from decimal import Decimal
 
 from accounts.models import Role, User
-from accounts.services import join_household
+from accounts.services import issue_household_invitation, join_household
 from geo.models import Community, District
 from rewards.models import Memo, Reward, Shop
 from rewards.services import create_reward, credit
@@ -91,7 +91,14 @@ def load_demo() -> dict:
     for phone, name, community_name, address in RESIDENTS:
         user, created = _user(phone, display_name=name, role=Role.RESIDENT)
         if created:
-            join_household(user=user, community=communities[community_name], address=address)
+            # A demo family shares one flat: the first resident there invites the next, as in the app.
+            member = User.objects.filter(
+                household__community=communities[community_name], household__address=address
+            ).first()
+            code = issue_household_invitation(user=member)[0] if member else ""
+            join_household(
+                user=user, community=communities[community_name], address=address, invitation_code=code
+            )
         credit(
             resident=user,
             amount=500,

@@ -102,3 +102,21 @@ class FuturePickup(DomainError):
 class PickupOutOfOrder(DomainError):
     code = "pickup_out_of_order"
     message = _("The kiosk has a later pickup already: record pickups in the order they happened.")
+
+
+class BeforeCodeIssued(DomainError):
+    code = "before_code_issued"
+    message = _("The deposit is dated before the resident code it names was issued.")
+
+
+class BeforeSessionOpened(DomainError):
+    code = "before_session_opened"
+    message = _("The deposit is dated before its kiosk session was opened.")
+
+
+class BackdatedOverBound(DomainError):
+    """A deposit dated before the upload's day that would take the household's back-dated credit in
+    this upload past BACKDATED_POINTS_PER_UPLOAD; it is not recorded and may be sent in a later upload."""
+
+    code = "backdated_over_bound"
+    message = _("This upload has credited the household all the back-dated points one upload may.")

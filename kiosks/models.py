@@ -80,6 +80,11 @@ class Deposit(models.Model):
     occurred_at = models.DateTimeField()
     received_at = models.DateTimeField(auto_now_add=True)
     points_awarded = models.PositiveIntegerField(default=0)
+    # When the bag this deposit belongs to began: deposits of one material by one resident within the
+    # merge window of a bag's first one earn the points of their summed weight, rounded once.
+    bag_started_at = models.DateTimeField(null=True, blank=True)
+    # The bag's weight up to and including this deposit.
+    bag_weight_g = models.BigIntegerField(null=True, blank=True)
     # sha256 of the canonical request body: a retry must match it, or it is a conflict.
     fingerprint = models.CharField(max_length=64)
     response = models.JSONField()
@@ -90,6 +95,7 @@ class Deposit(models.Model):
             models.Index(fields=["resident", "occurred_at"], name="deposit_resident_day"),
             models.Index(fields=["kiosk", "occurred_at"], name="deposit_kiosk_day"),
             models.Index(fields=["occurred_at"], name="deposit_occurred"),
+            models.Index(fields=["resident", "material", "-id"], name="deposit_resident_bag"),
         ]
 
     def __str__(self):

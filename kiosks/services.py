@@ -2,8 +2,9 @@
 
 A deposit is exactly-once per (kiosk, deposit_id): its row is inserted with ON CONFLICT DO NOTHING in
 the same transaction as the ledger credit, so a retry (or a concurrent duplicate, which waits on the
-first one's unique key) finds the stored first answer. Lock order inside a deposit: the deposit row,
-the kiosk row (its daily cap), then the resident's points account (their daily cap and balance).
+first one's unique key) finds the stored first answer. Lock order inside a deposit: the resident's
+user row (their bags), the deposit row, the kiosk's and the resident's day totals, the household's day
+total (rewards.caps), then the resident's points account (balance).
 """
 
 import logging
@@ -18,8 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import OutOfScope
-from accounts.selectors import can_manage_district, resident_from_code
-from backend.codes.signing import KIOSK_SESSION, CodeUsed, ExpiredCode, InvalidCode, sign, verify
+from accounts.models import User
+from accounts.selectors import can_manage_district, resident_from_dated_code
+from backend.codes.signing import KIOSK_SESSION, RESIDENT, CodeUsed, ExpiredCode, InvalidCode, sign, verify
 from backend.errors import DomainError, NotFound
 from backend.idempotency import fingerprint, first_answer
 from backend.observability.metrics import DEPOSITS, count_after_commit
@@ -27,14 +29,17 @@ from backend.realtime.groups import city_stats_group, district_stats_group, kios
 from backend.realtime.publish import publish
 from rewards.models import Material
 from rewards.selectors import balance_of, cached_materials, cached_rules, deposit_award
-from rewards.services import credit
+from rewards.services import credit, household_room, spend_household_room
 
 from .credentials import derive_secret, signature_matches
 from .errors import (
+    BackdatedOverBound,
     BadNonce,
     BadPickupWeight,
     BadSignature,
     BatchTooLarge,
+    BeforeCodeIssued,
+    BeforeSessionOpened,
     ClockSkew,
     DepositFailed,
     FutureDeposit,
@@ -260,7 +265,18 @@ def _replay(existing_fingerprint: str, response: dict, expected: str) -> Deposit
     return DepositOutcome(created=False, body=body)
 
 
+def _clock_tolerance() -> timedelta:
+    return timedelta(seconds=settings.DEPOSIT_CLOCK_TOLERANCE_SECONDS)
+
+
 def _resident_for(kiosk: Kiosk, payload: dict, occurred_at: datetime) -> tuple[object, KioskSession | None]:
+    """The resident a deposit credits, once its time is inside what names them.
+
+    A session names its resident from its opening (less the kiosk's clock tolerance) to its close,
+    which the server itself stamps, so no tolerance past it. A resident code is fresh for its two
+    minutes from issue, judged against `occurred_at` (an offline upload arrives days later), with the
+    clock tolerance on either side.
+    """
     if payload.get("session_id"):
         session = (
             KioskSession.objects.select_related("resident")
@@ -269,6 +285,8 @@ def _resident_for(kiosk: Kiosk, payload: dict, occurred_at: datetime) -> tuple[o
         )
         if session is None:
             raise SessionNotFound()
+        if occurred_at < session.created_at - _clock_tolerance():
+            raise BeforeSessionOpened()
         usable_until = (session.claimed_at or occurred_at) + SESSION_USE_WINDOW
         if session.closed_at:
             usable_until = min(usable_until, session.closed_at)
@@ -276,7 +294,12 @@ def _resident_for(kiosk: Kiosk, payload: dict, occurred_at: datetime) -> tuple[o
             raise SessionClosed()
         return session.resident, session
     if payload.get("resident_code"):
-        return resident_from_code(payload["resident_code"]), None
+        resident, issued_at = resident_from_dated_code(payload["resident_code"])
+        if occurred_at < issued_at - _clock_tolerance():
+            raise BeforeCodeIssued()
+        if occurred_at > issued_at + RESIDENT.max_age + _clock_tolerance():
+            raise ExpiredCode()
+        return resident, None
     raise NoResident()
 
 
@@ -289,8 +312,66 @@ def _accepted_material(kiosk: Kiosk, code: str) -> Material:
     return material
 
 
-def record_deposit(*, kiosk: Kiosk, payload: dict) -> DepositOutcome:
-    """Record one deposit and credit its points, exactly once per (kiosk, deposit_id)."""
+class UploadBudget:
+    """What one upload (a single deposit or a whole batch) has credited each household for deposits
+    dated before the upload's own day, against BACKDATED_POINTS_PER_UPLOAD."""
+
+    def __init__(self, now: datetime | None = None):
+        self.day = timezone.localtime(now or timezone.now()).date()
+        self.bound = settings.BACKDATED_POINTS_PER_UPLOAD
+        self.spent: dict[tuple[str, int], int] = {}
+
+    @staticmethod
+    def key(resident) -> tuple[str, int]:
+        # A resident without a household is their own household here.
+        if resident.household_id:
+            return ("household", resident.household_id)
+        return ("resident", resident.pk)
+
+    def backdated(self, occurred_at: datetime) -> bool:
+        return timezone.localtime(occurred_at).date() < self.day
+
+    def check(self, resident, occurred_at: datetime, points: int) -> None:
+        if points and self.backdated(occurred_at):
+            if self.spent.get(self.key(resident), 0) + points > self.bound:
+                raise BackdatedOverBound(extra={"backdated_points_per_upload": self.bound})
+
+    def spend(self, resident, occurred_at: datetime, points: int) -> None:
+        if points and self.backdated(occurred_at):
+            key = self.key(resident)
+            self.spent[key] = self.spent.get(key, 0) + points
+
+
+def _merge_window() -> timedelta:
+    return timedelta(minutes=settings.DEPOSIT_MERGE_WINDOW_MINUTES)
+
+
+def _bag_of(resident, material: Material, occurred_at: datetime) -> tuple[datetime, int]:
+    """The bag this deposit joins (when it began) and what the bag weighed before it.
+
+    A bag is the deposits of one material by one resident recorded one after another within the merge
+    window of its first one; each deposit keeps the bag's running weight, so this is one indexed row
+    however big the bag. The caller holds the resident's row lock, so two deposits never both read it.
+    """
+    last = (
+        Deposit.objects.filter(resident=resident, material=material)
+        .order_by("-id")
+        .values_list("bag_started_at", "bag_weight_g")
+        .first()
+    )
+    if last and last[0] is not None and occurred_at - _merge_window() <= last[0] <= occurred_at:
+        return last[0], last[1] or 0
+    return occurred_at, 0
+
+
+def record_deposit(*, kiosk: Kiosk, payload: dict, upload: UploadBudget | None = None) -> DepositOutcome:
+    """Record one deposit and credit its points, exactly once per (kiosk, deposit_id).
+
+    Points are those of the whole bag (`_bag_of`) less what its earlier deposits earned, rounded once
+    on the bag's weight, then held to the day's caps of the kiosk, the resident and the household, and
+    to the upload's bound on back-dated credit: over that bound the deposit is refused and nothing of
+    it is written.
+    """
     expected = deposit_fingerprint(payload)
     existing = (
         Deposit.objects.filter(kiosk=kiosk, deposit_id=payload["deposit_id"])
@@ -301,6 +382,7 @@ def record_deposit(*, kiosk: Kiosk, payload: dict) -> DepositOutcome:
         return _replay(existing[0], existing[1], expected)
 
     now = timezone.now()
+    upload = upload or UploadBudget(now)
     occurred_at = payload["occurred_at"]
     if occurred_at < now - OFFLINE_WINDOW:
         raise StaleDeposit()
@@ -313,15 +395,25 @@ def record_deposit(*, kiosk: Kiosk, payload: dict) -> DepositOutcome:
             extra={"min_weight_g": material.min_weight_g, "max_weight_g": material.max_weight_g}
         )
     resident, session = _resident_for(kiosk, payload, occurred_at)
-    household_id = resident.household_id
-    award = deposit_award(city_id=kiosk.community.district.city_id, material=material, weight_g=weight_g)
+    city_id = kiosk.community.district.city_id
 
     with transaction.atomic():
+        # The resident's row first: their bags and their household are read under it (see the lock
+        # order in the module docstring).
+        locked = (
+            User.objects.select_for_update(no_key=True)
+            .filter(pk=resident.pk)
+            .values_list("household_id", flat=True)
+        )
+        household_id = locked.first()
+        resident.household_id = household_id
+        bag_started_at, bag_before_g = _bag_of(resident, material, occurred_at)
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO kiosks_deposit (kiosk_id, deposit_id, resident_id, household_id, community_id, "
                 "session_id, material_id, weight_g, count, occurred_at, received_at, points_awarded, fingerprint, "
-                "response) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, '{}') "
+                "response, bag_started_at, bag_weight_g) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, '{}', %s, %s) "
                 "ON CONFLICT (kiosk_id, deposit_id) DO NOTHING RETURNING id",
                 [
                     kiosk.pk,
@@ -336,6 +428,8 @@ def record_deposit(*, kiosk: Kiosk, payload: dict) -> DepositOutcome:
                     occurred_at,
                     now,
                     expected,
+                    bag_started_at,
+                    bag_before_g + weight_g,
                 ],
             )
             row = cursor.fetchone()
@@ -347,7 +441,15 @@ def record_deposit(*, kiosk: Kiosk, payload: dict) -> DepositOutcome:
                 .get()
             )
             return _replay(first[0], first[1], expected)
-        points = _capped_points(kiosk, resident, award.points, occurred_at)
+        award = deposit_award(city_id=city_id, material=material, weight_g=bag_before_g + weight_g)
+        earned_before = (
+            deposit_award(city_id=city_id, material=material, weight_g=bag_before_g).points
+            if bag_before_g
+            else 0
+        )
+        own = deposit_award(city_id=city_id, material=material, weight_g=weight_g)
+        points = _capped_points(kiosk, resident, max(0, award.points - earned_before), occurred_at)
+        upload.check(resident, occurred_at, points)
         balance = None
         if points:
             result = credit(
@@ -355,8 +457,8 @@ def record_deposit(*, kiosk: Kiosk, payload: dict) -> DepositOutcome:
                 amount=points,
                 cause=f"deposit:{kiosk.pk}:{payload['deposit_id']}",
                 kind="deposit",
-                memo=award.memo,
-                memo_params=award.memo_params,
+                memo=own.memo,
+                memo_params=own.memo_params,
             )
             balance = result.balance
         if balance is None:
@@ -364,14 +466,16 @@ def record_deposit(*, kiosk: Kiosk, payload: dict) -> DepositOutcome:
         body = {"deposit_id": str(payload["deposit_id"]), "points_awarded": points, "balance": balance}
         Deposit.objects.filter(pk=row[0]).update(points_awarded=points, response=body)
         count_after_commit(DEPOSITS)
+    upload.spend(resident, occurred_at, points)
     return DepositOutcome(created=True, body=body)
 
 
 def _capped_points(kiosk: Kiosk, resident, raw: int, occurred_at: datetime) -> int:
-    """Points for this deposit within the day's caps of the kiosk and the resident, counted in.
+    """Points for this deposit within the day's caps of the kiosk, the resident and the household.
 
     One statement creates (or finds) and row-locks the kiosk's and the resident's running totals for the
-    deposit's day, kiosk row first, so concurrent deposits cannot both squeeze under a cap.
+    deposit's day, kiosk row first, then the household's (rewards.caps), so concurrent deposits cannot
+    both squeeze under a cap. The day is the deposit's own, however late it was uploaded.
     """
     if raw == 0:
         return 0
@@ -386,17 +490,23 @@ def _capped_points(kiosk: Kiosk, resident, raw: int, occurred_at: datetime) -> i
             {"kiosk": kiosk.pk, "resident": resident.pk, "day": day},
         )
         totals = dict(cursor.fetchall())
-        room = min(
+        rooms = [
             rules.kiosk_daily_points_cap - totals["kiosk"],
             rules.resident_daily_deposit_points_cap - totals["resident"],
+        ]
+        household = household_room(
+            household_id=resident.household_id, day=day, cap=rules.household_daily_points_cap
         )
-        points = max(0, min(raw, room))
+        if household is not None:
+            rooms.append(household)
+        points = max(0, min(raw, *rooms))
         if points:
             cursor.execute(
                 "UPDATE kiosks_dailypoints SET points = points + %(points)s WHERE day = %(day)s AND "
                 "((subject = 'kiosk' AND subject_id = %(kiosk)s) OR (subject = 'resident' AND subject_id = %(resident)s))",
                 {"points": points, "kiosk": kiosk.pk, "resident": resident.pk, "day": day},
             )
+            spend_household_room(household_id=resident.household_id, day=day, points=points)
     return points
 
 
@@ -408,12 +518,13 @@ def record_batch(*, kiosk: Kiosk, items: list[dict | DomainError]) -> list[Depos
     if len(items) > BATCH_LIMIT:
         raise BatchTooLarge()
     results: list[DepositOutcome | DomainError] = []
+    upload = UploadBudget()
     for item in items:
         if isinstance(item, DomainError):
             results.append(item)
             continue
         try:
-            results.append(record_deposit(kiosk=kiosk, payload=item))
+            results.append(record_deposit(kiosk=kiosk, payload=item, upload=upload))
         except DomainError as exc:
             results.append(exc)
         except DatabaseError:

@@ -124,8 +124,10 @@ def run(args: argparse.Namespace, out=sys.stdout) -> int:
 
         print(f"offline: keeping {args.offline_batch} deposits", file=out)
         code = http.get("/api/v1/me/code", headers=resident).json()["code"]
+        # A deposit by code is dated inside the code's two minutes, however late the upload comes.
+        scanned = datetime.now(UTC)
         kept = [
-            _deposit(args.material, 600 + 100 * n, now - timedelta(hours=2, minutes=n), resident_code=code)
+            _deposit(args.material, 600 + 100 * n, scanned + timedelta(seconds=n % 90), resident_code=code)
             for n in range(args.offline_batch)
         ]
         if kept:

@@ -75,6 +75,7 @@ class PointRulesAdmin(admin.ModelAdmin):
         "resident_daily_drop_points_cap",
         "resident_daily_deposit_points_cap",
         "kiosk_daily_points_cap",
+        "household_daily_points_cap",
         "updated_at",
     ]
 

@@ -141,6 +141,8 @@ class PointRules(models.Model):
     resident_daily_drop_points_cap = models.PositiveIntegerField(default=50)
     resident_daily_deposit_points_cap = models.PositiveIntegerField(default=500)
     kiosk_daily_points_cap = models.PositiveIntegerField(default=20_000)
+    # Drops and deposits of every member together, so a household cannot multiply its cap by its members.
+    household_daily_points_cap = models.PositiveIntegerField(default=600)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):
@@ -313,6 +315,27 @@ class CarbonPointRule(models.Model):
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
         _forget_cached_rules()
+
+
+class HouseholdDailyPoints(models.Model):
+    """Points a household earned on one Asia/Shanghai day through every channel (drops and deposits).
+
+    The day is the day of the activity (a drop's scan, a deposit's `occurred_at`), not of its upload or
+    grading. Read and bumped under its row lock, like kiosks.DailyPoints; it always equals the points of
+    the household's accepted drops and deposits of that day.
+    """
+
+    household = models.ForeignKey("accounts.Household", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    points = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["household", "day"], name="household_daily_points_once")
+        ]
+
+    def __str__(self):
+        return f"{self.household_id}:{self.day}={self.points}"
 
 
 def _forget_cached_rules() -> None:

@@ -21,6 +21,7 @@ from backend.observability.metrics import REDEMPTIONS, count_after_commit
 from backend.realtime.groups import user_group
 from backend.realtime.publish import publish
 
+from .caps import household_room, spend_household_room
 from .errors import (
     DuplicateFactor,
     InsufficientPoints,
@@ -54,11 +55,13 @@ __all__ = [
     "debit",
     "expire_vouchers",
     "fulfil_voucher",
+    "household_room",
     "load_reference_rewards",
     "lock_resident_account",
     "redeem_reward",
     "refund",
     "reverse",
+    "spend_household_room",
     "update_carbon_rule",
     "update_emission_factor",
     "update_material",

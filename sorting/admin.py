@@ -28,8 +28,10 @@ class SortingPolicyAdmin(admin.ModelAdmin):
         "repeat_window_seconds",
         "daily_drop_limit",
         "max_distance_m",
+        "require_coordinates",
         "auto_accept_after",
     ]
+    list_editable = ["require_coordinates"]
 
 
 class ReinspectionInline(admin.TabularInline):

@@ -18,6 +18,13 @@ class OutOfRange(DomainError):
     message = _("You are too far from this bin.")
 
 
+class CoordinatesRequired(DomainError):
+    code = "coordinates_required"
+    message = _(
+        "This district needs the phone's position (lat and lng) with every drop at a bin with a known place."
+    )
+
+
 class DailyLimit(DomainError):
     code = "daily_limit"
     message = _("You have reached today's limit of drops.")

@@ -36,6 +36,8 @@ class SortingPolicy(models.Model):
     repeat_window_seconds = models.PositiveIntegerField(default=600)
     daily_drop_limit = models.PositiveIntegerField(default=10)
     max_distance_m = models.PositiveIntegerField(default=200)
+    # A drop at a bin whose place is known must say where the phone was, or the distance rule is moot.
+    require_coordinates = models.BooleanField(default=True)
     auto_accept_after = models.DurationField(null=True, blank=True)
 
     class Meta:

@@ -27,11 +27,12 @@ from backend.realtime.groups import user_group
 from backend.realtime.publish import publish
 from rewards.models import Memo
 from rewards.selectors import cached_rules
-from rewards.services import credit, lock_resident_account
+from rewards.services import credit, household_room, lock_resident_account, spend_household_room
 
 from .errors import (
     AlreadyGraded,
     BinInactive,
+    CoordinatesRequired,
     DailyLimit,
     NoHousehold,
     NothingToSample,
@@ -117,6 +118,9 @@ def _check_rules(resident: User, bin_: Bin, policy: SortingPolicy, lat, lng, now
         >= policy.daily_drop_limit
     ):
         raise DailyLimit(extra={"daily_drop_limit": policy.daily_drop_limit})
+    if bin_.lat is not None and bin_.lng is not None and (lat is None or lng is None):
+        if policy.require_coordinates:
+            raise CoordinatesRequired()
     if None not in (lat, lng, bin_.lat, bin_.lng):
         distance = distance_m(lat, lng, bin_.lat, bin_.lng)
         if distance > policy.max_distance_m:
@@ -200,10 +204,17 @@ def purge_orphan_photos(*, older_than: timedelta = timedelta(hours=1)) -> int:
 
 
 def _points_for_accepted(drop: Drop) -> int:
-    """Points for an accepted drop within the resident's daily drop-points cap (the drop's own day)."""
+    """Points for an accepted drop within the resident's daily drop-points cap and the household's
+    daily cap across every channel, both of the drop's own day (not the day it is graded).
+
+    The household's day total is locked before the resident's account, the order deposits take too.
+    """
     rules = cached_rules(drop.community.district.city_id)
-    lock_resident_account(drop.resident)
     start = _day_start(drop.created_at)
+    household = household_room(
+        household_id=drop.household_id, day=start.date(), cap=rules.household_daily_points_cap
+    )
+    lock_resident_account(drop.resident)
     earned = (
         Drop.objects.filter(
             resident=drop.resident,
@@ -215,7 +226,11 @@ def _points_for_accepted(drop: Drop) -> int:
         .aggregate(total=Sum("points_awarded"))["total"]
         or 0
     )
-    return max(0, min(rules.points_per_accepted_drop, rules.resident_daily_drop_points_cap - earned))
+    points = max(0, min(rules.points_per_accepted_drop, rules.resident_daily_drop_points_cap - earned))
+    if household is not None:
+        points = min(points, household)
+    spend_household_room(household_id=drop.household_id, day=start.date(), points=points)
+    return points
 
 
 def _settle(drop: Drop, *, status: str, verdict: str, grader, note: str) -> Drop:

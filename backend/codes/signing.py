@@ -6,7 +6,7 @@ SECRET_KEY leaves the city's bin labels alone. Codes carry ids only, never perso
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -56,15 +56,30 @@ def _keys(kind: CodeKind) -> list[str]:
     return settings.CODE_KEYS[kind.name]
 
 
-def _signer(kind: CodeKind) -> signing.Signer:
+class _DatedSigner(signing.TimestampSigner):
+    """A timestamp signer whose stamp is a given instant: a code as it was issued at that moment."""
+
+    def __init__(self, *args, at: datetime, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._at = at
+
+    def timestamp(self):
+        return signing.b62_encode(int(self._at.timestamp()))
+
+
+def _signer(kind: CodeKind, at: datetime | None = None) -> signing.Signer:
     keys = _keys(kind)
     # Codes that never expire carry no timestamp, so a label printed twice carries the same code.
-    signer_class = signing.TimestampSigner if kind.max_age else signing.Signer
-    return signer_class(key=keys[0], fallback_keys=keys[1:], salt=_salt(kind))
+    if not kind.max_age:
+        return signing.Signer(key=keys[0], fallback_keys=keys[1:], salt=_salt(kind))
+    if at is not None:
+        return _DatedSigner(key=keys[0], fallback_keys=keys[1:], salt=_salt(kind), at=at)
+    return signing.TimestampSigner(key=keys[0], fallback_keys=keys[1:], salt=_salt(kind))
 
 
-def sign(kind: CodeKind, payload: dict) -> str:
-    return _signer(kind).sign_object({"k": kind.name, **payload}, compress=True)
+def sign(kind: CodeKind, payload: dict, *, issued_at: datetime | None = None) -> str:
+    """A code of this kind; `issued_at` dates it (a kiosk simulator replaying a day), else now."""
+    return _signer(kind, issued_at).sign_object({"k": kind.name, **payload}, compress=True)
 
 
 def verify(kind: CodeKind, code) -> dict:
@@ -84,6 +99,28 @@ def verify(kind: CodeKind, code) -> dict:
     if not isinstance(payload, dict) or payload.pop("k", None) != kind.name:
         raise InvalidCode()
     return payload
+
+
+def verify_issued(kind: CodeKind, code) -> tuple[dict, datetime]:
+    """The payload of a genuine code of an expiring kind and when it was issued, however old it is.
+
+    For a kiosk's offline upload: whether the code was fresh is judged against when the deposit
+    happened, not against now, so the caller checks the age itself.
+    """
+    if not kind.max_age:
+        raise ValueError(f"{kind.name} codes carry no issue time")
+    if not isinstance(code, str) or not code or len(code) > MAX_CODE_LENGTH or not code.isascii():
+        raise InvalidCode()
+    signer = _signer(kind)
+    try:
+        payload = signer.unsign_object(code)
+        # The stamp sits between the value and the signature, both checked by unsign_object above.
+        issued = datetime.fromtimestamp(signing.b62_decode(code.rsplit(signer.sep, 2)[-2]), tz=UTC)
+    except (signing.BadSignature, ValueError, TypeError, UnicodeDecodeError, OverflowError, OSError) as exc:
+        raise InvalidCode() from exc
+    if not isinstance(payload, dict) or payload.pop("k", None) != kind.name:
+        raise InvalidCode()
+    return payload, issued
 
 
 def expires_at(kind: CodeKind, issued_at):

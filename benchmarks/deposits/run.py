@@ -93,7 +93,11 @@ def prepare(kiosk_count: int) -> dict:
     district = District.objects.get(slug="weidu")
     PointRules.objects.update_or_create(
         city=district.city,
-        defaults={"resident_daily_deposit_points_cap": 10**9, "kiosk_daily_points_cap": 10**9},
+        defaults={
+            "resident_daily_deposit_points_cap": 10**9,
+            "kiosk_daily_points_cap": 10**9,
+            "household_daily_points_cap": 10**9,
+        },
     )
     community = Community.objects.create(district=district, name="压测社区")
     materials = list(Material.objects.filter(code__in=["paper", "plastic", "metal"]))

@@ -85,7 +85,7 @@ def test_joining_creates_the_household_at_a_new_address(as_user, community):
     assert user.household_id == household.id
 
 
-def test_two_residents_at_the_same_address_share_a_household(as_user, community):
+def test_a_second_resident_at_a_used_address_waits_for_staff(as_user, community):
     first, second = factories.UserFactory(), factories.UserFactory()
 
     one = as_user(first).post(
@@ -95,12 +95,12 @@ def test_two_residents_at_the_same_address_share_a_household(as_user, community)
         "/api/v1/me/household", {"community_id": community.id, "address": " 7号楼\t 101\n"}, format="json"
     )
 
-    assert one.status_code == two.status_code == 200
-    assert one.json()["id"] == two.json()["id"]
+    assert one.status_code == 200 and two.status_code == 202
+    assert two.json()["status"] == "pending" and two.json()["household"]["id"] == one.json()["id"]
     assert Household.objects.filter(community=community).count() == 1
     first.refresh_from_db()
     second.refresh_from_db()
-    assert first.household_id == second.household_id == one.json()["id"]
+    assert first.household_id == one.json()["id"] and second.household_id is None
 
 
 def test_the_same_address_in_another_community_is_another_household(as_user, community, weidu):

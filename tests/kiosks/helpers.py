@@ -6,6 +6,7 @@ import uuid
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.services import issue_resident_code
 from kiosks.credentials import derive_secret, sign
 from kiosks.models import Kiosk
 from rewards.models import Material
@@ -62,3 +63,9 @@ def deposit_body(**fields):
     }
     body.update(fields)
     return body
+
+
+def dated_deposit(resident, occurred_at, **fields):
+    """A deposit as an offline kiosk keeps it: dated when it happened, by a code issued just then."""
+    code = issue_resident_code(resident, issued_at=occurred_at)[0]
+    return deposit_body(resident_code=code, occurred_at=occurred_at.isoformat(), **fields)

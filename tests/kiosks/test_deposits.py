@@ -11,7 +11,7 @@ from tests.concurrency import run_in_threads
 from tests.factories import ResidentFactory
 from tests.rewards.helpers import assert_ledger_consistent
 
-from .helpers import deposit_body, make_kiosk, signed
+from .helpers import dated_deposit, deposit_body, make_kiosk, signed
 
 URL = "/api/v1/kiosk/deposits"
 
@@ -101,7 +101,7 @@ def test_bad_deposits_are_refused_with_their_code_and_change_nothing(
 
 
 def test_offline_uploads_inside_thirty_days_and_five_minutes_ahead_are_accepted(kiosk, resident, code):
-    old = deposit_body(resident_code=code, occurred_at=(timezone.now() - timedelta(days=29)).isoformat())
+    old = dated_deposit(resident, timezone.now() - timedelta(days=29))
     ahead = deposit_body(resident_code=code, occurred_at=(timezone.now() + timedelta(minutes=4)).isoformat())
     assert signed("POST", URL, old, kiosk=kiosk).status_code == 201
     assert signed("POST", URL, ahead, kiosk=kiosk).status_code == 201
@@ -155,8 +155,8 @@ def test_daily_point_totals_equal_a_recount_of_the_deposits(kiosk, community, re
     for person_code in (code, issue_resident_code(other)[0]):
         for weight in (1000, 2500, 4000):
             signed("POST", URL, deposit_body(resident_code=person_code, weight_g=weight), kiosk=kiosk)
-    yesterday = (timezone.now() - timedelta(days=1)).isoformat()
-    signed("POST", URL, deposit_body(resident_code=code, weight_g=3000, occurred_at=yesterday), kiosk=kiosk)
+    yesterday = dated_deposit(resident, timezone.now() - timedelta(days=1), weight_g=3000)
+    assert signed("POST", URL, yesterday, kiosk=kiosk).status_code == 201
 
     for row in DailyPoints.objects.all():
         deposits = Deposit.objects.filter(

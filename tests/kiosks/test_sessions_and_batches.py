@@ -8,7 +8,7 @@ from accounts.services import issue_resident_code
 from kiosks.models import Deposit, KioskAlert, KioskSession
 from tests.factories import DistrictOfficerFactory, ResidentFactory
 
-from .helpers import deposit_body, make_kiosk, signed
+from .helpers import dated_deposit, deposit_body, make_kiosk, signed
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_a_batch_answers_each_item_in_order(kiosk, resident):
         good,  # a duplicate inside the batch is answered like a retry
         {**good, "weight_g": 9000},  # same id, other body
         {"deposit_id": "nonsense"},
-        deposit_body(resident_code=code, occurred_at=(timezone.now() - timedelta(days=3)).isoformat()),
+        dated_deposit(resident, timezone.now() - timedelta(days=3)),
     ]
 
     response = signed("POST", "/api/v1/kiosk/deposits/batch", {"deposits": items}, kiosk=kiosk)

@@ -9,7 +9,7 @@ from sorting.models import Bin, Drop, SortingPolicy
 from sorting.services import bin_code
 from tests.factories import ResidentFactory, UserFactory
 
-from .helpers import make_bin
+from .helpers import AT_BIN_JSON, make_bin
 
 URL = "/api/v1/drops"
 
@@ -20,7 +20,7 @@ def bin_and_code(community):
 
 
 def post_drop(client, code, **fields):
-    return client.post(URL, {"bin_code": code, **fields}, format="json")
+    return client.post(URL, {"bin_code": code, **AT_BIN_JSON, **fields}, format="json")
 
 
 def test_a_drop_is_recorded_as_pending(resident, as_user, bin_and_code):
@@ -111,6 +111,30 @@ def test_gps_beyond_the_distance_limit_is_out_of_range(resident, as_user, bin_an
 def test_without_gps_the_distance_rule_does_not_apply(resident, as_user, community):
     _bin, code = make_bin(community, lat=None, lng=None)
     assert post_drop(as_user(resident), code, lat="10.0", lng="10.0").status_code == 201
+
+
+def test_a_drop_without_coordinates_at_a_placed_bin_is_refused(resident, as_user, bin_and_code):
+    _bin, code = bin_and_code
+    client = as_user(resident)
+
+    refused = client.post(URL, {"bin_code": code}, format="json")
+    half = client.post(URL, {"bin_code": code, "lat": "34.030000"}, format="json")
+
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "coordinates_required"
+    assert half.status_code == 400
+    assert not Drop.objects.exists()
+
+
+def test_a_district_may_let_drops_come_without_coordinates(resident, as_user, bin_and_code, weidu):
+    SortingPolicy.objects.create(district=weidu, require_coordinates=False)
+    _bin, code = bin_and_code
+    assert as_user(resident).post(URL, {"bin_code": code}, format="json").status_code == 201
+    assert Drop.objects.get().lat is None
+
+
+def test_a_bin_without_a_known_place_needs_no_coordinates(resident, as_user, community):
+    _bin, code = make_bin(community, lat=None, lng=None)
+    assert as_user(resident).post(URL, {"bin_code": code}, format="json").status_code == 201
 
 
 def test_only_residents_with_a_household_record_drops(as_user, bin_and_code, district_officer):

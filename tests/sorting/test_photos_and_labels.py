@@ -12,7 +12,7 @@ from sorting.models import Drop
 from sorting.services import bin_code
 from tests.factories import InspectorFactory, ResidentFactory
 
-from .helpers import make_bin
+from .helpers import AT_BIN_JSON, make_bin
 
 
 def jpeg_with_gps() -> bytes:
@@ -42,7 +42,9 @@ def png_bomb() -> bytes:
 
 def post_photo(client, code, content, name="photo.jpg"):
     upload = SimpleUploadedFile(name, content, content_type="image/jpeg")
-    return client.post("/api/v1/drops", {"bin_code": code, "photo": upload}, format="multipart")
+    return client.post(
+        "/api/v1/drops", {"bin_code": code, "photo": upload, **AT_BIN_JSON}, format="multipart"
+    )
 
 
 @pytest.fixture
@@ -137,7 +139,10 @@ def test_a_printed_label_sheet_decodes_to_working_bin_codes(district_officer, as
     for scanned in found:
         resident = ResidentFactory(household__community=community)
         assert (
-            as_user(resident).post("/api/v1/drops", {"bin_code": scanned}, format="json").status_code == 201
+            as_user(resident)
+            .post("/api/v1/drops", {"bin_code": scanned, **AT_BIN_JSON}, format="json")
+            .status_code
+            == 201
         )
     assert Drop.objects.count() == 4
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from sorting.models import Drop
 
-from .helpers import make_bin
+from .helpers import AT_BIN_JSON, make_bin
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,9 @@ def jpeg(width: int, height: int) -> bytes:
 
 def post_photo(client, code, content, name="photo.jpg"):
     upload = SimpleUploadedFile(name, content, content_type="image/jpeg")
-    return client.post("/api/v1/drops", {"bin_code": code, "photo": upload}, format="multipart")
+    return client.post(
+        "/api/v1/drops", {"bin_code": code, "photo": upload, **AT_BIN_JSON}, format="multipart"
+    )
 
 
 def stored_files(media) -> list:
@@ -100,7 +102,9 @@ def test_a_resident_may_attach_only_so_many_photos_an_hour(resident, as_user, co
     assert answers[2].json()["error"]["code"] == "photo_limit"
     assert Drop.objects.count() == 2
     assert len(stored_files(media)) == 2
-    without_photo = as_user(resident).post("/api/v1/drops", {"bin_code": codes[2]}, format="json")
+    without_photo = as_user(resident).post(
+        "/api/v1/drops", {"bin_code": codes[2], **AT_BIN_JSON}, format="json"
+    )
     assert without_photo.status_code == 201
 
 

@@ -12,13 +12,13 @@ from tests.concurrency import run_in_threads
 from tests.factories import CommunityFactory, InspectorFactory, MerchantFactory, ResidentFactory
 from tests.rewards.helpers import assert_ledger_consistent
 
-from .helpers import make_bin
+from .helpers import AT_BIN, make_bin
 
 
 @pytest.fixture
 def drop(resident, community):
     _bin, code = make_bin(community)
-    return record_drop(resident=resident, bin_code_value=code)
+    return record_drop(resident=resident, bin_code_value=code, **AT_BIN)
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_only_an_inspector_of_the_drops_community_may_grade(drop, as_user, resid
 def test_the_inspector_queue_shows_pending_drops_of_their_communities_only(drop, inspector, as_user):
     elsewhere = ResidentFactory(household__community=CommunityFactory())
     _bin, code = make_bin(elsewhere.household.community)
-    record_drop(resident=elsewhere, bin_code_value=code)
+    record_drop(resident=elsewhere, bin_code_value=code, **AT_BIN)
 
     queue = as_user(inspector).get("/api/v1/drops?status=pending").json()["results"]
 
@@ -85,7 +85,8 @@ def test_the_daily_drop_points_cap_limits_sorting_points(resident, inspector, as
         defaults={"points_per_accepted_drop": 10, "resident_daily_drop_points_cap": 15},
     )
     drops = [
-        record_drop(resident=resident, bin_code_value=make_bin(community, name=f"{n}号")[1]) for n in range(3)
+        record_drop(resident=resident, bin_code_value=make_bin(community, name=f"{n}号")[1], **AT_BIN)
+        for n in range(3)
     ]
 
     awarded = [verdict(as_user(inspector), d).json()["points_awarded"] for d in drops]
@@ -129,7 +130,7 @@ def test_concurrent_verdicts_credit_exactly_once():
         inspectors = [
             InspectorFactory(district=community.district, communities=[community]) for _ in range(8)
         ]
-        drop = record_drop(resident=resident, bin_code_value=make_bin(community)[1])
+        drop = record_drop(resident=resident, bin_code_value=make_bin(community)[1], **AT_BIN)
 
         def grade(index, drop=drop, inspectors=inspectors):
             from sorting.services import grade_drop
