@@ -344,6 +344,11 @@ STORAGES = {
 # Photos a resident may attach per hour: each one is decoded, the costliest step of a drop.
 SORTING_PHOTOS_PER_HOUR = int(os.environ.get("SORTING_PHOTOS_PER_HOUR", "20"))
 
+# -- rewards --
+# How far before "now" a new point-rules version may say it starts: the request's own latency, no more.
+# Such a version starts at the moment it is written, so nothing done before it is re-rated.
+POINT_RULES_NOTICE_SECONDS = int(os.environ.get("POINT_RULES_NOTICE_SECONDS", "60"))
+
 # -- accounts --
 # The load balancers whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated).
 # Empty trusts no forwarded header: the socket address is the client. ClientAddressMiddleware puts the

@@ -54,3 +54,14 @@ class DuplicateFactor(DomainError):
 class LedgerUnavailable(RuntimeError):
     """A system account is missing (the migrations were not applied): a server fault, not the client's.
     Nothing was posted."""
+
+
+# History is not rewritten: work already done keeps the rules it was done under.
+class VersionInPast(DomainError):
+    code = "version_in_past"
+    message = _("A new version of the point rules cannot start in the past.")
+
+
+class VersionOverlaps(DomainError):
+    code = "version_overlaps"
+    message = _("A new version of the point rules must start after the latest version.")

@@ -26,7 +26,7 @@ from backend.observability.metrics import DROPS, count_after_commit
 from backend.realtime.groups import user_group
 from backend.realtime.publish import publish
 from rewards.models import Memo
-from rewards.selectors import cached_rules
+from rewards.selectors import rules_in_force
 from rewards.services import credit, lock_resident_account
 
 from .errors import (
@@ -201,7 +201,8 @@ def purge_orphan_photos(*, older_than: timedelta = timedelta(hours=1)) -> int:
 
 def _points_for_accepted(drop: Drop) -> int:
     """Points for an accepted drop within the resident's daily drop-points cap (the drop's own day)."""
-    rules = cached_rules(drop.community.district.city_id)
+    # The rules in force when the drop was made, not when it is graded.
+    rules = rules_in_force(drop.community.district.city_id, at=drop.created_at)
     lock_resident_account(drop.resident)
     start = _day_start(drop.created_at)
     earned = (
@@ -246,7 +247,12 @@ def _settle(drop: Drop, *, status: str, verdict: str, grader, note: str) -> Drop
                 cause=f"drop:{drop.pk}",
                 kind="sorting",
                 memo=Memo.SORTING,
-                memo_params={"bin": drop.bin.name},
+                memo_params={
+                    "bin": drop.bin.name,
+                    "rules_version": rules_in_force(
+                        drop.community.district.city_id, at=drop.created_at
+                    ).version,
+                },
             ).balance
             Drop.objects.filter(pk=drop.pk).update(points_awarded=points)
             drop.points_awarded = points
