@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from backend.codes.signing import RESIDENT, CodeUsed, ExpiredCode, InvalidCode, expires_at, sign
 from backend.errors import NotFound
-from geo.models import Community, District
+from geo.models import City, Community, District
 
 from . import tokens
 from .errors import (
@@ -199,8 +199,11 @@ def create_staff(
     display_name: str,
     role: str,
     district: District | None = None,
+    city: City | None = None,
     community_ids: Iterable[int] = (),
 ) -> User:
+    """A staff member of the creator's city. Only an administrator names another city (for a city officer of
+    an installation with several cities); anyone else naming a city not their own is out of scope."""
     community_ids = set(community_ids)
     communities = list(Community.objects.filter(id__in=community_ids))
     if len(communities) != len(community_ids):
@@ -208,15 +211,19 @@ def create_staff(
     if district is not None and not can_manage_district(actor, district):
         raise OutOfScope()
     is_admin = actor.is_superuser or actor.role == Role.ADMIN
+    if city is not None and not is_admin and city != city_of(actor):
+        raise OutOfScope()
+    if city is not None and district is not None and district.city_id != city.id:
+        message = _("The district lies in another city.")
+        raise OutOfScope(message, fields={"district_id": [message]})
     if not is_admin and role not in CREATABLE_ROLES.get(actor.role, frozenset()):
         raise RoleNotAllowed()
     if actor.role == Role.DISTRICT_OFFICER and district is None:
         # A district officer only ever staffs their own district, even when the request names none.
         district = actor.district
-    city = None
     if role == Role.CITY_OFFICER:
         district = None
-        city = city_of(actor)
+        city = city or city_of(actor)
     elif role in {Role.DISTRICT_OFFICER, Role.INSPECTOR} and district is None:
         message = _("This role needs a district.")
         raise OutOfScope(message, fields={"district_id": [message]})
@@ -228,7 +235,12 @@ def create_staff(
         raise OutOfScope(message, fields={"community_ids": [message]})
     with transaction.atomic():
         user = _new_user(
-            phone=phone, password=password, display_name=display_name, role=role, district=district, city=city
+            phone=phone,
+            password=password,
+            display_name=display_name,
+            role=role,
+            district=district,
+            city=city if role == Role.CITY_OFFICER else None,
         )
         if communities:
             user.communities.set(communities)

@@ -20,7 +20,7 @@ from accounts import services
 from accounts.models import STAFF_ROLES, HouseholdJoinRequest
 from accounts.selectors import household_requests_visible_to
 from backend.codes.qr import qr_png
-from geo.models import Community, District
+from geo.models import City, Community, District
 from rewards.selectors import balance_of
 
 from .fields import IdField
@@ -161,6 +161,8 @@ class StaffIn(serializers.Serializer):
     display_name = serializers.CharField(max_length=40)
     role = serializers.ChoiceField(choices=STAFF_ROLES)
     district_id = IdField(required=False, allow_null=True)
+    # A city officer's city; default the creator's. Only an administrator names another one.
+    city_id = IdField(required=False, allow_null=True)
     community_ids = serializers.ListField(child=IdField(), required=False, max_length=500)
 
 
@@ -416,6 +418,7 @@ class StaffCreateView(APIView):
         district = None
         if values.get("district_id"):
             district = get_object_or_404(District, pk=values["district_id"])
+        city = get_object_or_404(City, pk=values["city_id"]) if values.get("city_id") else None
         user = services.create_staff(
             actor=request.user,
             phone=values["phone"],
@@ -423,6 +426,7 @@ class StaffCreateView(APIView):
             display_name=values["display_name"],
             role=values["role"],
             district=district,
+            city=city,
             community_ids=values.get("community_ids", ()),
         )
         return Response(StaffOut(user).data, status=status.HTTP_201_CREATED)

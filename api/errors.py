@@ -79,6 +79,8 @@ STATUS_BY_CODE = {
     "reward_unavailable": 409,
     "not_cancellable": 409,
     "duplicate_factor": 409,
+    "version_in_past": 400,
+    "version_overlaps": 409,
     # stats
     "already_corrected": 409,
     "not_correctable": 409,

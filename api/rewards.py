@@ -1,5 +1,7 @@
 """Points, the rewards catalog, redemptions, vouchers, rules and leaderboards over HTTP."""
 
+from datetime import UTC, datetime
+
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -154,25 +156,36 @@ class MaterialIn(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
 
-POINT_RULE_FIELDS = [
-    "points_per_accepted_drop",
-    "resident_daily_drop_points_cap",
-    "resident_daily_deposit_points_cap",
-    "kiosk_daily_points_cap",
-    "household_daily_points_cap",
-]
+POINT_RULE_FIELDS = list(selectors.POINT_RULE_FIELDS)
+
+# A version scheduled further ahead than this is a typo, not a plan.
+LATEST_VERSION_START = datetime(2199, 12, 31, tzinfo=UTC)
 
 
 class PointRulesOut(serializers.ModelSerializer):
     class Meta:
         model = PointRules
-        fields = [*POINT_RULE_FIELDS, "updated_at"]
+        fields = ["version", "effective_from", *POINT_RULE_FIELDS, "created_at"]
 
 
 class PointRulesIn(serializers.ModelSerializer):
     class Meta:
         model = PointRules
         fields = POINT_RULE_FIELDS
+
+
+class PointRulesVersionIn(PointRulesIn):
+    """A new version: the fields it changes, and when it starts (default now)."""
+
+    effective_from = serializers.DateTimeField(required=False)
+
+    class Meta(PointRulesIn.Meta):
+        fields = [*POINT_RULE_FIELDS, "effective_from"]
+
+    def validate_effective_from(self, value):
+        if value > LATEST_VERSION_START:
+            raise serializers.ValidationError(_("A version starts before the year 2200."))
+        return value
 
 
 class LeaderboardQuery(serializers.Serializer):
@@ -335,12 +348,37 @@ class PointRulesView(APIView):
     def get(self, request):
         return Response(PointRulesOut(selectors.point_rules_in_force_for(request.user)).data)
 
-    @extend_schema(request=PointRulesIn, responses=PointRulesOut)
+    @extend_schema(
+        request=PointRulesIn,
+        responses=PointRulesOut,
+        description="Adds a version in force from now; the fields not given keep the current version's values.",
+    )
     def patch(self, request):
         data = PointRulesIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         rules = services.update_point_rules(actor=request.user, **data.validated_data)
         return Response(PointRulesOut(rules).data)
+
+
+class PointRulesVersionsView(APIView):
+    permission_classes = [IsCityOfficerOrSignedInReader]
+
+    @extend_schema(
+        responses=PointRulesOut(many=True), description="Every version of the city's rules, newest first."
+    )
+    def get(self, request):
+        return Response(PointRulesOut(selectors.rule_versions_for(request.user), many=True).data)
+
+    @extend_schema(
+        request=PointRulesVersionIn,
+        responses={201: PointRulesOut},
+        description="Schedules a version (default: in force from now); 400 version_in_past, 409 version_overlaps.",
+    )
+    def post(self, request):
+        data = PointRulesVersionIn(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        rules = services.create_point_rules_version(actor=request.user, **data.validated_data)
+        return Response(PointRulesOut(rules).data, status=status.HTTP_201_CREATED)
 
 
 class LeaderboardView(APIView):

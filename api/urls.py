@@ -60,6 +60,7 @@ urlpatterns += [
     path("materials", rewards_api.MaterialListCreateView.as_view(), name="materials"),
     path("materials/<slug:code>", rewards_api.MaterialDetailView.as_view(), name="material"),
     path("point-rules", rewards_api.PointRulesView.as_view(), name="point-rules"),
+    path("point-rules/versions", rewards_api.PointRulesVersionsView.as_view(), name="point-rule-versions"),
     path("leaderboards", rewards_api.LeaderboardView.as_view(), name="leaderboards"),
 ]
 # -- sorting --

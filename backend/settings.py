@@ -368,6 +368,11 @@ BACKDATED_POINTS_PER_UPLOAD = int(os.environ.get("BACKDATED_POINTS_PER_UPLOAD", 
 # A household invitation code stays valid this many hours after a member issues it.
 HOUSEHOLD_INVITATION_HOURS = int(os.environ.get("HOUSEHOLD_INVITATION_HOURS", "48"))
 
+# -- rewards --
+# How far before "now" a new point-rules version may say it starts: the request's own latency, no more.
+# Such a version starts at the moment it is written, so nothing done before it is re-rated.
+POINT_RULES_NOTICE_SECONDS = int(os.environ.get("POINT_RULES_NOTICE_SECONDS", "60"))
+
 # -- accounts --
 # The load balancers whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated).
 # Empty trusts no forwarded header: the socket address is the client. ClientAddressMiddleware puts the

@@ -28,7 +28,7 @@ from backend.observability.metrics import DEPOSITS, count_after_commit
 from backend.realtime.groups import city_stats_group, district_stats_group, kiosk_group
 from backend.realtime.publish import publish
 from rewards.models import Material
-from rewards.selectors import balance_of, cached_materials, cached_rules, deposit_award
+from rewards.selectors import balance_of, cached_materials, deposit_award, rules_in_force
 from rewards.services import credit, household_room, spend_household_room
 
 from .credentials import derive_secret, signature_matches
@@ -458,7 +458,10 @@ def record_deposit(*, kiosk: Kiosk, payload: dict, upload: UploadBudget | None =
                 cause=f"deposit:{kiosk.pk}:{payload['deposit_id']}",
                 kind="deposit",
                 memo=own.memo,
-                memo_params=own.memo_params,
+                memo_params={
+                    **own.memo_params,
+                    "rules_version": rules_in_force(city_id, at=occurred_at).version,
+                },
             )
             balance = result.balance
         if balance is None:
@@ -479,7 +482,8 @@ def _capped_points(kiosk: Kiosk, resident, raw: int, occurred_at: datetime) -> i
     """
     if raw == 0:
         return 0
-    rules = cached_rules(kiosk.community.district.city_id)
+    # The rules in force when the deposit happened, however late it arrives.
+    rules = rules_in_force(kiosk.community.district.city_id, at=occurred_at)
     day = timezone.localtime(occurred_at).date()
     with connection.cursor() as cursor:
         cursor.execute(

@@ -69,15 +69,29 @@ class MaterialAdmin(admin.ModelAdmin):
 
 @admin.register(PointRules)
 class PointRulesAdmin(admin.ModelAdmin):
+    """Read-only: a version is never edited, and new ones go through rewards.services, which checks them."""
+
     list_display = [
         "city",
+        "version",
+        "effective_from",
         "points_per_accepted_drop",
         "resident_daily_drop_points_cap",
         "resident_daily_deposit_points_cap",
         "kiosk_daily_points_cap",
         "household_daily_points_cap",
-        "updated_at",
+        "created_at",
     ]
+    list_filter = ["city"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Shop)

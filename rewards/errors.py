@@ -75,3 +75,14 @@ class DistrictOfOtherCity(PermissionDenied):
 class SettlementPeriodTooLong(InvalidInput):
     code = "period_too_long"
     message = _("A settlement period may span at most three years.")
+
+
+# History is not rewritten: work already done keeps the rules it was done under.
+class VersionInPast(DomainError):
+    code = "version_in_past"
+    message = _("A new version of the point rules cannot start in the past.")
+
+
+class VersionOverlaps(DomainError):
+    code = "version_overlaps"
+    message = _("A new version of the point rules must start after the latest version.")

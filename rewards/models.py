@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -105,6 +107,11 @@ class Posting(models.Model):
         return f"{self.account_id}: {self.amount:+d}"
 
 
+def rules_epoch() -> datetime:
+    """Where the first version of a city's rules starts: before any drop or deposit could have happened."""
+    return datetime(1970, 1, 1, tzinfo=UTC)
+
+
 class Material(models.Model):
     """What a kiosk weighs or a rule rewards: data, not an enum, so the city can add materials."""
 
@@ -134,19 +141,32 @@ class Material(models.Model):
 
 
 class PointRules(models.Model):
-    """The city's point rules; one row per city, editable by the city officer and in admin."""
+    """One version of a city's point rules, in force from `effective_from` until the next version's.
 
-    city = models.OneToOneField("geo.City", on_delete=models.PROTECT, related_name="point_rules")
+    Versions are never edited (the database refuses it, see migration 0009): a change is a new version,
+    so work done under a version keeps earning what that version said.
+    """
+
+    city = models.ForeignKey("geo.City", on_delete=models.PROTECT, related_name="point_rule_versions")
+    version = models.PositiveIntegerField(default=1)
+    effective_from = models.DateTimeField(default=rules_epoch)
     points_per_accepted_drop = models.PositiveIntegerField(default=10)
     resident_daily_drop_points_cap = models.PositiveIntegerField(default=50)
     resident_daily_deposit_points_cap = models.PositiveIntegerField(default=500)
     kiosk_daily_points_cap = models.PositiveIntegerField(default=20_000)
     # Drops and deposits of every member together, so a household cannot multiply its cap by its members.
     household_daily_points_cap = models.PositiveIntegerField(default=600)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["city_id", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["city", "version"], name="point_rules_version_once"),
+            models.UniqueConstraint(fields=["city", "effective_from"], name="point_rules_start_once"),
+        ]
 
     def __str__(self):
-        return f"rules of {self.city_id}"
+        return f"rules of {self.city_id} v{self.version}"
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)

@@ -1,12 +1,13 @@
 """Reads of points, the catalog, redemptions and the point rules, scoped to the caller."""
 
 import time
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from accounts.models import CITY_WIDE_ROLES, Role, clean_display_name
 from accounts.selectors import city_of, home_city_of
@@ -25,6 +26,7 @@ from .models import (
     Redemption,
     Reward,
     Shop,
+    rules_epoch,
 )
 
 EARNING_KINDS = [LedgerTransaction.Kind.SORTING, LedgerTransaction.Kind.DEPOSIT]
@@ -62,7 +64,13 @@ def render_memo(key: str, params: dict) -> str:
     if material is not None:
         english = (get_language() or "").startswith("en")
         params["material"] = material.name_en if english and material.name_en else material.name
-    return str(Memo(key).label) % params
+    text = str(Memo(key).label) % params
+    if "rules_version" in params:
+        text = gettext("%(memo)s (point rules v%(version)s)") % {
+            "memo": text,
+            "version": params["rules_version"],
+        }
+    return text
 
 
 def memo_text(ledger_transaction: LedgerTransaction) -> str:
@@ -151,9 +159,39 @@ def deposit_points(material: Material, weight_g: int) -> int:
     return (weight_g * material.points_per_kg) // 1000
 
 
+POINT_RULE_FIELDS = (
+    "points_per_accepted_drop",
+    "resident_daily_drop_points_cap",
+    "resident_daily_deposit_points_cap",
+    "kiosk_daily_points_cap",
+    "household_daily_points_cap",
+)
+
+
+def rule_versions(city_id: int) -> list[PointRules]:
+    """Every version of the city's rules, oldest first; a city without any gets version 1 from the epoch."""
+    versions = list(PointRules.objects.filter(city_id=city_id).order_by("effective_from"))
+    if not versions:
+        first, _ = PointRules.objects.get_or_create(
+            city_id=city_id, version=1, defaults={"effective_from": rules_epoch()}
+        )
+        versions = [first]
+    return versions
+
+
+def _in_force(versions: list[PointRules], starts: list[datetime], at: datetime) -> PointRules:
+    return versions[max(0, bisect_right(starts, at) - 1)]
+
+
+def rules_in_force_at(city_id: int, at: datetime | None = None) -> PointRules:
+    """The version in force at `at` (default now), read from the database."""
+    versions = rule_versions(city_id)
+    return _in_force(versions, [v.effective_from for v in versions], at or timezone.now())
+
+
 def rules_for_city(city_id: int) -> PointRules:
-    rules, _ = PointRules.objects.get_or_create(city_id=city_id)
-    return rules
+    """The version in force now."""
+    return rules_in_force_at(city_id)
 
 
 def point_rules_of(actor) -> PointRules:
@@ -181,8 +219,21 @@ def cached_materials() -> dict[str, Material]:
     return _cached("materials", lambda: {m.code: m for m in Material.objects.filter(active=True)})
 
 
+def _load_versions(city_id: int) -> tuple[list[PointRules], list[datetime]]:
+    versions = rule_versions(city_id)
+    return versions, [v.effective_from for v in versions]
+
+
+def rules_in_force(city_id: int, at: datetime | None = None) -> PointRules:
+    """The version in force at `at` (default now), from the per-process cache: a drop passes its creation
+    time, a deposit its `occurred_at`, so a later change never re-rates them. A version scheduled for later
+    is already in the cached list, so it takes over at its own time without a reload."""
+    versions, starts = _cached(f"rules:{city_id}", lambda: _load_versions(city_id))
+    return _in_force(versions, starts, at or timezone.now())
+
+
 def cached_rules(city_id: int) -> PointRules:
-    return _cached(f"rules:{city_id}", lambda: rules_for_city(city_id))
+    return rules_in_force(city_id)
 
 
 def forget_cached_rules() -> None:
@@ -200,6 +251,11 @@ def materials_visible_to(user) -> QuerySet[Material]:
 def point_rules_in_force_for(user) -> PointRules:
     """The rules of the reader's own city: a resident's household's, a staff member's city or district's."""
     return rules_for_city(home_city_of(user).id)
+
+
+def rule_versions_for(user) -> list[PointRules]:
+    """The whole history of the reader's own city's rules, newest first."""
+    return rule_versions(home_city_of(user).id)[::-1]
 
 
 # ---- carbon ---------------------------------------------------------------------------------------

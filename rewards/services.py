@@ -7,7 +7,9 @@ per-resident limit; stock is taken with a conditional UPDATE so it can never go 
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
@@ -20,6 +22,7 @@ from backend.idempotency import fingerprint, first_answer
 from backend.observability.metrics import REDEMPTIONS, count_after_commit
 from backend.realtime.groups import user_group
 from backend.realtime.publish import publish
+from geo.models import City
 
 from .caps import household_room, spend_household_room
 from .errors import (
@@ -30,6 +33,8 @@ from .errors import (
     NotYourShop,
     OutOfStock,
     RewardUnavailable,
+    VersionInPast,
+    VersionOverlaps,
 )
 from .fixtures_data import load_default_emission_factors, load_default_materials
 from .ledger import LedgerResult, credit, debit, lock_resident_account, refund, resident_account_id, reverse
@@ -43,13 +48,21 @@ from .models import (
     Redemption,
     Reward,
 )
-from .selectors import carbon_rule_for_city, point_rules_of, rules_for_city
+from .selectors import (
+    POINT_RULE_FIELDS,
+    carbon_rule_for_city,
+    forget_cached_rules,
+    rule_versions,
+    rules_for_city,
+)
 
 __all__ = [
     "LedgerResult",
+    "add_point_rules_version",
     "cancel_redemption",
     "create_emission_factor",
     "create_material",
+    "create_point_rules_version",
     "create_reward",
     "credit",
     "debit",
@@ -111,13 +124,43 @@ def update_material(*, material: Material, **fields) -> Material:
     return material
 
 
-@transaction.atomic
 def update_point_rules(*, actor, **fields) -> PointRules:
-    rules = PointRules.objects.select_for_update().get(pk=point_rules_of(actor).pk)
-    for name, value in fields.items():
-        setattr(rules, name, value)
-    rules.save()
-    return rules
+    """A change of the actor's city's rules: a new version in force from now."""
+    return create_point_rules_version(actor=actor, **fields)
+
+
+def create_point_rules_version(*, actor, effective_from: datetime | None = None, **fields) -> PointRules:
+    return add_point_rules_version(city_id=city_of(actor).id, effective_from=effective_from, **fields)
+
+
+@transaction.atomic
+def add_point_rules_version(*, city_id: int, effective_from: datetime | None = None, **fields) -> PointRules:
+    """A new version of the city's rules; fields not given are the latest version's.
+
+    It may not start in the past (beyond POINT_RULES_NOTICE_SECONDS of request latency, and then it
+    starts now), nor at or before the latest version, scheduled ones included: versions follow each other.
+    """
+    now = timezone.now()
+    starts = effective_from or now
+    if starts < now - timedelta(seconds=settings.POINT_RULES_NOTICE_SECONDS):
+        raise VersionInPast(extra={"notice_seconds": settings.POINT_RULES_NOTICE_SECONDS})
+    starts = max(starts, now)
+    # The city row serialises its versions: two officers cannot both add "the next" one.
+    City.objects.select_for_update().filter(pk=city_id).first()
+    latest = rule_versions(city_id)[-1]
+    if starts <= latest.effective_from:
+        raise VersionOverlaps(
+            extra={
+                "latest_version": latest.version,
+                "latest_effective_from": latest.effective_from.isoformat(),
+            }
+        )
+    values = {name: getattr(latest, name) for name in POINT_RULE_FIELDS} | fields
+    version = PointRules.objects.create(
+        city_id=city_id, version=latest.version + 1, effective_from=starts, **values
+    )
+    transaction.on_commit(forget_cached_rules)
+    return version
 
 
 def _claim_idempotency_key(user, scope: str, key: str, payload: dict) -> IdempotencyRecord | dict:

@@ -26,7 +26,7 @@ from backend.observability.metrics import DROPS, count_after_commit
 from backend.realtime.groups import user_group
 from backend.realtime.publish import publish
 from rewards.models import Memo
-from rewards.selectors import cached_rules
+from rewards.selectors import rules_in_force
 from rewards.services import credit, household_room, lock_resident_account, spend_household_room
 
 from .errors import (
@@ -209,7 +209,8 @@ def _points_for_accepted(drop: Drop) -> int:
 
     The household's day total is locked before the resident's account, the order deposits take too.
     """
-    rules = cached_rules(drop.community.district.city_id)
+    # The rules in force when the drop was made, not when it is graded.
+    rules = rules_in_force(drop.community.district.city_id, at=drop.created_at)
     start = _day_start(drop.created_at)
     household = household_room(
         household_id=drop.household_id, day=start.date(), cap=rules.household_daily_points_cap
@@ -261,7 +262,12 @@ def _settle(drop: Drop, *, status: str, verdict: str, grader, note: str) -> Drop
                 cause=f"drop:{drop.pk}",
                 kind="sorting",
                 memo=Memo.SORTING,
-                memo_params={"bin": drop.bin.name},
+                memo_params={
+                    "bin": drop.bin.name,
+                    "rules_version": rules_in_force(
+                        drop.community.district.city_id, at=drop.created_at
+                    ).version,
+                },
             ).balance
             Drop.objects.filter(pk=drop.pk).update(points_awarded=points)
             drop.points_awarded = points

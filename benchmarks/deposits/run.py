@@ -88,16 +88,13 @@ def prepare(kiosk_count: int) -> dict:
     from geo.models import Community, District
     from kiosks.credentials import derive_secret
     from kiosks.models import Kiosk, KioskSession
-    from rewards.models import Material, PointRules
+    from rewards.models import Material
+    from rewards.services import add_point_rules_version
 
     district = District.objects.get(slug="weidu")
-    PointRules.objects.update_or_create(
-        city=district.city,
-        defaults={
-            "resident_daily_deposit_points_cap": 10**9,
-            "kiosk_daily_points_cap": 10**9,
-            "household_daily_points_cap": 10**9,
-        },
+    add_point_rules_version(
+        city_id=district.city_id, resident_daily_deposit_points_cap=10**9, kiosk_daily_points_cap=10**9,
+        household_daily_points_cap=10**9,
     )
     community = Community.objects.create(district=district, name="压测社区")
     materials = list(Material.objects.filter(code__in=["paper", "plastic", "metal"]))

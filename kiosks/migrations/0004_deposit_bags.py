@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
         ('accounts', '0003_token_families'),
         ('geo', '0002_xuchang'),
         ('kiosks', '0003_pickups'),
-        ('rewards', '0009_household_daily_cap'),
+        ('rewards', '0010_household_daily_cap'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

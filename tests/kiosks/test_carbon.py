@@ -69,11 +69,13 @@ def test_under_the_carbon_rule_a_deposit_earns_points_per_kg_co2e_with_a_memo_sa
     assert response.json()["points_awarded"] == 97
     ledger = LedgerTransaction.objects.get(idempotency_key=f"deposit:{kiosk.pk}:{body['deposit_id']}")
     assert ledger.memo_key == "deposit_carbon"
+    version = ledger.memo_params.pop("rules_version")
     assert ledger.memo_params == {"material": "paper", "weight_g": 2500, "co2e_g": 9782}
     memo = as_user(resident).get("/api/v1/me/ledger", HTTP_ACCEPT_LANGUAGE="en").json()["results"][0]["memo"]
-    assert memo == "Paper, 2500 g: carbon points for 9782 g CO2e avoided"
+    assert memo == f"Paper, 2500 g: carbon points for 9782 g CO2e avoided (point rules v{version})"
     chinese = as_user(resident).get("/api/v1/me/ledger", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
-    assert chinese["results"][0]["memo"] == "纸类，2500 克：减碳积分，减少 9782 克二氧化碳当量"  # noqa: RUF001
+    expected = f"纸类，2500 克：减碳积分，减少 9782 克二氧化碳当量（积分规则第 {version} 版）"  # noqa: RUF001
+    assert chinese["results"][0]["memo"] == expected
 
 
 def test_a_carbon_deposit_retried_credits_once(kiosk, resident, carbon_points):

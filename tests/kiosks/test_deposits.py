@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from accounts.services import issue_resident_code
 from kiosks.models import Deposit
-from rewards.models import Account, LedgerTransaction, PointRules
+from rewards.models import Account, LedgerTransaction
+from rewards.services import add_point_rules_version
 from tests.concurrency import run_in_threads
 from tests.factories import ResidentFactory
 from tests.rewards.helpers import assert_ledger_consistent
@@ -108,9 +109,7 @@ def test_offline_uploads_inside_thirty_days_and_five_minutes_ahead_are_accepted(
 
 
 def test_daily_caps_of_the_resident_and_the_kiosk_limit_points_not_deposits(kiosk, resident, code):
-    PointRules.objects.update_or_create(
-        city=kiosk.community.district.city, defaults={"resident_daily_deposit_points_cap": 120}
-    )
+    add_point_rules_version(city_id=kiosk.community.district.city_id, resident_daily_deposit_points_cap=120)
     answers = [
         signed("POST", URL, deposit_body(resident_code=code, weight_g=2500), kiosk=kiosk).json()
         for _ in range(3)
@@ -118,9 +117,10 @@ def test_daily_caps_of_the_resident_and_the_kiosk_limit_points_not_deposits(kios
 
     assert [a["points_awarded"] for a in answers] == [50, 50, 20]
     assert Deposit.objects.count() == 3 and balance(resident) == 120
-    PointRules.objects.update_or_create(
-        city=kiosk.community.district.city,
-        defaults={"resident_daily_deposit_points_cap": 10_000, "kiosk_daily_points_cap": 130},
+    add_point_rules_version(
+        city_id=kiosk.community.district.city_id,
+        resident_daily_deposit_points_cap=10_000,
+        kiosk_daily_points_cap=130,
     )
     other = ResidentFactory(household__community=kiosk.community)
     answer = signed(
@@ -179,5 +179,9 @@ def test_a_deposit_memo_reads_in_the_readers_language(kiosk, resident, code, as_
     english = client.get("/api/v1/me/ledger", HTTP_ACCEPT_LANGUAGE="en").json()["results"][0]["memo"]
     chinese = client.get("/api/v1/me/ledger", HTTP_ACCEPT_LANGUAGE="zh-hans").json()["results"][0]["memo"]
 
-    assert english == "Paper, 2500 g"
-    assert chinese == "纸类\N{FULLWIDTH COMMA}2500 克"
+    version = LedgerTransaction.objects.get(kind="deposit").memo_params["rules_version"]
+    assert english == f"Paper, 2500 g (point rules v{version})"
+    assert (
+        chinese
+        == f"纸类\N{FULLWIDTH COMMA}2500 克\N{FULLWIDTH LEFT PARENTHESIS}积分规则第 {version} 版\N{FULLWIDTH RIGHT PARENTHESIS}"
+    )

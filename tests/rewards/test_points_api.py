@@ -3,7 +3,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from rewards import services
-from rewards.models import Material, PointRules, Reward
+from rewards.models import Material, Reward
+from rewards.selectors import rules_for_city
 from tests.factories import CityOfficerFactory, DistrictOfficerFactory, ResidentFactory
 
 from .factories import RewardFactory, ShopFactory
@@ -96,7 +97,7 @@ def test_city_officer_manages_materials_and_point_rules(city_officer, resident, 
         client.patch("/api/v1/point-rules", {"points_per_accepted_drop": 15}, format="json").status_code
         == 200
     )
-    assert PointRules.objects.get(city=city_officer.city).points_per_accepted_drop == 15
+    assert rules_for_city(city_officer.city_id).points_per_accepted_drop == 15
     assert as_user(resident).post("/api/v1/materials", {**new, "code": "y"}, format="json").status_code == 403
     assert (
         as_user(resident)

@@ -1,7 +1,8 @@
 """Residents read what a deposit earns before making it; only city officers change prices and rules."""
 
-from rewards.models import Material, PointRules
+from rewards.models import Material
 from rewards.selectors import rules_for_city
+from rewards.services import add_point_rules_version
 from tests.factories import DistrictOfficerFactory
 
 
@@ -43,8 +44,9 @@ def test_a_city_officer_still_sees_retired_materials(city_officer, as_user):
 
 
 def test_a_resident_reads_the_point_rules_of_their_own_city(resident, as_user):
-    rules = rules_for_city(resident.household.community.district.city_id)
-    PointRules.objects.filter(pk=rules.pk).update(points_per_accepted_drop=13)
+    rules = add_point_rules_version(
+        city_id=resident.household.community.district.city_id, points_per_accepted_drop=13
+    )
 
     body = as_user(resident).get("/api/v1/point-rules").json()
 

@@ -5,7 +5,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.services import issue_resident_code
-from rewards.models import Account, LedgerTransaction, PointRules
+from rewards.models import Account, LedgerTransaction
+from rewards.services import add_point_rules_version
 from sorting.models import Drop, SortingPolicy
 from sorting.services import record_drop
 from tests.concurrency import run_in_threads
@@ -80,9 +81,8 @@ def test_the_inspector_queue_shows_pending_drops_of_their_communities_only(drop,
 
 
 def test_the_daily_drop_points_cap_limits_sorting_points(resident, inspector, as_user, community):
-    PointRules.objects.update_or_create(
-        city=community.district.city,
-        defaults={"points_per_accepted_drop": 10, "resident_daily_drop_points_cap": 15},
+    add_point_rules_version(
+        city_id=community.district.city_id, points_per_accepted_drop=10, resident_daily_drop_points_cap=15
     )
     drops = [
         record_drop(resident=resident, bin_code_value=make_bin(community, name=f"{n}号")[1], **AT_BIN)

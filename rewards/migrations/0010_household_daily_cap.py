@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_token_families'),
-        ('rewards', '0008_carbon'),
+        ('rewards', '0009_shop_city_reward_value'),
     ]
 
     operations = [
