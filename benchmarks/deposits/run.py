@@ -93,7 +93,9 @@ def prepare(kiosk_count: int) -> dict:
 
     district = District.objects.get(slug="weidu")
     add_point_rules_version(
-        city_id=district.city_id, resident_daily_deposit_points_cap=10**9, kiosk_daily_points_cap=10**9,
+        city_id=district.city_id,
+        resident_daily_deposit_points_cap=10**9,
+        kiosk_daily_points_cap=10**9,
         household_daily_points_cap=10**9,
     )
     community = Community.objects.create(district=district, name="压测社区")
