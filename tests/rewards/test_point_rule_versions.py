@@ -21,11 +21,16 @@ def _city(community):
     return community.district.city_id
 
 
+def _drop_at_a_new_bin(resident, community):
+    bin_, code = make_bin(community)
+    return record_drop(resident=resident, bin_code_value=code, lat=bin_.lat, lng=bin_.lng)
+
+
 def test_a_drop_graded_after_a_rule_change_earns_the_rule_it_was_made_under(
     resident, community, weidu, as_user
 ):
     made_under = add_point_rules_version(city_id=_city(community), points_per_accepted_drop=10)
-    drop = record_drop(resident=resident, bin_code_value=make_bin(community)[1])
+    drop = _drop_at_a_new_bin(resident, community)
     changed = add_point_rules_version(city_id=_city(community), points_per_accepted_drop=15)
     inspector = InspectorFactory(district=weidu, communities=[community])
 
@@ -40,9 +45,7 @@ def test_a_drop_graded_after_a_rule_change_earns_the_rule_it_was_made_under(
     with override("en"):
         assert memo_text(credit) == f"Sorted at {drop.bin.name} (point rules v{made_under.version})"
     # A drop made after the change earns the new rule.
-    later = record_drop(
-        resident=ResidentFactory(household__community=community), bin_code_value=make_bin(community)[1]
-    )
+    later = _drop_at_a_new_bin(ResidentFactory(household__community=community), community)
     again = as_user(inspector).post(
         f"/api/v1/drops/{later.pk}/verdict", {"verdict": "correct"}, format="json"
     )
