@@ -91,14 +91,13 @@ class _BackgroundPublisher:
             self._thread.start()
 
     def _run(self):
-        asyncio.run(self._consume())
-
-    async def _consume(self):
-        loop = asyncio.get_running_loop()
+        # The thread waits on the queue itself, not in an executor thread: the interpreter joins executor
+        # threads at exit, and one waiting on an empty queue would keep the process from ever exiting.
+        loop = asyncio.new_event_loop()
         while True:
-            group, event_type, payload = await loop.run_in_executor(None, self._queue.get)
+            group, event_type, payload = self._queue.get()
             try:
-                await _send(group, event_type, payload)
+                loop.run_until_complete(_send(group, event_type, payload))
             finally:
                 self._queue.task_done()
 

@@ -300,6 +300,7 @@ def main() -> int:
     parser.add_argument("--long", action="store_true", help="hold the sockets for --long-seconds")
     parser.add_argument("--long-seconds", type=float, default=600)
     parser.add_argument("--long-interval", type=float, default=60)
+    parser.add_argument("--server-log", help="write the server's output to this file")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -323,12 +324,13 @@ def main() -> int:
 
     connection.close()
 
+    server_log = open(args.server_log, "w") if args.server_log else subprocess.DEVNULL
     server = subprocess.Popen(
         [str(ROOT / "deploy" / "bin" / "web")],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
