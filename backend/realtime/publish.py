@@ -124,11 +124,6 @@ def publish(group: str, event_type: str, payload: dict) -> None:
     transaction.on_commit(lambda: _hand_off(group, event_type, payload), robust=True)
 
 
-def pending() -> int:
-    """Events handed off and not sent yet, in this process."""
-    return _background._queue.unfinished_tasks
-
-
 def drain(timeout: float = EXIT_DRAIN_SECONDS) -> bool:
     """Wait for the background thread's queued events; for a process about to exit, and for tests."""
     return _background.drain(timeout)
