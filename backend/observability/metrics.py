@@ -32,6 +32,11 @@ WEBSOCKETS = Gauge(
     ["endpoint"],
     multiprocess_mode="livesum",
 )
+REALTIME_DROPPED = Counter(
+    "greenloop_realtime_events_dropped_total",
+    "WebSocket events not delivered to the channel layer, by reason (queue_full, send_failed).",
+    ["reason"],
+)
 DB_POOL = Gauge(
     "greenloop_db_pool_connections",
     "psycopg pool connections of the server processes, by state (size, idle, waiting requests).",

@@ -11,8 +11,15 @@ from channels_redis.core import RedisChannelLayer
 
 from backend.realtime.redis_hosts import channel_layer_host
 
-# A private Redis on one of this suite's own ports, so restarting it disturbs no one.
-PORT = 8142
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# A private Redis on a port no one else uses, so restarting it disturbs no one.
+PORT = _free_port()
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +58,28 @@ async def test_the_first_socket_after_a_redis_restart_joins_and_receives():
         await layer.group_add("stats.city.1", after)
         await layer.group_send("stats.city.1", {"type": "event.message", "event": "kiosk.alert", "data": {}})
         received = await asyncio.wait_for(layer.receive(after), 5)
+
+        assert received["event"] == "kiosk.alert"
+        await layer.flush()
+    finally:
+        _stop(server)
+
+
+@pytest.mark.asyncio
+async def test_a_socket_idle_past_the_blocking_read_timeout_keeps_receiving():
+    """channels-redis waits for socket messages in blocking reads of 5 s; with redis-py 8's default 5 s
+    socket timeout such a read timed out on an idle socket and the consumer died."""
+    server = _start_redis()
+    try:
+        layer = RedisChannelLayer(hosts=[channel_layer_host(f"redis://127.0.0.1:{PORT}/0")])
+        channel = await layer.new_channel()
+        await layer.group_add("stats.city.1", channel)
+        waiting = asyncio.ensure_future(layer.receive(channel))
+
+        await asyncio.sleep(layer.brpop_timeout + 1.5)
+        assert not waiting.done()
+        await layer.group_send("stats.city.1", {"type": "event.message", "event": "kiosk.alert", "data": {}})
+        received = await asyncio.wait_for(waiting, 5)
 
         assert received["event"] == "kiosk.alert"
         await layer.flush()

@@ -136,3 +136,26 @@ def test_a_yes_no_variable_that_is_neither_stops_start_up_and_names_it(name):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert f"{name}='ture'" in result.stderr
+
+
+def test_the_channel_layers_redis_connections_have_no_socket_timeout():
+    """redis-py 8 reads with a 5 s socket timeout by default, the same 5 s channels-redis blocks waiting
+    for socket messages, so an idle socket's read timed out and the socket was dropped. The pool the
+    production settings build must carry no socket timeout (connecting still has one)."""
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "from channels_redis.utils import create_pool; "
+        "layer = settings.CHANNEL_LAYERS['default']; "
+        "pool = create_pool(layer['CONFIG']['hosts'][0]); "
+        "print(layer['BACKEND']); "
+        "print(repr(pool.connection_kwargs['socket_timeout'])); "
+        "print(repr(pool.connection_kwargs['socket_connect_timeout']))"
+    )
+
+    result = run_python(production_env(REDIS_URL="redis://127.0.0.1:6379/7"), "-c", script)
+
+    assert result.returncode == 0, result.stderr
+    backend, socket_timeout, connect_timeout = result.stdout.split()
+    assert backend == "channels_redis.core.RedisChannelLayer"
+    assert socket_timeout == "None"
+    assert float(connect_timeout) > 0
