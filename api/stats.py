@@ -594,6 +594,34 @@ class DistrictBalanceView(APIView):
         )
 
 
+class HazardousOut(PeriodOut):
+    """Hazardous waste put out separately, and how much of it is accounted for by closed manifests."""
+
+    district = PlaceOut()
+    deposited_kg = KilogramsField(source="deposited_g")
+    picked_up_kg = KilogramsField(source="picked_up_g")
+    unmanifested_pickups = serializers.IntegerField()
+    unmanifested_kg = KilogramsField(source="unmanifested_g")
+    manifests = serializers.IntegerField()
+    handed_over_kg = KilogramsField(source="handed_over_g")
+    received_kg = KilogramsField(source="received_g")
+    open_manifests = serializers.IntegerField()
+    in_custody_kg = KilogramsField(source="in_custody_g")
+    overdue_manifests = serializers.IntegerField()
+    overdue_days = serializers.IntegerField()
+    flagged_handovers = serializers.IntegerField()
+    collected_kg = KilogramsField(source="collected_g")
+
+
+class DistrictHazardousView(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(parameters=PERIOD_PARAMS, responses=HazardousOut)
+    def get(self, request, district_id: int):
+        start, end = _period(request)
+        return Response(HazardousOut(selectors.hazardous_figures(request.user, district_id, start, end)).data)
+
+
 TARGET_YEARS = {"min_value": 2000, "max_value": 2100}
 
 
