@@ -100,6 +100,8 @@ STATUS_BY_CODE = {
     "handler_not_licensed": 400,
     "manifest_closed": 409,
     "pickup_already_on_manifest": 409,
+    "handover_out_of_order": 400,
+    "handover_weight": 400,
 }
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,7 +17,7 @@ from kiosks import services as kiosk_services
 from kiosks.models import Pickup
 from stats import selectors as stats_selectors
 from stats import services as stats_services
-from stats.models import Destination, HazardousManifest, Plant
+from stats.models import CustodyHandover, Destination, HazardousManifest, Plant
 
 from .fields import IdField
 from .kiosks import SIGNED_HEADERS, SignedKioskView
@@ -174,6 +174,25 @@ class ManifestIn(serializers.Serializer):
     handed_over_kg = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=Decimal("0.001"))
     handed_over_at = serializers.DateTimeField()
     pickup_ids = serializers.ListField(child=IdField(), required=False, default=list, max_length=500)
+    # Who takes the batch at the pickup (default: the one who records it).
+    holder = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class HandoverIn(serializers.Serializer):
+    holder = serializers.CharField(max_length=100)
+    weight_kg = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=Decimal("0.001"))
+    handed_over_at = serializers.DateTimeField()
+
+
+class HandoverOut(serializers.Serializer):
+    sequence = serializers.IntegerField()
+    stage = serializers.ChoiceField(choices=CustodyHandover.Stage.choices)
+    holder = serializers.CharField()
+    weight_g = serializers.IntegerField()
+    previous_g = serializers.IntegerField(allow_null=True)
+    flagged = serializers.BooleanField()
+    handed_over_at = serializers.DateTimeField()
+    recorded_by_id = serializers.IntegerField(allow_null=True)
 
 
 class ManifestCloseIn(serializers.Serializer):
@@ -192,9 +211,14 @@ class ManifestOut(serializers.Serializer):
     closed_at = serializers.DateTimeField(allow_null=True)
     collection_id = serializers.IntegerField(allow_null=True)
     pickup_ids = serializers.SerializerMethodField()
+    handovers = serializers.SerializerMethodField()
 
     def get_pickup_ids(self, manifest) -> list[int]:
         return sorted(link.pickup_id for link in manifest.pickup_links.all())
+
+    @extend_schema_field(HandoverOut(many=True))
+    def get_handovers(self, manifest):
+        return HandoverOut(sorted(manifest.handovers.all(), key=lambda h: h.sequence), many=True).data
 
 
 def _grams(kilograms: Decimal) -> int:
@@ -230,8 +254,28 @@ class ManifestListCreateView(generics.ListAPIView):
             handed_over_g=_grams(values["handed_over_kg"]),
             handed_over_at=values["handed_over_at"],
             pickup_ids=tuple(values["pickup_ids"]),
+            holder=values["holder"],
         )
         return Response(ManifestOut(manifest).data, status=status.HTTP_201_CREATED)
+
+
+class ManifestHandoverView(APIView):
+    """The batch changed hands on its way to the handler (a transfer station), weighed again."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(request=HandoverIn, responses={201: HandoverOut})
+    def post(self, request, manifest_id: int):
+        data = HandoverIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        handover = stats_services.record_handover(
+            actor=request.user,
+            manifest_id=manifest_id,
+            holder=data.validated_data["holder"],
+            weight_g=_grams(data.validated_data["weight_kg"]),
+            handed_over_at=data.validated_data["handed_over_at"],
+        )
+        return Response(HandoverOut(handover).data, status=status.HTTP_201_CREATED)
 
 
 class ManifestCloseView(APIView):

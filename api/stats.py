@@ -179,6 +179,33 @@ def _carbon_of(serializer, key: int) -> dict:
     return CarbonOut(figures).data
 
 
+def indicator_block(figure) -> dict:
+    """IndicatorOut's representation, built directly: a city's answer holds dozens of these blocks,
+    and DRF's field-by-field pass over them was most of the time an answer took."""
+    target, projection, ratio = figure.target, figure.projection, figure.ratio
+    value, projected = ratio.rate, projection.projected_rate
+    return {
+        "code": figure.indicator.code,
+        "name": str(figure.indicator.name),
+        "value": None if value is None else four_places(value),
+        "numerator_kg": kilograms(int(ratio.recovered_g)),
+        "denominator_kg": kilograms(int(ratio.handled_g)),
+        "target": None if target is None else float(target.value),
+        "target_year": None if target is None else int(target.year),
+        "target_source": None if target is None else str(target.source),
+        "projected_rate": None if projected is None else four_places(projected),
+        "on_track": projection.on_track,
+    }
+
+
+@extend_schema_field(serializers.DictField(child=IndicatorOut()))
+class IndicatorsField(serializers.Field):
+    """`{code: IndicatorOut}` for every indicator, rendered by `indicator_block` (same schema)."""
+
+    def to_representation(self, value):
+        return {code: indicator_block(figure) for code, figure in value.items()}
+
+
 class DistrictStatsOut(serializers.Serializer):
     district = PlaceOut()
     households = serializers.IntegerField()
@@ -197,7 +224,7 @@ class DistrictStatsOut(serializers.Serializer):
     projected_rate = RateField(source="projection.projected_rate", allow_null=True)
     on_track = serializers.BooleanField(source="projection.on_track", allow_null=True)
     incineration_counts_as_recovery = serializers.BooleanField()
-    indicators = serializers.DictField(child=IndicatorOut())
+    indicators = IndicatorsField()
     carbon = serializers.SerializerMethodField()
 
     @extend_schema_field(CarbonOut)
@@ -254,7 +281,7 @@ class DistrictSeriesOut(PeriodOut):
     district = PlaceOut()
     granularity = serializers.CharField()
     target = serializers.FloatField(allow_null=True)
-    indicators = serializers.DictField(child=IndicatorOut())
+    indicators = IndicatorsField()
     points = SeriesPointOut(many=True)
 
 
@@ -267,7 +294,7 @@ class CommunityStatsOut(serializers.Serializer):
     drops = serializers.IntegerField(allow_null=True)
     accuracy_rate = RateField(allow_null=True)
     deposits_kg = KilogramsField(source="deposited_g", allow_null=True)
-    indicators = serializers.DictField(child=IndicatorOut(), allow_null=True)
+    indicators = IndicatorsField(allow_null=True)
     carbon = serializers.SerializerMethodField()
 
     @extend_schema_field(CarbonOut(allow_null=True))
@@ -631,6 +658,34 @@ class DistrictBalanceView(APIView):
         return Response(
             DistrictBalanceOut(selectors.mass_balance(request.user, district_id, start, end)).data
         )
+
+
+class HazardousOut(PeriodOut):
+    """Hazardous waste put out separately, and how much of it is accounted for by closed manifests."""
+
+    district = PlaceOut()
+    deposited_kg = KilogramsField(source="deposited_g")
+    picked_up_kg = KilogramsField(source="picked_up_g")
+    unmanifested_pickups = serializers.IntegerField()
+    unmanifested_kg = KilogramsField(source="unmanifested_g")
+    manifests = serializers.IntegerField()
+    handed_over_kg = KilogramsField(source="handed_over_g")
+    received_kg = KilogramsField(source="received_g")
+    open_manifests = serializers.IntegerField()
+    in_custody_kg = KilogramsField(source="in_custody_g")
+    overdue_manifests = serializers.IntegerField()
+    overdue_days = serializers.IntegerField()
+    flagged_handovers = serializers.IntegerField()
+    collected_kg = KilogramsField(source="collected_g")
+
+
+class DistrictHazardousView(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(parameters=PERIOD_PARAMS, responses=HazardousOut)
+    def get(self, request, district_id: int):
+        start, end = _period(request)
+        return Response(HazardousOut(selectors.hazardous_figures(request.user, district_id, start, end)).data)
 
 
 TARGET_YEARS = {"min_value": 2000, "max_value": 2100}

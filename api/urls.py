@@ -140,11 +140,21 @@ urlpatterns += [
         stats_api.DistrictBalanceView.as_view(),
         name="stats-district-balance",
     ),
+    path(
+        "stats/districts/<int:district_id>/hazardous",
+        stats_api.DistrictHazardousView.as_view(),
+        name="stats-district-hazardous",
+    ),
     path("stats/indicators", stats_api.IndicatorListView.as_view(), name="stats-indicators"),
     path("plants", pickups_api.PlantListCreateView.as_view(), name="plants"),
     path("pickups", pickups_api.PickupListCreateView.as_view(), name="pickups"),
     path("manifests", pickups_api.ManifestListCreateView.as_view(), name="manifests"),
     path("manifests/<int:manifest_id>/close", pickups_api.ManifestCloseView.as_view(), name="manifest-close"),
+    path(
+        "manifests/<int:manifest_id>/handovers",
+        pickups_api.ManifestHandoverView.as_view(),
+        name="manifest-handovers",
+    ),
     path("kiosk/pickups", pickups_api.KioskPickupCreateView.as_view(), name="kiosk-pickups"),
     path(
         "stats/indicators/<str:code>/targets/<int:year>",

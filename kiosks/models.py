@@ -107,6 +107,7 @@ class KioskAlert(models.Model):
         FILL = "fill", _("compartment nearly full")
         SILENT = "silent", _("kiosk silent")
         SHRINKAGE = "shrink", _("pickup weight off what was deposited")
+        CUSTODY = "custody", _("hazardous batch without a closed manifest")
 
     kiosk = models.ForeignKey(Kiosk, on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(max_length=8, choices=Kind.choices)

@@ -565,6 +565,17 @@ def _clear(kiosk: Kiosk, kind: str, materials: list[str] | None = None) -> None:
     alerts.update(cleared_at=timezone.now())
 
 
+def raise_custody_alerts(detail_by_kiosk: dict[int, str]) -> int:
+    """Alert every kiosk with a hazardous batch left too long without a closed manifest, and clear the
+    custody alert of every other kiosk: run whole by the daily check, so it converges."""
+    KioskAlert.objects.filter(kind=KioskAlert.Kind.CUSTODY, cleared_at__isnull=True).exclude(
+        kiosk_id__in=list(detail_by_kiosk)
+    ).update(cleared_at=timezone.now())
+    for kiosk in Kiosk.objects.filter(pk__in=list(detail_by_kiosk)).select_related("community__district"):
+        _alert(kiosk, KioskAlert.Kind.CUSTODY, detail=detail_by_kiosk[kiosk.pk][:200])
+    return len(detail_by_kiosk)
+
+
 @transaction.atomic
 def heartbeat(*, kiosk: Kiosk, status: str, fill_levels: dict, firmware: str = "") -> None:
     Kiosk.objects.filter(pk=kiosk.pk).update(

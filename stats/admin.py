@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Collection, DistrictStatsSettings, IndicatorTarget
+from .models import Collection, CustodyHandover, DistrictStatsSettings, HazardousManifest, IndicatorTarget
 
 
 @admin.register(Collection)
@@ -40,3 +40,57 @@ class IndicatorTargetAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+
+
+class CustodyHandoverInline(admin.TabularInline):
+    model = CustodyHandover
+    extra = 0
+    fields = (
+        "sequence",
+        "stage",
+        "holder",
+        "weight_g",
+        "previous_g",
+        "flagged",
+        "handed_over_at",
+        "recorded_by",
+    )
+    readonly_fields = fields
+    can_delete = False
+
+    # The chain is evidence: hand-overs are recorded through the API, never edited.
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(HazardousManifest)
+class HazardousManifestAdmin(admin.ModelAdmin):
+    list_display = (
+        "number",
+        "district",
+        "handler",
+        "handed_over_g",
+        "handed_over_at",
+        "received_g",
+        "closed_at",
+    )
+    list_filter = ("district", "handler")
+    search_fields = ("number",)
+    inlines = [CustodyHandoverInline]
+    readonly_fields = (
+        "number",
+        "district",
+        "handler",
+        "handed_over_g",
+        "handed_over_at",
+        "received_g",
+        "closed_at",
+        "collection",
+        "recorded_by",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -93,3 +93,13 @@ class ManifestClosed(DomainError):
 class PickupAlreadyOnManifest(DomainError):
     code = "pickup_already_on_manifest"
     message = _("A pickup on this manifest travels on another manifest already.")
+
+
+class HandoverOutOfOrder(DomainError):
+    code = "handover_out_of_order"
+    message = _("A hand-over cannot be earlier than the one before it, or in the future.")
+
+
+class HandoverWeight(DomainError):
+    code = "handover_weight"
+    message = _("A hand-over weighs more than zero grams and less than 10,000 t.")

@@ -154,6 +154,46 @@ class HazardousManifest(models.Model):
         return self.number
 
 
+class CustodyHandover(models.Model):
+    """One hand-over of a hazardous batch on its way to the handler: who took it, when, and what it weighed.
+
+    The chain starts at the pickup (the weight handed over when the manifest opened), may pass
+    transfer stations, and ends at the licensed handler (the weight received when it closed). A
+    hand-over further than the tolerance from the one before is kept as weighed and flagged.
+    """
+
+    class Stage(models.TextChoices):
+        PICKUP = "pickup", _("picked up")
+        TRANSFER = "transfer", _("transfer station")
+        HANDLER = "handler", _("licensed handler")
+
+    manifest = models.ForeignKey(HazardousManifest, on_delete=models.PROTECT, related_name="handovers")
+    sequence = models.PositiveSmallIntegerField()
+    stage = models.CharField(max_length=8, choices=Stage.choices)
+    holder = models.CharField(_("taken over by"), max_length=100)
+    weight_g = models.BigIntegerField(_("weight (g)"))
+    # What the stage before weighed (for the pickup: what the kiosks recorded), kept beside the flag.
+    previous_g = models.BigIntegerField(null=True, blank=True)
+    flagged = models.BooleanField(default=False)
+    handed_over_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("custody hand-over")
+        verbose_name_plural = _("custody hand-overs")
+        ordering = ["manifest", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["manifest", "sequence"], name="handover_sequence_once"),
+            models.CheckConstraint(condition=Q(weight_g__gt=0), name="handover_weight_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.manifest_id}#{self.sequence} {self.stage} {self.weight_g} g"
+
+
 class ManifestPickup(models.Model):
     """A kiosk pickup's hazardous items travelling on a manifest: on one manifest only."""
 

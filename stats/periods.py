@@ -76,3 +76,10 @@ def bucket_end(first: date, kind: str) -> date:
     if kind == "week":
         return first + timedelta(days=6)
     return first
+
+
+def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The instants a period of statistics days spans: [start 00:00, the day after end 00:00)."""
+    return datetime.combine(start, datetime.min.time(), STATS_TZ), datetime.combine(
+        end + timedelta(days=1), datetime.min.time(), STATS_TZ
+    )

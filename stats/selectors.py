@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.db.models import BooleanField, Case, Prefetch, When
+from django.db.models import BooleanField, Case, Count, Prefetch, Sum, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,11 +20,18 @@ from accounts.selectors import visible_districts
 from backend.categories import WasteCategory
 from backend.errors import NotFound
 from geo.models import City, Community, District
-from kiosks.models import Pickup
+from kiosks.models import Pickup, PickupLine
 
 from . import balance, flows, indicators, periods, rate, targets
 from .errors import BadPeriod, UnknownIndicator
-from .models import Collection, Destination, DistrictStatsSettings, HazardousManifest, Plant
+from .models import (
+    Collection,
+    CustodyHandover,
+    Destination,
+    DistrictStatsSettings,
+    HazardousManifest,
+    Plant,
+)
 
 
 def min_cell_households() -> int:
@@ -618,7 +625,54 @@ def overdue_manifests(*, days: int, now=None):
             closed_at__isnull=True, handed_over_at__lt=now - timedelta(days=days)
         )
         .select_related("district", "handler")
+        .prefetch_related("pickup_links__pickup")
         .order_by("handed_over_at")
+    )
+
+
+def unmanifested_hazardous_pickups(*, days: int | None = None, now=None, district_ids=None):
+    """Kiosk pickups that took hazardous items but travel on no manifest (older than `days`, if given).
+
+    The backfill's pickups emptied kiosks before manifests existed: their batches left long ago.
+    """
+    pickups = Pickup.objects.filter(
+        manifest_link__isnull=True,
+        lines__material__category=WasteCategory.HAZARDOUS,
+        lines__weight_g__gt=0,
+    ).exclude(source=Pickup.Source.BACKFILL)
+    if days is not None:
+        pickups = pickups.filter(collected_at__lt=(now or timezone.now()) - timedelta(days=days))
+    if district_ids is not None:
+        pickups = pickups.filter(kiosk__community__district_id__in=district_ids)
+    return pickups.distinct().order_by("collected_at", "id")
+
+
+@dataclass(frozen=True)
+class OverdueCustody:
+    manifests: list  # open manifests past the limit
+    pickups: list  # hazardous pickups on no manifest past the limit
+
+    def details_by_kiosk(self) -> dict[int, str]:
+        """What each kiosk's custody alert says: the batches of its pickups left without a closed manifest."""
+        found: dict[int, list[str]] = defaultdict(list)
+        for manifest in self.manifests:
+            for link in manifest.pickup_links.all():
+                found[link.pickup.kiosk_id].append(
+                    _("manifest %(number)s open since %(day)s")
+                    % {"number": manifest.number, "day": f"{manifest.handed_over_at:%Y-%m-%d}"}
+                )
+        for pickup in self.pickups:
+            found[pickup.kiosk_id].append(
+                _("pickup %(id)s of %(day)s on no manifest")
+                % {"id": pickup.pk, "day": f"{pickup.collected_at:%Y-%m-%d}"}
+            )
+        return {kiosk_id: "; ".join(texts) for kiosk_id, texts in found.items()}
+
+
+def overdue_custody(*, days: int, now=None) -> OverdueCustody:
+    """Every hazardous batch without a closed manifest `days` after it left the kiosk or was handed over."""
+    return OverdueCustody(
+        list(overdue_manifests(days=days, now=now)), list(unmanifested_hazardous_pickups(days=days, now=now))
     )
 
 
@@ -626,8 +680,80 @@ def visible_manifests(user: User):
     return (
         HazardousManifest.objects.filter(district__in=visible_districts(user))
         .select_related("handler")
-        .prefetch_related("pickup_links")
+        .prefetch_related("pickup_links", "handovers")
         .order_by("-handed_over_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class HazardousFigures:
+    """Hazardous waste of a district over a period, put out separately and followed to the handler."""
+
+    district: District
+    start: date
+    end: date
+    deposited_g: int  # kiosk deposits of hazardous materials
+    picked_up_g: int  # hazardous lines of the pickups collected in the period
+    unmanifested_pickups: int  # of those, pickups on no manifest
+    unmanifested_g: int
+    manifests: int  # handed over in the period
+    handed_over_g: int
+    received_g: int  # by the handlers, of those closed
+    open_manifests: int
+    in_custody_g: int  # open manifests' last weighed hand-over
+    overdue_manifests: int
+    flagged_handovers: int
+    collected_g: int  # hazardous tickets received in the period (what the statistics count)
+    overdue_days: int
+
+
+def hazardous_figures(user: User, district_id: int, start: date, end: date) -> HazardousFigures:
+    district = visible_district(user, district_id)
+    day_from, day_to = periods.day_bounds(start, end)
+    deposited = _rows(
+        """SELECT coalesce(sum(weight_g), 0) FROM stats_districtdepositdaily
+           WHERE district_id = %s AND day BETWEEN %s AND %s AND category = %s""",
+        [district.id, start, end, WasteCategory.HAZARDOUS.value],
+    )[0][0]
+    picked = PickupLine.objects.filter(
+        pickup__kiosk__community__district=district,
+        pickup__collected_at__gte=day_from,
+        pickup__collected_at__lt=day_to,
+        material__category=WasteCategory.HAZARDOUS,
+    )
+    loose = picked.filter(pickup__manifest_link__isnull=True).exclude(pickup__source=Pickup.Source.BACKFILL)
+    manifests = HazardousManifest.objects.filter(
+        district=district, handed_over_at__gte=day_from, handed_over_at__lt=day_to
+    )
+    open_ones = HazardousManifest.objects.filter(district=district, closed_at__isnull=True)
+    limit = settings.MANIFEST_OVERDUE_DAYS
+    in_custody = sum(
+        (m.handovers.order_by("-sequence").values_list("weight_g", flat=True).first() or m.handed_over_g)
+        for m in open_ones
+    )
+    total = manifests.aggregate(handed=Sum("handed_over_g"), received=Sum("received_g"), n=Count("id"))
+    collected = _rows(
+        """SELECT coalesce(sum(weight_g), 0) FROM stats_collectiondaily
+           WHERE district_id = %s AND day BETWEEN %s AND %s AND category = %s""",
+        [district.id, start, end, WasteCategory.HAZARDOUS.value],
+    )[0][0]
+    return HazardousFigures(
+        district=district,
+        start=start,
+        end=end,
+        deposited_g=int(deposited),
+        picked_up_g=int(picked.aggregate(total=Sum("weight_g"))["total"] or 0),
+        unmanifested_pickups=loose.values("pickup_id").distinct().count(),
+        unmanifested_g=int(loose.aggregate(total=Sum("weight_g"))["total"] or 0),
+        manifests=int(total["n"] or 0),
+        handed_over_g=int(total["handed"] or 0),
+        received_g=int(total["received"] or 0),
+        open_manifests=open_ones.count(),
+        in_custody_g=int(in_custody),
+        overdue_manifests=open_ones.filter(handed_over_at__lt=timezone.now() - timedelta(days=limit)).count(),
+        flagged_handovers=CustodyHandover.objects.filter(manifest__in=manifests, flagged=True).count(),
+        collected_g=int(collected),
+        overdue_days=limit,
     )
 
 

@@ -1,10 +1,12 @@
 """Write use cases of statistics: recording, correcting and importing collections, district settings."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,7 +16,7 @@ from accounts.selectors import can_manage_district
 from backend.categories import WasteCategory
 from backend.errors import InvalidInput, NotFound
 from geo.models import City, District
-from kiosks.models import Pickup
+from kiosks.models import Pickup, PickupLine
 
 from . import indicators, periods, rate, weighbridge
 from .errors import (
@@ -24,6 +26,8 @@ from .errors import (
     DuplicateReference,
     FutureDate,
     HandlerNotLicensed,
+    HandoverOutOfOrder,
+    HandoverWeight,
     ManifestClosed,
     ManifestReused,
     NotCorrectable,
@@ -39,6 +43,7 @@ from .models import (
     Collection,
     CollectionDaily,
     CollectionPickup,
+    CustodyHandover,
     Destination,
     DistrictStatsSettings,
     HazardousManifest,
@@ -330,6 +335,33 @@ def rebuild_rollups():
 # ---- hazardous waste: transfer manifests (转移联单) -------------------------------------------------
 
 
+# A hand-over further than this from the weight before it is kept as weighed and flagged.
+CUSTODY_TOLERANCE = settings.PICKUP_TOLERANCE
+# A hand-over a few minutes ahead of the server is a clock, not a forgery.
+CUSTODY_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _off_tolerance(weight_g: int, previous_g: int | None) -> bool:
+    if previous_g is None:
+        return False
+    return abs(weight_g - previous_g) > CUSTODY_TOLERANCE * previous_g if previous_g else weight_g > 0
+
+
+def _check_handover_weight(weight_g: int) -> None:
+    if not 0 < weight_g <= MAX_COLLECTION_G:
+        raise HandoverWeight(fields={"weight_kg": [str(HandoverWeight.message)]})
+
+
+def _hazardous_picked_up_g(pickup_ids: list[int]) -> int | None:
+    """What the collectors weighed of the pickups' hazardous materials: the stage before the first hand-over."""
+    if not pickup_ids:
+        return None
+    total = PickupLine.objects.filter(
+        pickup_id__in=pickup_ids, material__category=WasteCategory.HAZARDOUS
+    ).aggregate(total=Sum("weight_g"))["total"]
+    return int(total or 0)
+
+
 def open_manifest(
     *,
     actor: User,
@@ -339,16 +371,19 @@ def open_manifest(
     handed_over_g: int,
     handed_over_at,
     pickup_ids: tuple[int, ...] = (),
+    holder: str = "",
 ) -> HazardousManifest:
-    """Hand hazardous waste to a licensed handler on a manifest number used once, with the pickups it came from."""
+    """Hand hazardous waste to a licensed handler on a manifest number used once, with the pickups it
+    came from; its custody chain starts with this hand-over (weighed against the pickups' lines)."""
     if not can_manage_district(actor, district):
         raise OutOfScope()
     if handler.district_id != district.id:
         raise PlantOutOfDistrict(fields={"handler_id": [str(PlantOutOfDistrict.message)]})
     if handler.destination != Destination.HAZARDOUS_TREATMENT or not handler.licence:
         raise HandlerNotLicensed(fields={"handler_id": [str(HandlerNotLicensed.message)]})
-    if not 0 < handed_over_g <= MAX_COLLECTION_G:
-        raise InvalidInput(fields={"handed_over_kg": [_("The weight must be positive and plausible.")]})
+    _check_handover_weight(handed_over_g)
+    if handed_over_at > timezone.now() + CUSTODY_CLOCK_SKEW:
+        raise HandoverOutOfOrder(fields={"handed_over_at": [str(HandoverOutOfOrder.message)]})
     pickups = list(
         Pickup.objects.filter(pk__in=pickup_ids, kiosk__community__district=district).values_list(
             "pk", flat=True
@@ -356,42 +391,109 @@ def open_manifest(
     )
     if len(pickups) != len(set(pickup_ids)):
         raise PickupNotInDistrict(fields={"pickup_ids": [str(PickupNotInDistrict.message)]})
-    try:
-        with transaction.atomic():
-            manifest = HazardousManifest.objects.create(
-                number=number,
-                district=district,
-                handler=handler,
-                handed_over_g=handed_over_g,
-                handed_over_at=handed_over_at,
-                recorded_by=actor,
-            )
-    except IntegrityError as exc:
-        raise ManifestReused(fields={"number": [str(ManifestReused.message)]}) from exc
-    try:
-        with transaction.atomic():
-            ManifestPickup.objects.bulk_create(
-                ManifestPickup(manifest=manifest, pickup_id=p) for p in pickups
-            )
-    except IntegrityError as exc:
-        manifest.delete()
-        raise PickupAlreadyOnManifest(fields={"pickup_ids": [str(PickupAlreadyOnManifest.message)]}) from exc
+    picked_up_g = _hazardous_picked_up_g(pickups)
+    # One transaction: a reused number or a pickup on another manifest leaves nothing behind.
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                manifest = HazardousManifest.objects.create(
+                    number=number,
+                    district=district,
+                    handler=handler,
+                    handed_over_g=handed_over_g,
+                    handed_over_at=handed_over_at,
+                    recorded_by=actor,
+                )
+        except IntegrityError as exc:
+            raise ManifestReused(fields={"number": [str(ManifestReused.message)]}) from exc
+        try:
+            with transaction.atomic():
+                ManifestPickup.objects.bulk_create(
+                    ManifestPickup(manifest=manifest, pickup_id=p) for p in pickups
+                )
+        except IntegrityError as exc:
+            raise PickupAlreadyOnManifest(
+                fields={"pickup_ids": [str(PickupAlreadyOnManifest.message)]}
+            ) from exc
+        CustodyHandover.objects.create(
+            manifest=manifest,
+            sequence=1,
+            stage=CustodyHandover.Stage.PICKUP,
+            holder=(holder or str(actor))[:100],
+            weight_g=handed_over_g,
+            previous_g=picked_up_g,
+            flagged=_off_tolerance(handed_over_g, picked_up_g),
+            handed_over_at=handed_over_at,
+            recorded_by=actor,
+        )
     return manifest
 
 
-def close_manifest(*, actor: User, manifest_id: int, received_g: int, received_on) -> HazardousManifest:
-    """The handler confirmed receipt: close the manifest and record its ticket, which counts at the destination."""
+def _locked_open_manifest(actor: User, manifest_id: int) -> tuple[HazardousManifest, CustodyHandover | None]:
+    manifest = (
+        HazardousManifest.objects.select_for_update()
+        .select_related("district", "handler")
+        .filter(pk=manifest_id)
+        .first()
+    )
+    if manifest is None or not can_manage_district(actor, manifest.district):
+        raise NotFound()
+    if manifest.closed_at is not None:
+        raise ManifestClosed()
+    return manifest, manifest.handovers.order_by("-sequence").first()
+
+
+def _next_handover(
+    manifest: HazardousManifest,
+    last: CustodyHandover | None,
+    *,
+    actor: User,
+    stage: str,
+    holder: str,
+    weight_g: int,
+    handed_over_at,
+) -> CustodyHandover:
+    previous_g = last.weight_g if last else manifest.handed_over_g
+    return CustodyHandover.objects.create(
+        manifest=manifest,
+        sequence=(last.sequence if last else 0) + 1,
+        stage=stage,
+        holder=holder[:100],
+        weight_g=weight_g,
+        previous_g=previous_g,
+        flagged=_off_tolerance(weight_g, previous_g),
+        handed_over_at=handed_over_at,
+        recorded_by=actor,
+    )
+
+
+def record_handover(
+    *, actor: User, manifest_id: int, holder: str, weight_g: int, handed_over_at
+) -> CustodyHandover:
+    """The batch changed hands on its way (a transfer station): weighed again, flagged if off tolerance."""
+    _check_handover_weight(weight_g)
     with transaction.atomic():
-        manifest = (
-            HazardousManifest.objects.select_for_update()
-            .select_related("district", "handler")
-            .filter(pk=manifest_id)
-            .first()
+        manifest, last = _locked_open_manifest(actor, manifest_id)
+        if handed_over_at > timezone.now() + CUSTODY_CLOCK_SKEW or (
+            last is not None and handed_over_at < last.handed_over_at
+        ):
+            raise HandoverOutOfOrder(fields={"handed_over_at": [str(HandoverOutOfOrder.message)]})
+        return _next_handover(
+            manifest,
+            last,
+            actor=actor,
+            stage=CustodyHandover.Stage.TRANSFER,
+            holder=holder,
+            weight_g=weight_g,
+            handed_over_at=handed_over_at,
         )
-        if manifest is None or not can_manage_district(actor, manifest.district):
-            raise NotFound()
-        if manifest.closed_at is not None:
-            raise ManifestClosed()
+
+
+def close_manifest(*, actor: User, manifest_id: int, received_g: int, received_on) -> HazardousManifest:
+    """The handler confirmed receipt: the last hand-over, and the ticket that counts at the destination."""
+    _check_handover_weight(received_g)
+    with transaction.atomic():
+        manifest, last = _locked_open_manifest(actor, manifest_id)
         ticket = record_collection(
             actor=actor,
             values=CollectionValues(
@@ -404,8 +506,18 @@ def close_manifest(*, actor: User, manifest_id: int, received_g: int, received_o
                 reference=manifest.number,
             ),
         )
+        now = timezone.now()
+        _next_handover(
+            manifest,
+            last,
+            actor=actor,
+            stage=CustodyHandover.Stage.HANDLER,
+            holder=manifest.handler.name,
+            weight_g=received_g,
+            handed_over_at=max(now, last.handed_over_at) if last else now,
+        )
         manifest.received_g = received_g
-        manifest.closed_at = timezone.now()
+        manifest.closed_at = now
         manifest.collection = ticket
         manifest.save(update_fields=["received_g", "closed_at", "collection"])
         return manifest

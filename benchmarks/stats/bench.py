@@ -11,6 +11,7 @@ test client (middleware, authentication, DRF and serialisation included; no netw
 """
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -35,6 +36,7 @@ def parse_args():
     parser.add_argument("--db", default="greenloop_stats_bench")
     parser.add_argument("--reuse", action="store_true", help="keep the loaded database, only re-time")
     parser.add_argument("--verify", action="store_true", help="also run verify_rollups (slow at full size)")
+    parser.add_argument("--json", action="store_true", help="also print the figures as one JSON object")
     return parser.parse_args()
 
 
@@ -98,13 +100,20 @@ def main() -> None:
         load.burst(drops=1000, deposits=500)
         started = time.perf_counter()
         call_command("refresh_rollups")
-        print(f"   one incremental round: {(time.perf_counter() - started) * 1000:.0f} ms")
+        FIGURES["incremental_round_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        print(f"   one incremental round: {FIGURES['incremental_round_ms']:.0f} ms")
     if ARGS.verify:
         with timed("verify_rollups"):
             call_command("verify_rollups")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     latency()
+    if ARGS.json:
+        print(json.dumps(FIGURES, ensure_ascii=False))
+
+
+# What --json prints: the incremental round and, per endpoint, p50/p95/max in ms.
+FIGURES: dict = {"events": ARGS.events, "households": ARGS.households, "endpoints": {}}
 
 
 def percentile(values, q):
@@ -175,6 +184,12 @@ def latency() -> None:
             response = client.get(url)
             samples.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200
+        FIGURES["endpoints"][label] = {
+            "n": len(samples),
+            "p50_ms": round(statistics.median(samples), 1),
+            "p95_ms": round(percentile(samples, 0.95), 1),
+            "max_ms": round(max(samples), 1),
+        }
         print(
             f"{label:52} {len(samples):>5} {statistics.median(samples):>8.1f} "
             f"{percentile(samples, 0.95):>8.1f} {max(samples):>8.1f}"
