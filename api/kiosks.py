@@ -2,6 +2,7 @@
 
 import re
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -320,6 +321,13 @@ class KioskSessionCloseView(SignedKioskView):
 
 
 class KioskDepositCreateView(SignedKioskView):
+    def dispatch(self, request, *args, **kwargs):
+        # The nonce is spent in the deposit's own transaction: one commit per deposit. A refused
+        # deposit rolls its nonce back too, which is harmless: replaying it is refused again, and a
+        # replay that now succeeds records the deposit its kiosk signed, once per deposit_id.
+        with transaction.atomic():
+            return super().dispatch(request, *args, **kwargs)
+
     @extend_schema(request=DepositIn, responses={201: DepositOut, 200: DepositOut}, parameters=SIGNED_HEADERS)
     def post(self, request):
         data = DepositIn(data=request.data)

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.postgres.expressions import ArraySubquery
 from django.db import DatabaseError, connection, transaction
-from django.db.models import OuterRef, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +30,7 @@ from rewards.models import Material
 from rewards.selectors import balance_of, cached_materials, deposit_award, rules_in_force
 from rewards.services import credit, household_room, spend_household_room
 
+from . import kiosk_cache
 from .credentials import derive_secret, signature_matches
 from .errors import (
     BackdatedOverBound,
@@ -99,6 +99,7 @@ def rotate_secret(*, actor, kiosk: Kiosk, grace: timedelta = ROTATION_GRACE) -> 
     kiosk.secret_version += 1
     kiosk.previous_secret_valid_until = timezone.now() + grace
     kiosk.save(update_fields=["secret_version", "previous_secret_valid_until"])
+    _forget_cached(kiosk.pk)
     return derive_secret(kiosk.pk, kiosk.secret_version)
 
 
@@ -113,7 +114,14 @@ def update_kiosk(
         kiosk.enabled = enabled
     if material_codes is not None:
         kiosk.materials.set(_materials(material_codes))
+    _forget_cached(kiosk.pk)
     return kiosk
+
+
+def _forget_cached(kiosk_pk: int) -> None:
+    # Now for this process, and again after commit in case a request re-read the old row meanwhile.
+    kiosk_cache.forget(kiosk_pk)
+    transaction.on_commit(lambda: kiosk_cache.forget(kiosk_pk))
 
 
 # ---- request authentication ---------------------------------------------------------------------
@@ -135,24 +143,15 @@ def authenticate(
         raise BadNonce()
     if not signature or len(signature) != 64:
         raise BadSignature()
-    kiosk = (
-        Kiosk.objects.select_related("community__district")
-        .annotate(
-            material_ids=ArraySubquery(
-                Kiosk.materials.through.objects.filter(kiosk_id=OuterRef("pk")).values("material_id")
-            )
-        )
-        .filter(pk=kiosk_pk)
-        .first()
-    )
+    kiosk = kiosk_cache.get(kiosk_pk)
     if kiosk is None:
         raise BadSignature()
-    versions = [kiosk.secret_version]
-    if kiosk.previous_secret_valid_until and kiosk.previous_secret_valid_until > now:
-        versions.append(kiosk.secret_version - 1)
     signed = {"method": method, "path_with_query": path, "timestamp": timestamp, "nonce": nonce, "body": body}
-    if not any(signature_matches(derive_secret(kiosk.pk, v), signature, **signed) for v in versions):
-        raise BadSignature()
+    if not _signed_by(kiosk, signature, signed, now):
+        # The cached row may predate a rotation made in another process.
+        kiosk = kiosk_cache.get(kiosk_pk, fresh=True)
+        if kiosk is None or not _signed_by(kiosk, signature, signed, now):
+            raise BadSignature()
     if not kiosk.enabled:
         raise KioskDisabled()
     with connection.cursor() as cursor:
@@ -164,6 +163,13 @@ def authenticate(
         if cursor.fetchone() is None:
             raise NonceReused()
     return kiosk
+
+
+def _signed_by(kiosk: Kiosk, signature: str, signed: dict, now: datetime) -> bool:
+    versions = [kiosk.secret_version]
+    if kiosk.previous_secret_valid_until and kiosk.previous_secret_valid_until > now:
+        versions.append(kiosk.secret_version - 1)
+    return any(signature_matches(derive_secret(kiosk.pk, v), signature, **signed) for v in versions)
 
 
 def purge_nonces(*, now: datetime | None = None) -> int:
@@ -397,7 +403,8 @@ def record_deposit(*, kiosk: Kiosk, payload: dict, upload: UploadBudget | None =
     resident, session = _resident_for(kiosk, payload, occurred_at)
     city_id = kiosk.community.district.city_id
 
-    with transaction.atomic():
+    # No savepoint: the view's transaction (which also spent the nonce) is the one commit.
+    with transaction.atomic(savepoint=False):
         # The resident's row first: their bags and their household are read under it (see the lock
         # order in the module docstring).
         locked = (

@@ -92,3 +92,13 @@ def admin_user(db):
     from accounts.models import User
 
     return User.objects.create_superuser(factories.next_phone(), factories.PASSWORD)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_kiosk_cache():
+    # Kiosk rows are cached per process; a row from one test must not answer for the next.
+    from kiosks import kiosk_cache
+
+    kiosk_cache.clear()
+    yield
+    kiosk_cache.clear()
