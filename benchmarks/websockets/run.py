@@ -118,10 +118,10 @@ def _prepare(clients: int):
     return kiosk, officers
 
 
-def _tickets(officers, count: int) -> list[str]:
+def _ticket(officer) -> str:
     from accounts.services import issue_ws_ticket
 
-    return [issue_ws_ticket(user=officers[n % len(officers)])[0] for n in range(count)]
+    return issue_ws_ticket(user=officer)[0]
 
 
 def _signed_heartbeat(kiosk, percent: int) -> tuple[bytes, dict[str, str]]:
@@ -179,19 +179,22 @@ class Client:
         self.close_code = self.socket.close_code
 
 
-async def _connect_all(port: int, tickets: list[str]) -> list[Client]:
+async def _connect_all(port: int, officers, count: int) -> list[Client]:
     import websockets
+    from asgiref.sync import sync_to_async
 
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
-    async def one(ticket):
+    async def one(n):
         async with gate:
+            # Issued just before its handshake: a ticket lives 30 s, less than 1,000 handshakes may take.
+            ticket = await sync_to_async(_ticket)(officers[n % len(officers)])
             socket = await websockets.connect(
                 f"ws://127.0.0.1:{port}/ws/stats/?ticket={ticket}", open_timeout=30, max_queue=None
             )
             return Client(socket)
 
-    return list(await asyncio.gather(*(one(t) for t in tickets)))
+    return list(await asyncio.gather(*(one(n) for n in range(count))))
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -230,11 +233,9 @@ async def _round(number: int, port: int, kiosk, clients: list[Client], timeout: 
 
 
 async def _measure(args, kiosk, officers) -> dict:
-    from asgiref.sync import sync_to_async
 
-    tickets = await sync_to_async(_tickets)(officers, args.clients)
     connect_started = time.perf_counter()
-    clients = await _connect_all(args.port, tickets)
+    clients = await _connect_all(args.port, officers, args.clients)
     connect_seconds = time.perf_counter() - connect_started
     listeners = [asyncio.ensure_future(c.listen()) for c in clients]
     opened = time.perf_counter()
