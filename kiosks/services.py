@@ -535,7 +535,9 @@ def record_batch(*, kiosk: Kiosk, items: list[dict | DomainError]) -> list[Depos
             results.append(item)
             continue
         try:
-            results.append(record_deposit(kiosk=kiosk, payload=item, upload=upload))
+            # Each item its own savepoint: record_deposit joins the caller's transaction without one.
+            with transaction.atomic():
+                results.append(record_deposit(kiosk=kiosk, payload=item, upload=upload))
         except DomainError as exc:
             results.append(exc)
         except DatabaseError:

@@ -134,6 +134,14 @@ def _voucher(ctx):
     return services.redeem_reward(resident=resident, reward_id=reward.pk, quantity=1).body["voucher_code"]
 
 
+def _join_request(ctx):
+    from accounts.models import HouseholdJoinRequest
+
+    member = factories.ResidentFactory(household__community=ctx["community"])
+    newcomer = factories.ResidentFactory(household=None)
+    return HouseholdJoinRequest.objects.create(resident=newcomer, household=member.household)
+
+
 COLLECTION = {"category": "kitchen", "weight_kg": "12.5", "date": "2026-01-05", "destination": "composting"}
 
 SCENARIOS = {
@@ -304,6 +312,30 @@ SCENARIOS = {
         "post",
         f"/api/v1/manifests/{_open_manifest(c).pk}/close",
         {"received_kg": "2.4", "date": timezone.localdate().isoformat()},
+    ),
+    ("point-rule-versions", "post"): lambda c: (
+        "city_officer",
+        "post",
+        "/api/v1/point-rules/versions",
+        {"points_per_accepted_drop": 13},
+    ),
+    ("household-request-approve", "post"): lambda c: (
+        "district_officer",
+        "post",
+        f"/api/v1/household-requests/{_join_request(c).pk}/approve",
+        {},
+    ),
+    ("household-request-refuse", "post"): lambda c: (
+        "district_officer",
+        "post",
+        f"/api/v1/household-requests/{_join_request(c).pk}/refuse",
+        {},
+    ),
+    ("manifest-handovers", "post"): lambda c: (
+        "district_officer",
+        "post",
+        f"/api/v1/manifests/{_open_manifest(c).pk}/handovers",
+        {"holder": "中转站", "weight_kg": "2.5", "handed_over_at": timezone.now().isoformat()},
     ),
     ("shops", "post"): lambda c: ("city_officer", "post", "/api/v1/shops", {"name": "回收超市"}),
     ("shop", "patch"): lambda c: (
