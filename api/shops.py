@@ -2,7 +2,6 @@
 
 import csv
 import io
-from datetime import date
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -19,13 +18,9 @@ from geo.models import District
 from rewards import selectors, services
 from rewards.models import Shop
 
-from .fields import IdField
+from .csv_cells import safe_line
+from .fields import BoundedDateField, IdField
 from .permissions import IsCityOfficer, IsDistrictOfficer
-
-EARLIEST_DAY = date(2000, 1, 1)
-LATEST_DAY = date(2199, 12, 31)
-# A spreadsheet runs a cell starting with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # ---- serializers -------------------------------------------------------------------------------
 
@@ -59,20 +54,14 @@ class ShopOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-def _bounded_day(value: date) -> date:
-    if not (EARLIEST_DAY <= value <= LATEST_DAY):
-        raise serializers.ValidationError(_("Dates lie between 2000-01-01 and 2199-12-31."))
-    return value
-
-
 class SettlementQuery(serializers.Serializer):
     """`from` and `to` (YYYY-MM-DD, both inclusive) are Python keywords, so declared in get_fields,
     which the schema reads too."""
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["from"] = serializers.DateField(validators=[_bounded_day])
-        fields["to"] = serializers.DateField(validators=[_bounded_day])
+        fields["from"] = BoundedDateField()
+        fields["to"] = BoundedDateField()
         return fields
 
     def validate(self, attrs):
@@ -82,7 +71,7 @@ class SettlementQuery(serializers.Serializer):
 
 
 class LiabilityQuery(serializers.Serializer):
-    as_of = serializers.DateField(required=False, validators=[_bounded_day])
+    as_of = BoundedDateField(required=False)
 
 
 class SettlementTotalsOut(serializers.Serializer):
@@ -154,12 +143,6 @@ def _period(request):
     return selectors.checked_period(query.validated_data["from"], query.validated_data["to"])
 
 
-def neutralised(cell) -> str:
-    """A cell a spreadsheet will show as text: one starting like a formula gets a leading quote."""
-    text = str(cell)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
 SETTLEMENT_COLUMNS = [
     "voucher_id",
     "fulfilled_at",
@@ -177,15 +160,16 @@ def settlement_csv(report: dict) -> str:
     writer.writerow(SETTLEMENT_COLUMNS)
     for voucher in report["vouchers"]:
         writer.writerow(
-            neutralised(cell)
-            for cell in (
-                voucher.pk,
-                voucher.fulfilled_at.isoformat(),
-                voucher.reward_id,
-                voucher.reward.name,
-                voucher.quantity,
-                voucher.points_spent,
-                voucher.quantity * voucher.reward.stated_value_fen,
+            safe_line(
+                (
+                    voucher.pk,
+                    voucher.fulfilled_at.isoformat(),
+                    voucher.reward_id,
+                    voucher.reward.name,
+                    voucher.quantity,
+                    voucher.points_spent,
+                    voucher.quantity * voucher.reward.stated_value_fen,
+                )
             )
         )
     totals = report["totals"]
