@@ -455,7 +455,9 @@ def record_deposit(*, kiosk: Kiosk, payload: dict, upload: UploadBudget | None =
             else 0
         )
         own = deposit_award(city_id=city_id, material=material, weight_g=weight_g)
-        points = _capped_points(kiosk, resident, max(0, award.points - earned_before), occurred_at)
+        # The rules in force when the deposit happened, however late it arrives: for its caps and its memo.
+        rules = rules_in_force(city_id, at=occurred_at)
+        points = _capped_points(kiosk, resident, max(0, award.points - earned_before), occurred_at, rules)
         upload.check(resident, occurred_at, points)
         balance = None
         if points:
@@ -467,7 +469,7 @@ def record_deposit(*, kiosk: Kiosk, payload: dict, upload: UploadBudget | None =
                 memo=own.memo,
                 memo_params={
                     **own.memo_params,
-                    "rules_version": rules_in_force(city_id, at=occurred_at).version,
+                    "rules_version": rules.version,
                 },
             )
             balance = result.balance
@@ -480,7 +482,7 @@ def record_deposit(*, kiosk: Kiosk, payload: dict, upload: UploadBudget | None =
     return DepositOutcome(created=True, body=body)
 
 
-def _capped_points(kiosk: Kiosk, resident, raw: int, occurred_at: datetime) -> int:
+def _capped_points(kiosk: Kiosk, resident, raw: int, occurred_at: datetime, rules) -> int:
     """Points for this deposit within the day's caps of the kiosk, the resident and the household.
 
     One statement creates (or finds) and row-locks the kiosk's and the resident's running totals for the
@@ -489,8 +491,6 @@ def _capped_points(kiosk: Kiosk, resident, raw: int, occurred_at: datetime) -> i
     """
     if raw == 0:
         return 0
-    # The rules in force when the deposit happened, however late it arrives.
-    rules = rules_in_force(kiosk.community.district.city_id, at=occurred_at)
     day = timezone.localtime(occurred_at).date()
     with connection.cursor() as cursor:
         cursor.execute(

@@ -203,14 +203,12 @@ def purge_orphan_photos(*, older_than: timedelta = timedelta(hours=1)) -> int:
     return len(orphans)
 
 
-def _points_for_accepted(drop: Drop) -> int:
+def _points_for_accepted(drop: Drop, rules) -> int:
     """Points for an accepted drop within the resident's daily drop-points cap and the household's
     daily cap across every channel, both of the drop's own day (not the day it is graded).
 
     The household's day total is locked before the resident's account, the order deposits take too.
     """
-    # The rules in force when the drop was made, not when it is graded.
-    rules = rules_in_force(drop.community.district.city_id, at=drop.created_at)
     start = _day_start(drop.created_at)
     household = household_room(
         household_id=drop.household_id, day=start.date(), cap=rules.household_daily_points_cap
@@ -254,7 +252,9 @@ def _settle(drop: Drop, *, status: str, verdict: str, grader, note: str) -> Drop
     drop.refresh_from_db()
     balance = None
     if status == Drop.Status.ACCEPTED:
-        points = _points_for_accepted(drop)
+        # The rules in force when the drop was made, not when it is graded: for its points and its memo.
+        rules = rules_in_force(drop.community.district.city_id, at=drop.created_at)
+        points = _points_for_accepted(drop, rules)
         if points:
             balance = credit(
                 resident=drop.resident,
@@ -264,9 +264,7 @@ def _settle(drop: Drop, *, status: str, verdict: str, grader, note: str) -> Drop
                 memo=Memo.SORTING,
                 memo_params={
                     "bin": drop.bin.name,
-                    "rules_version": rules_in_force(
-                        drop.community.district.city_id, at=drop.created_at
-                    ).version,
+                    "rules_version": rules.version,
                 },
             ).balance
             Drop.objects.filter(pk=drop.pk).update(points_awarded=points)
