@@ -175,7 +175,7 @@ def main() -> None:
     args = parser.parse_args()
     request_id = f"ci-deposit-{uuid.uuid4().hex[:12]}"
     with httpx.Client(base_url=args.base_url, timeout=15) as http:
-        for path in ("/admin/login/", "/dashboard/login/", "/api/docs/"):
+        for path in ("/admin/login/", "/dashboard/login/", "/api/docs/", "/public/"):
             check_page(http, path)
         with stats_socket(http, args.base_url) as socket:
             signed_deposit(http, request_id)
