@@ -13,6 +13,16 @@
     return node;
   }
 
+  // The top of an axis of four steps, each step 1, 2, 2.5 or 5 times a power of ten, so small values
+  // read "0, 0.25, 0.5, 0.75, 1" rather than "0, 0, 1, 1, 1".
+  function niceMax(value) {
+    if (!(value > 0)) return 1;
+    const raw = value / 4;
+    const power = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw);
+    return step * 4;
+  }
+
   function pct(value) {
     return value === null || value === undefined ? "—" : (value * 100).toFixed(1) + "%";
   }
@@ -41,7 +51,7 @@
 
   // A rate over labelled points (null: no data that point), with the target as a dashed line.
   function rateChart(container, { attrs, labels, values, target, targetWord }) {
-    const maxY = Math.min(1, Math.max(0.5, target || 0, ...values.filter((v) => v !== null)) * 1.1);
+    const maxY = Math.min(1, niceMax(Math.max(0.5, target || 0, ...values.filter((v) => v !== null)) * 1.1));
     const svg = frame(container, attrs || {}, maxY, (v) => Math.round(v * 100) + "%");
     if (target !== null && target !== undefined) {
       const y = yOf(target, maxY);
@@ -78,5 +88,5 @@
     return svg;
   }
 
-  window.GreenLoopCharts = { rateChart, rateBar, pct };
+  window.GreenLoopCharts = { rateChart, rateBar, pct, niceMax };
 })();

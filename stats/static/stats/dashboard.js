@@ -51,15 +51,7 @@
 
   const W = 560, H = 220, PAD = { l: 48, r: 12, t: 12, b: 28 };
 
-  // The top of an axis of four steps, each step 1, 2, 2.5 or 5 times a power of ten, so small values
-  // read "0, 0.25, 0.5, 0.75, 1" rather than "0, 0, 1, 1, 1".
-  function niceMax(value) {
-    if (!(value > 0)) return 1;
-    const raw = value / 4;
-    const power = Math.pow(10, Math.floor(Math.log10(raw)));
-    const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw);
-    return step * 4;
-  }
+  const { niceMax } = window.GreenLoopCharts;
 
   // Labels with as many decimals as the step needs; tonnes above 1000 kg.
   function axisLabel(maxY) {
