@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from backend.categories import Destination, WasteCategory
 from kiosks import selectors as kiosk_selectors
 from rewards import selectors, services
-from rewards.models import CarbonPointRule, EmissionFactor, Material
+from rewards.models import EmissionFactor, Material, PointRules
 
 from .permissions import IsCityOfficerOrSignedInReader, IsResident
 
@@ -56,17 +56,19 @@ class EmissionFactorIn(EmissionFactorChangeIn):
 
 
 class CarbonRuleOut(serializers.ModelSerializer):
-    class Meta:
-        model = CarbonPointRule
-        fields = ["enabled", "points_per_kg_co2e", "updated_at"]
+    """The carbon part of a version of the city's point rules."""
 
-
-class CarbonRuleIn(serializers.ModelSerializer):
-    points_per_kg_co2e = serializers.IntegerField(min_value=0, max_value=100_000)
+    enabled = serializers.BooleanField(source="carbon_points_enabled")
+    updated_at = serializers.DateTimeField(source="created_at")
 
     class Meta:
-        model = CarbonPointRule
-        fields = ["enabled", "points_per_kg_co2e"]
+        model = PointRules
+        fields = ["enabled", "points_per_kg_co2e", "version", "effective_from", "updated_at"]
+
+
+class CarbonRuleIn(serializers.Serializer):
+    enabled = serializers.BooleanField(required=False)
+    points_per_kg_co2e = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
 
 
 def _kg(grams: int) -> float:
@@ -151,9 +153,13 @@ class CarbonRuleView(APIView):
 
     @extend_schema(responses=CarbonRuleOut)
     def get(self, request):
-        return Response(CarbonRuleOut(selectors.carbon_rule_in_force_for(request.user)).data)
+        return Response(CarbonRuleOut(selectors.point_rules_in_force_for(request.user)).data)
 
-    @extend_schema(request=CarbonRuleIn, responses=CarbonRuleOut)
+    @extend_schema(
+        request=CarbonRuleIn,
+        responses=CarbonRuleOut,
+        description="Adds a version of the city's point rules, in force POINT_RULES_PROPAGATION_SECONDS from now.",
+    )
     def patch(self, request):
         data = CarbonRuleIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)

@@ -58,6 +58,8 @@ STATUS_BY_CODE = {
     "unknown_material": 400,
     "implausible_weight": 400,
     "material_not_accepted": 400,
+    "material_not_priced": 400,
+    "shared_material": 403,
     "batch_too_large": 400,
     # Only ever an item's answer inside a 200 batch response; the kiosk sends the item again.
     "deposit_failed": 409,

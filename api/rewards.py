@@ -137,23 +137,54 @@ class FulfilOut(serializers.Serializer):
 
 
 MATERIAL_FIELDS = "id code name name_en category points_per_kg min_weight_g max_weight_g active".split()
+MAX_POINTS_PER_KG = 100_000
 
 
 class MaterialOut(serializers.ModelSerializer):
+    """A material as the reader's city has it: `points_per_kg` is the price in force in that city now,
+    null (and `active` false) when the city does not take the material."""
+
+    points_per_kg = serializers.SerializerMethodField()
+    active = serializers.SerializerMethodField()
+    shared = serializers.SerializerMethodField()
+
     class Meta:
         model = Material
-        fields = MATERIAL_FIELDS
+        fields = [*MATERIAL_FIELDS, "shared"]
+
+    def _rules(self):
+        return self.context["rules"]
+
+    def get_points_per_kg(self, material) -> int | None:
+        return selectors.price_of(self._rules(), material)
+
+    def get_active(self, material) -> bool:
+        return selectors.price_of(self._rules(), material) is not None
+
+    def get_shared(self, material) -> bool:
+        """Part of the reference catalog every city shares, rather than this city's own."""
+        return material.city_id is None
 
 
 class MaterialIn(serializers.ModelSerializer):
     """Parses a material; the rules between its fields belong to rewards.services."""
 
     category = serializers.ChoiceField(choices=WasteCategory.choices)
+    points_per_kg = serializers.IntegerField(min_value=0, max_value=MAX_POINTS_PER_KG)
 
     class Meta:
         model = Material
         fields = MATERIAL_FIELDS
         read_only_fields = ["id"]
+
+
+class MaterialChangeIn(MaterialIn):
+    class Meta(MaterialIn.Meta):
+        read_only_fields = ["id", "code"]
+
+
+def material_context(user) -> dict:
+    return {"rules": selectors.point_rules_in_force_for(user)}
 
 
 POINT_RULE_FIELDS = list(selectors.POINT_RULE_FIELDS)
@@ -162,13 +193,29 @@ POINT_RULE_FIELDS = list(selectors.POINT_RULE_FIELDS)
 LATEST_VERSION_START = datetime(2199, 12, 31, tzinfo=UTC)
 
 
+PRICED_MATERIALS_AT_MOST = 200
+
+
 class PointRulesOut(serializers.ModelSerializer):
+    material_prices = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Points per kg by material code."
+    )
+
     class Meta:
         model = PointRules
-        fields = ["version", "effective_from", *POINT_RULE_FIELDS, "created_at"]
+        fields = [
+            "version",
+            "effective_from",
+            *POINT_RULE_FIELDS,
+            "material_prices",
+            *selectors.CARBON_RULE_FIELDS,
+            "created_at",
+        ]
 
 
 class PointRulesIn(serializers.ModelSerializer):
+    """The scalar rules; prices go through the materials or, scheduled, through a version."""
+
     class Meta:
         model = PointRules
         fields = POINT_RULE_FIELDS
@@ -178,9 +225,19 @@ class PointRulesVersionIn(PointRulesIn):
     """A new version: the fields it changes, and when it starts (default now)."""
 
     effective_from = serializers.DateTimeField(required=False)
+    material_prices = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=MAX_POINTS_PER_KG),
+        required=False,
+        help_text="The whole price list of the version: points per kg by material code.",
+    )
 
     class Meta(PointRulesIn.Meta):
-        fields = [*POINT_RULE_FIELDS, "effective_from"]
+        fields = [*POINT_RULE_FIELDS, "material_prices", "effective_from"]
+
+    def validate_material_prices(self, value):
+        if len(value) > PRICED_MATERIALS_AT_MOST:
+            raise serializers.ValidationError(_("At most 200 materials."))
+        return value
 
     def validate_effective_from(self, value):
         if value > LATEST_VERSION_START:
@@ -235,7 +292,9 @@ class RewardListCreateView(generics.ListAPIView):
         return [IsCityOfficer()] if self.request.method == "POST" else [IsAuthenticated()]
 
     def get_queryset(self):
-        return selectors.catalog()
+        if getattr(self, "swagger_fake_view", False):
+            return Reward.objects.none()
+        return selectors.catalog_for(self.request.user)
 
     @extend_schema(request=RewardIn, responses={201: RewardOut})
     def post(self, request):
@@ -315,12 +374,24 @@ class MaterialListCreateView(generics.ListAPIView):
             return Material.objects.none()
         return selectors.materials_visible_to(self.request.user)
 
-    @extend_schema(request=MaterialIn, responses={201: MaterialOut})
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            context |= material_context(self.request.user)
+        return context
+
+    @extend_schema(
+        request=MaterialIn,
+        responses={201: MaterialOut},
+        description="Adds a material of the officer's city, priced in a new version of its rules.",
+    )
     def post(self, request):
         data = MaterialIn(data=request.data)
         data.is_valid(raise_exception=True)
-        material = services.create_material(**data.validated_data)
-        return Response(MaterialOut(material).data, status=status.HTTP_201_CREATED)
+        material = services.create_material(actor=request.user, **data.validated_data)
+        return Response(
+            MaterialOut(material, context=material_context(request.user)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class MaterialDetailView(APIView):
@@ -328,17 +399,23 @@ class MaterialDetailView(APIView):
 
     @extend_schema(responses=MaterialOut)
     def get(self, request, code: str):
-        return Response(
-            MaterialOut(get_object_or_404(selectors.materials_visible_to(request.user), code=code)).data
-        )
+        material = get_object_or_404(selectors.materials_visible_to(request.user), code=code)
+        return Response(MaterialOut(material, context=material_context(request.user)).data)
 
-    @extend_schema(request=MaterialIn, responses=MaterialOut)
+    @extend_schema(
+        request=MaterialChangeIn,
+        responses=MaterialOut,
+        description=(
+            "`points_per_kg` and `active` change the officer's city's price list (a new version of its "
+            "rules); the other fields of a shared reference material only an administrator changes "
+            "(403 shared_material)."
+        ),
+    )
     def patch(self, request, code: str):
-        material = get_object_or_404(Material, code=code)
-        data = MaterialIn(material, data=request.data, partial=True)
+        data = MaterialChangeIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        material = services.update_material(material=material, **data.validated_data)
-        return Response(MaterialOut(material).data)
+        material = services.update_material(actor=request.user, code=code, **data.validated_data)
+        return Response(MaterialOut(material, context=material_context(request.user)).data)
 
 
 class PointRulesView(APIView):
@@ -351,7 +428,10 @@ class PointRulesView(APIView):
     @extend_schema(
         request=PointRulesIn,
         responses=PointRulesOut,
-        description="Adds a version in force from now; the fields not given keep the current version's values.",
+        description=(
+            "Adds a version in force once every process holds it (POINT_RULES_PROPAGATION_SECONDS from "
+            "now); the fields not given keep the latest version's values."
+        ),
     )
     def patch(self, request):
         data = PointRulesIn(data=request.data, partial=True)
@@ -372,7 +452,10 @@ class PointRulesVersionsView(APIView):
     @extend_schema(
         request=PointRulesVersionIn,
         responses={201: PointRulesOut},
-        description="Schedules a version (default: in force from now); 400 version_in_past, 409 version_overlaps.",
+        description=(
+            "Schedules a version (default and earliest: POINT_RULES_PROPAGATION_SECONDS from now); "
+            "400 version_in_past, unknown_material; 409 version_overlaps."
+        ),
     )
     def post(self, request):
         data = PointRulesVersionIn(data=request.data, partial=True)

@@ -372,6 +372,9 @@ HOUSEHOLD_INVITATION_HOURS = int(os.environ.get("HOUSEHOLD_INVITATION_HOURS", "4
 # How far before "now" a new point-rules version may say it starts: the request's own latency, no more.
 # Such a version starts at the moment it is written, so nothing done before it is re-rated.
 POINT_RULES_NOTICE_SECONDS = int(os.environ.get("POINT_RULES_NOTICE_SECONDS", "60"))
+# Each process keeps a city's rule versions this long; a new version starts no sooner than this after
+# it is written, so every process already holds it when it starts and all rate alike.
+POINT_RULES_PROPAGATION_SECONDS = int(os.environ.get("POINT_RULES_PROPAGATION_SECONDS", "30"))
 
 # -- accounts --
 # The load balancers whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated).

@@ -43,6 +43,11 @@ class MaterialNotAccepted(DomainError):
     message = _("This kiosk does not accept that material.")
 
 
+class MaterialNotPriced(DomainError):
+    code = "material_not_priced"
+    message = _("The city's point rules in force at the deposit's time give this material no price.")
+
+
 class ImplausibleWeight(DomainError):
     code = "implausible_weight"
     message = _("The weight is outside the plausible range for this material.")

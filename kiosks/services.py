@@ -27,7 +27,14 @@ from backend.observability.metrics import DEPOSITS, count_after_commit
 from backend.realtime.groups import city_stats_group, district_stats_group, kiosk_group
 from backend.realtime.publish import publish
 from rewards.models import Material
-from rewards.selectors import balance_of, cached_materials, deposit_award, rules_in_force
+from rewards.selectors import (
+    balance_of,
+    cached_materials,
+    deposit_award,
+    materials_of_city,
+    price_of,
+    rules_in_force,
+)
 from rewards.services import credit, household_room, spend_household_room
 
 from . import kiosk_cache
@@ -47,6 +54,7 @@ from .errors import (
     ImplausibleWeight,
     KioskDisabled,
     MaterialNotAccepted,
+    MaterialNotPriced,
     NonceReused,
     NoResident,
     PickupOutOfOrder,
@@ -70,8 +78,9 @@ FILL_ALERT_PERCENT = 90
 # ---- provisioning ------------------------------------------------------------------------------
 
 
-def _materials(codes: list[str]) -> list[Material]:
-    materials = list(Material.objects.filter(code__in=set(codes), active=True))
+def _materials(codes: list[str], city_id: int) -> list[Material]:
+    """Active materials of the city's catalog: a kiosk never takes another city's material."""
+    materials = list(materials_of_city(city_id).filter(code__in=set(codes), active=True))
     missing = sorted(set(codes) - {m.code for m in materials})
     if missing:
         raise UnknownMaterial(fields={"materials": [_("Unknown: %(codes)s") % {"codes": ", ".join(missing)}]})
@@ -83,7 +92,7 @@ def provision_kiosk(*, actor, community, name: str, material_codes: list[str]) -
     if not can_manage_district(actor, community.district):
         raise OutOfScope()
     kiosk = Kiosk.objects.create(community=community, name=name.strip())
-    kiosk.materials.set(_materials(material_codes))
+    kiosk.materials.set(_materials(material_codes, community.district.city_id))
     return kiosk, derive_secret(kiosk.pk, kiosk.secret_version)
 
 
@@ -113,7 +122,7 @@ def update_kiosk(
         Kiosk.objects.filter(pk=kiosk.pk).update(enabled=enabled)
         kiosk.enabled = enabled
     if material_codes is not None:
-        kiosk.materials.set(_materials(material_codes))
+        kiosk.materials.set(_materials(material_codes, kiosk.community.district.city_id))
     _forget_cached(kiosk.pk)
     return kiosk
 
@@ -309,12 +318,22 @@ def _resident_for(kiosk: Kiosk, payload: dict, occurred_at: datetime) -> tuple[o
     raise NoResident()
 
 
-def _accepted_material(kiosk: Kiosk, code: str) -> Material:
+def _city_material(code: str, city_id: int) -> Material | None:
+    """The active material of this code in the city's catalog (shared or its own), else None."""
     material = cached_materials().get(code)
+    if material is None or material.city_id not in (None, city_id):
+        return None
+    return material
+
+
+def _accepted_material(kiosk: Kiosk, code: str, *, city_id: int, rules) -> Material:
+    material = _city_material(code, city_id)
     if material is None:
         raise UnknownMaterial()
     if material.pk not in kiosk.material_ids:
         raise MaterialNotAccepted()
+    if price_of(rules, material) is None:
+        raise MaterialNotPriced(extra={"rules_version": rules.version})
     return material
 
 
@@ -394,14 +413,16 @@ def record_deposit(*, kiosk: Kiosk, payload: dict, upload: UploadBudget | None =
         raise StaleDeposit()
     if occurred_at > now + FUTURE_TOLERANCE:
         raise FutureDeposit()
-    material = _accepted_material(kiosk, payload["material"])
+    city_id = kiosk.community.district.city_id
+    # The rules in force when the deposit happened, however late it arrives: its price, caps and memo.
+    rules = rules_in_force(city_id, at=occurred_at)
+    material = _accepted_material(kiosk, payload["material"], city_id=city_id, rules=rules)
     weight_g = payload["weight_g"]
     if not material.min_weight_g <= weight_g <= material.max_weight_g:
         raise ImplausibleWeight(
             extra={"min_weight_g": material.min_weight_g, "max_weight_g": material.max_weight_g}
         )
     resident, session = _resident_for(kiosk, payload, occurred_at)
-    city_id = kiosk.community.district.city_id
 
     # No savepoint: the view's transaction (which also spent the nonce) is the one commit.
     with transaction.atomic(savepoint=False):
@@ -448,15 +469,11 @@ def record_deposit(*, kiosk: Kiosk, payload: dict, upload: UploadBudget | None =
                 .get()
             )
             return _replay(first[0], first[1], expected)
-        award = deposit_award(city_id=city_id, material=material, weight_g=bag_before_g + weight_g)
+        award = deposit_award(rules=rules, material=material, weight_g=bag_before_g + weight_g)
         earned_before = (
-            deposit_award(city_id=city_id, material=material, weight_g=bag_before_g).points
-            if bag_before_g
-            else 0
+            deposit_award(rules=rules, material=material, weight_g=bag_before_g).points if bag_before_g else 0
         )
-        own = deposit_award(city_id=city_id, material=material, weight_g=weight_g)
-        # The rules in force when the deposit happened, however late it arrives: for its caps and its memo.
-        rules = rules_in_force(city_id, at=occurred_at)
+        own = deposit_award(rules=rules, material=material, weight_g=weight_g)
         points = _capped_points(kiosk, resident, max(0, award.points - earned_before), occurred_at, rules)
         upload.check(resident, occurred_at, points)
         balance = None
@@ -662,10 +679,10 @@ def record_pickup(
         raise BadPickupWeight(fields={"lines": [str(BadPickupWeight.message)]})
     if collected_at > timezone.now() + FUTURE_TOLERANCE:
         raise FuturePickup()
-    known = cached_materials()
-    if any(code not in known for code in lines):
+    city_id = kiosk.community.district.city_id
+    materials = {code: _city_material(code, city_id) for code in lines}
+    if None in materials.values():
         raise UnknownMaterial()
-    materials = {code: known[code] for code in lines}
     digest = _pickup_fingerprint(collected_at, lines, getattr(collector, "pk", None))
     with transaction.atomic():
         # One pickup of a kiosk at a time: which deposits it covers depends on the one before.
@@ -688,7 +705,7 @@ def record_pickup(
             deposits.values("material__code").annotate(g=Sum("weight_g")).values_list("material__code", "g")
         )
         for code in expected:
-            materials.setdefault(code, known.get(code) or Material.objects.get(code=code))
+            materials.setdefault(code, Material.objects.get(code=code))
         pickup = Pickup.objects.create(
             kiosk=kiosk,
             pickup_id=pickup_id,

@@ -2,7 +2,6 @@ from django.contrib import admin
 
 from .models import (
     Account,
-    CarbonPointRule,
     EmissionFactor,
     LedgerTransaction,
     Material,
@@ -60,6 +59,7 @@ class MaterialAdmin(admin.ModelAdmin):
         "name_en",
         "category",
         "points_per_kg",
+        "city",
         "min_weight_g",
         "max_weight_g",
         "active",
@@ -80,6 +80,8 @@ class PointRulesAdmin(admin.ModelAdmin):
         "resident_daily_deposit_points_cap",
         "kiosk_daily_points_cap",
         "household_daily_points_cap",
+        "carbon_points_enabled",
+        "points_per_kg_co2e",
         "created_at",
     ]
     list_filter = ["city"]
@@ -136,8 +138,3 @@ class RedemptionAdmin(ReadOnlyAdmin):
 class EmissionFactorAdmin(admin.ModelAdmin):
     list_display = ["city", "material", "category", "destination", "kg_co2e_per_kg", "source_year", "source"]
     list_filter = ["city", "destination", "category"]
-
-
-@admin.register(CarbonPointRule)
-class CarbonPointRuleAdmin(admin.ModelAdmin):
-    list_display = ["city", "enabled", "points_per_kg_co2e", "updated_at"]

@@ -86,3 +86,16 @@ class VersionInPast(DomainError):
 class VersionOverlaps(DomainError):
     code = "version_overlaps"
     message = _("A new version of the point rules must start after the latest version.")
+
+
+class SharedMaterial(PermissionDenied):
+    code = "shared_material"
+    message = _(
+        "This material belongs to the catalog every city shares: only an administrator changes it. "
+        "A city officer sets its price and whether the city takes it."
+    )
+
+
+class UnpricedMaterial(InvalidInput):
+    code = "unknown_material"
+    message = _("Prices name only materials of the city's own catalog.")

@@ -113,9 +113,18 @@ def rules_epoch() -> datetime:
 
 
 class Material(models.Model):
-    """What a kiosk weighs or a rule rewards: data, not an enum, so the city can add materials."""
+    """What a kiosk weighs: data, not an enum, so a city can add materials.
+
+    A material without a city belongs to the reference catalog every city shares; one with a city was
+    added by that city and exists for no other. What a material earns is not here but in each city's
+    versioned point rules (`PointRules.material_prices`): `points_per_kg` is only the reference price a
+    city's first price list starts from.
+    """
 
     code = models.SlugField(max_length=32, unique=True)
+    city = models.ForeignKey(
+        "geo.City", on_delete=models.PROTECT, null=True, blank=True, related_name="own_materials"
+    )
     name = models.CharField(_("name"), max_length=64)
     name_en = models.CharField(_("English name"), max_length=64, blank=True)
     category = models.CharField(max_length=16, choices=WasteCategory.choices)
@@ -156,6 +165,12 @@ class PointRules(models.Model):
     kiosk_daily_points_cap = models.PositiveIntegerField(default=20_000)
     # Drops and deposits of every member together, so a household cannot multiply its cap by its members.
     household_daily_points_cap = models.PositiveIntegerField(default=600)
+    # Points per kg by material code: a material the city does not price here, its kiosks do not take.
+    material_prices = models.JSONField(default=dict)
+    # The city's carbon-reduction points (减碳积分): when enabled, a kiosk deposit earns points per kg of
+    # CO2e its material's recycling factor says it avoided, instead of its material price.
+    carbon_points_enabled = models.BooleanField(default=False)
+    points_per_kg_co2e = models.PositiveIntegerField(default=10)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -314,23 +329,6 @@ class EmissionFactor(models.Model):
 
     def __str__(self):
         return f"{self.material_id or self.category}->{self.destination}: {self.kg_co2e_per_kg}"
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        _forget_cached_rules()
-
-
-class CarbonPointRule(models.Model):
-    """The city's carbon-reduction points (减碳积分): when enabled, a kiosk deposit earns points per kg
-    of CO2e its material's recycling factor says it avoided, instead of points per kg of material."""
-
-    city = models.OneToOneField("geo.City", on_delete=models.PROTECT, related_name="carbon_point_rule")
-    enabled = models.BooleanField(default=False)
-    points_per_kg_co2e = models.PositiveIntegerField(default=10)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self):
-        return f"carbon points of {self.city_id}"
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)

@@ -5,6 +5,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language, gettext
@@ -16,7 +17,6 @@ from backend.categories import Destination
 from .errors import NothingToRank
 from .models import (
     Account,
-    CarbonPointRule,
     EmissionFactor,
     LedgerTransaction,
     Material,
@@ -83,10 +83,11 @@ def memo_text(ledger_transaction: LedgerTransaction) -> str:
         return ledger_transaction.memo
 
 
-def catalog(now: datetime | None = None) -> QuerySet[Reward]:
+def catalog(city_id: int, now: datetime | None = None) -> QuerySet[Reward]:
+    """What a city's residents can redeem now: the rewards of that city's shops, never another's."""
     now = now or timezone.now()
     return (
-        Reward.objects.filter(active=True)
+        Reward.objects.filter(active=True, shop__city_id=city_id)
         .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=now))
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
         .select_related("shop")
@@ -154,9 +155,9 @@ def leaderboard(
     ]
 
 
-def deposit_points(material: Material, weight_g: int) -> int:
+def deposit_points(points_per_kg: int, weight_g: int) -> int:
     """Whole points, rounded down: splitting a deposit in two can never earn more than depositing it whole."""
-    return (weight_g * material.points_per_kg) // 1000
+    return (weight_g * points_per_kg) // 1000
 
 
 POINT_RULE_FIELDS = (
@@ -166,6 +167,19 @@ POINT_RULE_FIELDS = (
     "kiosk_daily_points_cap",
     "household_daily_points_cap",
 )
+CARBON_RULE_FIELDS = ("carbon_points_enabled", "points_per_kg_co2e")
+# Everything a version says; a new version starts from its predecessor's and changes what it is given.
+VERSIONED_FIELDS = (*POINT_RULE_FIELDS, "material_prices", *CARBON_RULE_FIELDS)
+
+
+def materials_of_city(city_id: int) -> QuerySet[Material]:
+    """The reference catalog and the materials the city added itself; never another city's."""
+    return Material.objects.filter(Q(city__isnull=True) | Q(city_id=city_id))
+
+
+def reference_prices(city_id: int) -> dict[str, int]:
+    """The price list a city starts with: each of its active materials at its reference price."""
+    return dict(materials_of_city(city_id).filter(active=True).values_list("code", "points_per_kg"))
 
 
 def rule_versions(city_id: int) -> list[PointRules]:
@@ -173,7 +187,9 @@ def rule_versions(city_id: int) -> list[PointRules]:
     versions = list(PointRules.objects.filter(city_id=city_id).order_by("effective_from"))
     if not versions:
         first, _ = PointRules.objects.get_or_create(
-            city_id=city_id, version=1, defaults={"effective_from": rules_epoch()}
+            city_id=city_id,
+            version=1,
+            defaults={"effective_from": rules_epoch(), "material_prices": reference_prices(city_id)},
         )
         versions = [first]
     return versions
@@ -200,15 +216,19 @@ def point_rules_of(actor) -> PointRules:
 
 
 # Rules and materials change a few times a year but are read on every deposit: each process keeps
-# them for a short while instead of asking the database every time.
-CACHE_SECONDS = 30
+# them for a short while instead of asking the database every time. No version starts sooner than
+# this after it is written (POINT_RULES_PROPAGATION_SECONDS), so every process has read it by then.
 _cache: dict[str, tuple[float, object]] = {}
+
+
+def cache_seconds() -> int:
+    return settings.POINT_RULES_PROPAGATION_SECONDS
 
 
 def _cached(key: str, load):
     now = time.monotonic()
     hit = _cache.get(key)
-    if hit and now - hit[0] < CACHE_SECONDS:
+    if hit and now - hit[0] < cache_seconds():
         return hit[1]
     value = load()
     _cache[key] = (now, value)
@@ -241,11 +261,25 @@ def forget_cached_rules() -> None:
 
 
 def materials_visible_to(user) -> QuerySet[Material]:
-    """Staff who edit materials see the retired ones too; everyone else sees what kiosks take today."""
-    materials = Material.objects.order_by("code")
+    """The materials of the reader's own city. Staff who edit them see the retired and unpriced ones
+    too; everyone else sees what the city's kiosks take today."""
+    city_id = home_city_of(user).id
+    materials = materials_of_city(city_id).order_by("code")
     if user.is_superuser or user.role in CITY_WIDE_ROLES:
         return materials
-    return materials.filter(active=True)
+    return materials.filter(active=True, code__in=list(rules_for_city(city_id).material_prices))
+
+
+def price_of(rules: PointRules, material: Material) -> int | None:
+    """Points per kg the version gives the material; None when the city does not take it."""
+    if not material.active:
+        return None
+    return rules.material_prices.get(material.code)
+
+
+def catalog_for(user) -> QuerySet[Reward]:
+    """The catalog of the reader's own city."""
+    return catalog(home_city_of(user).id)
 
 
 def point_rules_in_force_for(user) -> PointRules:
@@ -261,15 +295,6 @@ def rule_versions_for(user) -> list[PointRules]:
 # ---- carbon ---------------------------------------------------------------------------------------
 
 
-def carbon_rule_for_city(city_id: int) -> CarbonPointRule:
-    rule, _ = CarbonPointRule.objects.get_or_create(city_id=city_id)
-    return rule
-
-
-def carbon_rule_in_force_for(user) -> CarbonPointRule:
-    return carbon_rule_for_city(home_city_of(user).id)
-
-
 def emission_factors_for(user) -> QuerySet[EmissionFactor]:
     """The factor table of the reader's own city."""
     return EmissionFactor.objects.filter(city=home_city_of(user)).select_related("material")
@@ -277,24 +302,17 @@ def emission_factors_for(user) -> QuerySet[EmissionFactor]:
 
 @dataclass(frozen=True)
 class CarbonTerms:
-    """What a city's deposits earn under its carbon rule, read once and kept per process like the rules."""
+    """A city's recycling emission factors, read once and kept per process like the rules."""
 
-    enabled: bool
-    points_per_kg_co2e: int
     # Grams of CO2e avoided per kilogram recycled, by material code: whole numbers keep the sums exact.
     grams_per_kg: dict[str, int]
 
 
 def _load_carbon_terms(city_id: int) -> CarbonTerms:
-    rule = carbon_rule_for_city(city_id)
     factors = EmissionFactor.objects.filter(
         city_id=city_id, material__isnull=False, destination=Destination.RECYCLING
     ).values_list("material__code", "kg_co2e_per_kg")
-    return CarbonTerms(
-        enabled=rule.enabled,
-        points_per_kg_co2e=rule.points_per_kg_co2e,
-        grams_per_kg={code: int(factor * 1000) for code, factor in factors},
-    )
+    return CarbonTerms(grams_per_kg={code: int(factor * 1000) for code, factor in factors})
 
 
 def cached_carbon_terms(city_id: int) -> CarbonTerms:
@@ -313,18 +331,18 @@ class DepositAward:
     memo_params: dict
 
 
-def deposit_award(*, city_id: int, material: Material, weight_g: int) -> DepositAward:
-    """Points a deposit earns before caps, and the memo saying on which basis.
+def deposit_award(*, rules: PointRules, material: Material, weight_g: int) -> DepositAward:
+    """Points a deposit earns before caps under one version of its city's rules, and the memo saying
+    on which basis.
 
-    Under the city's carbon rule: points per kg CO2e avoided, rounded down once from exact integers
+    Under the carbon rule: points per kg CO2e avoided, rounded down once from exact integers
     (grams * grams-per-kg * points-per-kg / 1,000,000), so splitting a deposit can never earn more.
-    Otherwise points per kg of material.
+    Otherwise the version's price of the material per kg.
     """
-    terms = cached_carbon_terms(city_id)
-    if terms.enabled:
-        per_kg = max(0, terms.grams_per_kg.get(material.code, 0))
+    if rules.carbon_points_enabled:
+        per_kg = max(0, cached_carbon_terms(rules.city_id).grams_per_kg.get(material.code, 0))
         return DepositAward(
-            points=weight_g * per_kg * terms.points_per_kg_co2e // 1_000_000,
+            points=weight_g * per_kg * rules.points_per_kg_co2e // 1_000_000,
             memo=Memo.DEPOSIT_CARBON,
             memo_params={
                 "material": material.code,
@@ -333,7 +351,7 @@ def deposit_award(*, city_id: int, material: Material, weight_g: int) -> Deposit
             },
         )
     return DepositAward(
-        points=deposit_points(material, weight_g),
+        points=deposit_points(price_of(rules, material) or 0, weight_g),
         memo=Memo.DEPOSIT,
         memo_params={"material": material.code, "weight_g": weight_g},
     )

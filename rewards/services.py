@@ -15,7 +15,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.selectors import city_of
+from accounts.selectors import city_of, home_city_of
 from backend.codes.signing import VOUCHER, CodeUsed, InvalidCode, sign, verify
 from backend.errors import NotFound, ValidationFailed
 from backend.idempotency import fingerprint, first_answer
@@ -33,13 +33,14 @@ from .errors import (
     NotYourShop,
     OutOfStock,
     RewardUnavailable,
+    SharedMaterial,
+    UnpricedMaterial,
     VersionInPast,
     VersionOverlaps,
 )
 from .fixtures_data import load_default_emission_factors, load_default_materials
 from .ledger import LedgerResult, credit, debit, lock_resident_account, refund, resident_account_id, reverse
 from .models import (
-    CarbonPointRule,
     EmissionFactor,
     IdempotencyRecord,
     Material,
@@ -49,9 +50,9 @@ from .models import (
     Reward,
 )
 from .selectors import (
-    POINT_RULE_FIELDS,
-    carbon_rule_for_city,
+    VERSIONED_FIELDS,
     forget_cached_rules,
+    materials_of_city,
     rule_versions,
     rules_for_city,
 )
@@ -107,25 +108,65 @@ def _checked_weight_range(material: Material) -> None:
 
 
 @transaction.atomic
-def create_material(**fields) -> Material:
-    material = Material(**fields)
+def create_material(*, actor, points_per_kg: int, **fields) -> Material:
+    """A material of the actor's city, priced in a new version of its rules."""
+    city_id = city_of(actor).id
+    material = Material(city_id=city_id, points_per_kg=points_per_kg, **fields)
     _checked_weight_range(material)
     material.save()
+    if material.active:
+        _reprice(city_id, {material.code: points_per_kg})
     return material
 
 
 @transaction.atomic
-def update_material(*, material: Material, **fields) -> Material:
-    material = Material.objects.select_for_update().get(pk=material.pk)
-    for name, value in fields.items():
-        setattr(material, name, value)
-    _checked_weight_range(material)
-    material.save()
+def update_material(*, actor, code: str, points_per_kg: int | None = None, **fields) -> Material:
+    """Change a material for the actor's city.
+
+    The price, and whether the city takes a material at all (`active`), are the city's own and go into
+    a new version of its rules. The other fields of a material the city added are its own too; those of
+    a reference material are shared by every city, so only an administrator changes them.
+    """
+    city_id = city_of(actor).id
+    material = materials_of_city(city_id).select_for_update().filter(code=code).first()
+    if material is None:
+        raise NotFound()
+    if material.city_id is None and not actor.is_superuser:
+        takes = fields.pop("active", None)
+        if fields:
+            raise SharedMaterial()
+    else:
+        takes = fields.get("active")
+        for name, value in fields.items():
+            setattr(material, name, value)
+        _checked_weight_range(material)
+        material.save()
+    latest = rule_versions(city_id)[-1].material_prices
+    prices = dict(latest)
+    if takes is False:
+        prices.pop(material.code, None)
+    elif points_per_kg is not None:
+        prices[material.code] = points_per_kg
+    elif takes and material.code not in prices:
+        prices[material.code] = material.points_per_kg
+    if prices != latest:
+        add_point_rules_version(city_id=city_id, material_prices=prices)
     return material
 
 
+def _check_priced_materials(city_id: int, prices: dict) -> None:
+    unknown = sorted(set(prices) - set(materials_of_city(city_id).values_list("code", flat=True)))
+    if unknown:
+        raise UnpricedMaterial(fields={"material_prices": unknown})
+
+
+def _reprice(city_id: int, changes: dict[str, int]) -> PointRules:
+    prices = dict(rule_versions(city_id)[-1].material_prices) | changes
+    return add_point_rules_version(city_id=city_id, material_prices=prices)
+
+
 def update_point_rules(*, actor, **fields) -> PointRules:
-    """A change of the actor's city's rules: a new version in force from now."""
+    """A change of the actor's city's rules: a new version, in force once every process can see it."""
     return create_point_rules_version(actor=actor, **fields)
 
 
@@ -137,14 +178,16 @@ def create_point_rules_version(*, actor, effective_from: datetime | None = None,
 def add_point_rules_version(*, city_id: int, effective_from: datetime | None = None, **fields) -> PointRules:
     """A new version of the city's rules; fields not given are the latest version's.
 
-    It may not start in the past (beyond POINT_RULES_NOTICE_SECONDS of request latency, and then it
-    starts now), nor at or before the latest version, scheduled ones included: versions follow each other.
+    It may not start in the past (beyond POINT_RULES_NOTICE_SECONDS of request latency), nor at or
+    before the latest version, scheduled ones included: versions follow each other. It starts no sooner
+    than POINT_RULES_PROPAGATION_SECONDS from now, when every process's rules cache holds it, so no
+    process rates a deposit or a drop made after its start under the version before.
     """
     now = timezone.now()
     starts = effective_from or now
     if starts < now - timedelta(seconds=settings.POINT_RULES_NOTICE_SECONDS):
         raise VersionInPast(extra={"notice_seconds": settings.POINT_RULES_NOTICE_SECONDS})
-    starts = max(starts, now)
+    starts = max(starts, now + timedelta(seconds=settings.POINT_RULES_PROPAGATION_SECONDS))
     # The city row serialises its versions: two officers cannot both add "the next" one.
     City.objects.select_for_update().filter(pk=city_id).first()
     latest = rule_versions(city_id)[-1]
@@ -155,7 +198,9 @@ def add_point_rules_version(*, city_id: int, effective_from: datetime | None = N
                 "latest_effective_from": latest.effective_from.isoformat(),
             }
         )
-    values = {name: getattr(latest, name) for name in POINT_RULE_FIELDS} | fields
+    if "material_prices" in fields:
+        _check_priced_materials(city_id, fields["material_prices"])
+    values = {name: getattr(latest, name) for name in VERSIONED_FIELDS} | fields
     version = PointRules.objects.create(
         city_id=city_id, version=latest.version + 1, effective_from=starts, **values
     )
@@ -214,9 +259,11 @@ def redeem_reward(
             cursor.execute("SELECT balance FROM rewards_account WHERE id = %s FOR UPDATE", [account_id])
             balance = cursor.fetchone()[0]
         now = timezone.now()
-        reward = Reward.objects.filter(pk=reward_id).first()
+        reward = Reward.objects.filter(pk=reward_id).select_related("shop").first()
         if (
             reward is None
+            # Another city's reward is paid for by that city: to this resident it does not exist.
+            or reward.shop.city_id != home_city_of(resident).id
             or not reward.active
             or (reward.valid_from and reward.valid_from > now)
             or (reward.valid_until and reward.valid_until <= now)
@@ -353,15 +400,12 @@ def expire_vouchers(*, now=None) -> int:
 # ---- carbon ---------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def update_carbon_rule(*, actor, **fields) -> CarbonPointRule:
-    """Switch the city's carbon-reduction points on or off and set their rate; deposits made after the
-    change (and after each process's short rule cache) earn under it."""
-    rule = CarbonPointRule.objects.select_for_update().get(pk=carbon_rule_for_city(city_of(actor).id).pk)
-    for name, value in fields.items():
-        setattr(rule, name, value)
-    rule.save()
-    return rule
+def update_carbon_rule(*, actor, enabled: bool | None = None, points_per_kg_co2e: int | None = None):
+    """Switch the city's carbon-reduction points on or off or set their rate: a new version of its rules."""
+    changes = {"carbon_points_enabled": enabled, "points_per_kg_co2e": points_per_kg_co2e}
+    return create_point_rules_version(
+        actor=actor, **{name: value for name, value in changes.items() if value is not None}
+    )
 
 
 def _saved_factor(factor: EmissionFactor) -> EmissionFactor:

@@ -102,3 +102,16 @@ def _fresh_kiosk_cache():
     kiosk_cache.clear()
     yield
     kiosk_cache.clear()
+
+
+@pytest.fixture
+def rules_at_once(settings):
+    """Rule and price changes through the API start at once: the test is the only process."""
+    settings.POINT_RULES_PROPAGATION_SECONDS = 0
+
+
+@pytest.fixture
+def luoyang(db):
+    """A second city beside Xuchang, with one district: for proving two cities never mix."""
+    city = City.objects.create(name="洛阳市", admin_code="410300")
+    return city, District.objects.create(city=city, name="西工区", slug="xigong")

@@ -89,6 +89,8 @@ def prepare(kiosk_count: int) -> dict:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from django.test import override_settings
+
     from accounts.models import Household, Role, User
     from geo.models import Community, District
     from kiosks.credentials import derive_secret
@@ -97,12 +99,14 @@ def prepare(kiosk_count: int) -> dict:
     from rewards.services import add_point_rules_version
 
     district = District.objects.get(slug="weidu")
-    add_point_rules_version(
-        city_id=district.city_id,
-        resident_daily_deposit_points_cap=10**9,
-        kiosk_daily_points_cap=10**9,
-        household_daily_points_cap=10**9,
-    )
+    # No server runs yet, so no process holds the old rules: the version may start at once.
+    with override_settings(POINT_RULES_PROPAGATION_SECONDS=0):
+        add_point_rules_version(
+            city_id=district.city_id,
+            resident_daily_deposit_points_cap=10**9,
+            kiosk_daily_points_cap=10**9,
+            household_daily_points_cap=10**9,
+        )
     community = Community.objects.create(district=district, name="压测社区")
     materials = list(Material.objects.filter(code__in=["paper", "plastic", "metal"]))
     kiosks = []

@@ -1,23 +1,16 @@
-"""Two cities side by side: staff are made in their creator's city, and one city's point rules never
-reach the other's residents, staff or deposits."""
-
-import pytest
+"""Two cities side by side: staff are made in their creator's city, and one city's point rules, prices
+and caps never reach the other's residents, staff or deposits."""
 
 from accounts.models import Role, User
 from accounts.selectors import city_of
-from geo.models import City, District
+from accounts.services import issue_resident_code
 from rewards.selectors import rules_in_force
 from tests import factories
 from tests.factories import PASSWORD
+from tests.kiosks.helpers import deposit_body, make_kiosk, signed
+from tests.rewards.helpers import rules_now
 
 STAFF = "/api/v1/staff"
-
-
-@pytest.fixture
-def luoyang(db):
-    city = City.objects.create(name="洛阳市", admin_code="410300")
-    district = District.objects.create(city=city, name="西工区", slug="xigong")
-    return city, district
 
 
 def _staff(client, role, phone, **extra):
@@ -53,7 +46,7 @@ def test_a_city_officer_cannot_staff_another_city(as_user, weidu, luoyang):
     assert not User.objects.filter(phone__in=["+8613700002011", "+8613700002012"]).exists()
 
 
-def test_point_rules_of_one_city_never_reach_the_other(as_user, weidu, luoyang):
+def test_point_rules_of_one_city_never_reach_the_other(as_user, weidu, luoyang, rules_at_once):
     other_city, other_district = luoyang
     here = factories.CityOfficerFactory(city=weidu.city)
     there = factories.CityOfficerFactory(city=other_city)
@@ -73,3 +66,24 @@ def test_point_rules_of_one_city_never_reach_the_other(as_user, weidu, luoyang):
         ]
     assert rules_in_force(other_city.id).points_per_accepted_drop == before_there["points_per_accepted_drop"]
     assert rules_in_force(weidu.city_id).points_per_accepted_drop == 37
+
+
+def test_one_citys_caps_and_prices_never_limit_the_others_deposits(weidu, luoyang):
+    other_city, other_district = luoyang
+    here = factories.ResidentFactory(household__community=factories.CommunityFactory(district=weidu))
+    there = factories.ResidentFactory(
+        household__community=factories.CommunityFactory(district=other_district)
+    )
+    rules_now(weidu.city_id, household_daily_points_cap=30)
+    rules_now(other_city.id, material_prices={**rules_in_force(other_city.id).material_prices, "paper": 40})
+
+    earned = {}
+    for resident in (here, there):
+        kiosk = make_kiosk(resident.household.community)
+        body = deposit_body(resident_code=issue_resident_code(resident)[0], weight_g=2500)
+        earned[resident.pk] = signed("POST", "/api/v1/kiosk/deposits", body, kiosk=kiosk).json()[
+            "points_awarded"
+        ]
+
+    # Here: 2.5 kg of paper at 20 a kg is 50, held to this city's household cap of 30. There: at 40 a kg, no cap hit.
+    assert earned == {here.pk: 30, there.pk: 100}

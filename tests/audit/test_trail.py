@@ -5,7 +5,8 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
 from backend.audit.models import AuditEntry
-from rewards.models import Material
+from rewards.models import Material, PointRules
+from rewards.selectors import rule_versions
 from tests import factories
 
 
@@ -35,6 +36,7 @@ def test_the_database_refuses_to_change_or_remove_an_audit_row(statement):
 def test_a_staff_write_records_actor_changed_fields_address_and_request_id(city_officer, as_user):
     material = Material.objects.get(code="paper")
     old_rate = material.points_per_kg
+    rule_versions(city_officer.city_id)
     response = as_user(city_officer).patch(
         "/api/v1/materials/paper",
         {"points_per_kg": old_rate + 7},
@@ -45,12 +47,15 @@ def test_a_staff_write_records_actor_changed_fields_address_and_request_id(city_
     assert response.status_code == 200, response.content
     [entry] = AuditEntry.objects.all()
     assert (entry.actor_kind, entry.actor_id, entry.actor_role) == ("user", city_officer.pk, "city_officer")
+    # A price is the city's, so the change is a new version of its rules, not an edit of the material.
+    version = PointRules.objects.filter(city_id=city_officer.city_id).latest("effective_from")
     assert (entry.object_type, entry.object_id, entry.action) == (
-        "rewards.material",
-        str(material.pk),
-        "update",
+        "rewards.pointrules",
+        str(version.pk),
+        "create",
     )
-    assert entry.changes == {"points_per_kg": [old_rate, old_rate + 7]}
+    assert entry.changes["material_prices"][1]["paper"] == old_rate + 7
+    assert Material.objects.get(code="paper").points_per_kg == old_rate
     assert entry.client_address == "203.0.113.9"
     assert entry.request_id == "req-audit-1"
 

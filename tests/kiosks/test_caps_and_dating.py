@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from accounts.services import issue_resident_code
 from kiosks.models import Deposit, KioskSession
-from rewards.models import Account, HouseholdDailyPoints, Material, PointRules
+from rewards.models import Account, HouseholdDailyPoints, Material
 from sorting.services import grade_drop, record_drop
 from tests.concurrency import run_in_threads
 from tests.factories import InspectorFactory, ResidentFactory
-from tests.rewards.helpers import assert_ledger_consistent
+from tests.rewards.helpers import assert_ledger_consistent, first_rules
 from tests.sorting.helpers import AT_BIN, make_bin
 
 from .helpers import dated_deposit, deposit_body, make_kiosk, signed
@@ -34,7 +34,7 @@ def balance(user):
 
 
 def rules(city, **caps):
-    PointRules.objects.update_or_create(city=city, defaults=caps)
+    first_rules(city.id, **caps)
 
 
 def household_points(household):

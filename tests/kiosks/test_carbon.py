@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from accounts.services import issue_resident_code
 from kiosks.models import Deposit
-from rewards.models import CarbonPointRule, EmissionFactor, LedgerTransaction, Material
+from rewards.models import EmissionFactor, LedgerTransaction, Material
 from rewards.selectors import forget_cached_rules, period_start
 from tests.concurrency import run_in_threads
 from tests.factories import ResidentFactory
-from tests.rewards.helpers import assert_ledger_consistent
+from tests.rewards.helpers import assert_ledger_consistent, rules_now
 from tests.stats.factories import deposit as stored_deposit
 
 from .helpers import deposit_body, make_kiosk, signed
@@ -46,7 +46,7 @@ def factors(city):
 
 @pytest.fixture
 def carbon_points(city, factors):
-    CarbonPointRule.objects.update_or_create(city=city, defaults={"enabled": True, "points_per_kg_co2e": 10})
+    rules_now(city.id, carbon_points_enabled=True, points_per_kg_co2e=10)
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ def test_carbon_points_add_no_query_to_a_deposit(kiosk, carbon_points, city):
     statements(ResidentFactory())
     statements(ResidentFactory())
     with_carbon = statements(ResidentFactory())
-    CarbonPointRule.objects.filter(city=city).update(enabled=False)
+    rules_now(city.id, carbon_points_enabled=False)
     forget_cached_rules()
     statements(ResidentFactory())
     statements(ResidentFactory())
@@ -194,7 +194,7 @@ def test_impact_is_the_residents_own_and_staff_are_refused(
 def test_sixteen_concurrent_retries_of_a_carbon_deposit_credit_once(community):
     city = community.district.city
     set_factor(city, "metal", "4.839")
-    CarbonPointRule.objects.update_or_create(city=city, defaults={"enabled": True, "points_per_kg_co2e": 10})
+    rules_now(city.id, carbon_points_enabled=True, points_per_kg_co2e=10)
     forget_cached_rules()
     kiosk = make_kiosk(community)
     resident = ResidentFactory(household__community=community)

@@ -7,10 +7,9 @@ from django.utils import timezone
 from accounts.services import issue_resident_code
 from kiosks.models import Deposit
 from rewards.models import Account, LedgerTransaction
-from rewards.services import add_point_rules_version
 from tests.concurrency import run_in_threads
 from tests.factories import ResidentFactory
-from tests.rewards.helpers import assert_ledger_consistent
+from tests.rewards.helpers import assert_ledger_consistent, rules_now
 
 from .helpers import dated_deposit, deposit_body, make_kiosk, signed
 
@@ -109,7 +108,7 @@ def test_offline_uploads_inside_thirty_days_and_five_minutes_ahead_are_accepted(
 
 
 def test_daily_caps_of_the_resident_and_the_kiosk_limit_points_not_deposits(kiosk, resident, code):
-    add_point_rules_version(city_id=kiosk.community.district.city_id, resident_daily_deposit_points_cap=120)
+    rules_now(city_id=kiosk.community.district.city_id, resident_daily_deposit_points_cap=120)
     answers = [
         signed("POST", URL, deposit_body(resident_code=code, weight_g=2500), kiosk=kiosk).json()
         for _ in range(3)
@@ -117,7 +116,7 @@ def test_daily_caps_of_the_resident_and_the_kiosk_limit_points_not_deposits(kios
 
     assert [a["points_awarded"] for a in answers] == [50, 50, 20]
     assert Deposit.objects.count() == 3 and balance(resident) == 120
-    add_point_rules_version(
+    rules_now(
         city_id=kiosk.community.district.city_id,
         resident_daily_deposit_points_cap=10_000,
         kiosk_daily_points_cap=130,

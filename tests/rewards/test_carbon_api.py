@@ -1,11 +1,14 @@
 """The emission-factor table and the carbon-points rule: data of a city, read by all, edited by its officers."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils.dateparse import parse_datetime
 
 from geo.models import City
-from rewards.models import CarbonPointRule, EmissionFactor, Material
+from rewards.models import EmissionFactor, Material, PointRules
+from rewards.selectors import rules_in_force
 from tests.factories import CityOfficerFactory, DistrictOfficerFactory
 
 FACTOR = {
@@ -109,7 +112,7 @@ def test_only_city_officers_write_factors_and_the_rule(resident, weidu, as_user)
         assert client.get("/api/v1/carbon-points").status_code == 200
     factor.refresh_from_db()
     assert factor.kg_co2e_per_kg == Decimal("3.913")
-    assert not CarbonPointRule.objects.filter(enabled=True).exists()
+    assert not PointRules.objects.filter(carbon_points_enabled=True).exists()
 
 
 def test_an_officer_of_another_city_neither_sees_nor_edits_this_citys_factors(db, as_user):
@@ -126,19 +129,25 @@ def test_an_officer_of_another_city_neither_sees_nor_edits_this_citys_factors(db
     assert factor.kg_co2e_per_kg == Decimal("3.913")
 
 
-def test_a_city_officer_turns_carbon_points_on(city_officer, city, as_user):
+def test_a_city_officer_turns_carbon_points_on_in_a_new_rules_version(city_officer, city, as_user):
     client = as_user(city_officer)
+    before = rules_in_force(city.id)
 
     response = client.patch(
         "/api/v1/carbon-points", {"enabled": True, "points_per_kg_co2e": 12}, format="json"
     )
 
     assert response.status_code == 200 and response.json()["enabled"] is True
-    rule = CarbonPointRule.objects.get(city=city)
-    assert (rule.enabled, rule.points_per_kg_co2e) == (True, 12)
+    assert response.json()["version"] == before.version + 1
+    starts = parse_datetime(response.json()["effective_from"])
+    rule = rules_in_force(city.id, at=starts)
+    assert (rule.carbon_points_enabled, rule.points_per_kg_co2e) == (True, 12)
+    # Until it starts, the version before stays in force, and it is never edited.
+    assert rules_in_force(city.id, at=starts - timedelta(seconds=1)).carbon_points_enabled is False
+    assert PointRules.objects.get(pk=before.pk).carbon_points_enabled is False
     bad = client.patch("/api/v1/carbon-points", {"points_per_kg_co2e": -1}, format="json")
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "validation_error"
-    assert CarbonPointRule.objects.get(city=city).points_per_kg_co2e == 12
+    assert PointRules.objects.filter(city=city).count() == before.version + 1
 
 
 def test_material_factor_and_category_factor_are_separate_rows(city_officer, as_user):

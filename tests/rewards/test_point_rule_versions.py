@@ -8,10 +8,10 @@ from django.utils.translation import override
 from accounts.services import issue_resident_code
 from rewards.models import LedgerTransaction, PointRules
 from rewards.selectors import memo_text, rules_in_force
-from rewards.services import add_point_rules_version
 from sorting.services import record_drop
 from tests.factories import DistrictOfficerFactory, InspectorFactory, ResidentFactory
 from tests.kiosks.helpers import deposit_body, make_kiosk, signed
+from tests.rewards.helpers import rules_now
 from tests.sorting.helpers import make_bin
 
 VERSIONS = "/api/v1/point-rules/versions"
@@ -29,9 +29,9 @@ def _drop_at_a_new_bin(resident, community):
 def test_a_drop_graded_after_a_rule_change_earns_the_rule_it_was_made_under(
     resident, community, weidu, as_user
 ):
-    made_under = add_point_rules_version(city_id=_city(community), points_per_accepted_drop=10)
+    made_under = rules_now(city_id=_city(community), points_per_accepted_drop=10)
     drop = _drop_at_a_new_bin(resident, community)
-    changed = add_point_rules_version(city_id=_city(community), points_per_accepted_drop=15)
+    changed = rules_now(city_id=_city(community), points_per_accepted_drop=15)
     inspector = InspectorFactory(district=weidu, communities=[community])
 
     graded = as_user(inspector).post(
@@ -54,9 +54,9 @@ def test_a_drop_graded_after_a_rule_change_earns_the_rule_it_was_made_under(
 
 def test_a_deposit_earns_under_the_rules_in_force_at_its_occurred_at(community):
     kiosk = make_kiosk(community)
-    add_point_rules_version(city_id=_city(community), resident_daily_deposit_points_cap=500)
+    rules_now(city_id=_city(community), resident_daily_deposit_points_cap=500)
     before_the_change = timezone.now()
-    add_point_rules_version(city_id=_city(community), resident_daily_deposit_points_cap=20)
+    rules_now(city_id=_city(community), resident_daily_deposit_points_cap=20)
     early, late = (ResidentFactory(household__community=community) for _ in range(2))
 
     # paper earns 20 points per kg: 2.5 kg is 50 points, over the new cap of 20 but under the old 500.
@@ -148,7 +148,7 @@ def test_request_latency_does_not_make_now_the_past(city_officer, as_user):
 
 
 def test_the_database_refuses_to_edit_or_delete_a_version(weidu):
-    version = add_point_rules_version(city_id=weidu.city_id, points_per_accepted_drop=11)
+    version = rules_now(city_id=weidu.city_id, points_per_accepted_drop=11)
 
     for change in (
         lambda: PointRules.objects.filter(pk=version.pk).update(points_per_accepted_drop=99),

@@ -76,7 +76,7 @@ def test_reward_validation_errors_name_their_fields(city_officer, as_user):
     assert set(response.json()["error"]["fields"]) >= {"points_cost", "stock", "shop_id"}
 
 
-def test_city_officer_manages_materials_and_point_rules(city_officer, resident, as_user):
+def test_city_officer_manages_materials_and_point_rules(city_officer, resident, as_user, rules_at_once):
     client = as_user(city_officer)
     new = {
         "code": "cardboard",

@@ -2,8 +2,8 @@
 
 from rewards.models import Material
 from rewards.selectors import rules_for_city
-from rewards.services import add_point_rules_version
 from tests.factories import DistrictOfficerFactory
+from tests.rewards.helpers import rules_now
 
 
 def test_a_resident_reads_the_active_materials_with_their_prices_and_weight_bounds(resident, as_user):
@@ -44,9 +44,7 @@ def test_a_city_officer_still_sees_retired_materials(city_officer, as_user):
 
 
 def test_a_resident_reads_the_point_rules_of_their_own_city(resident, as_user):
-    rules = add_point_rules_version(
-        city_id=resident.household.community.district.city_id, points_per_accepted_drop=13
-    )
+    rules = rules_now(city_id=resident.household.community.district.city_id, points_per_accepted_drop=13)
 
     body = as_user(resident).get("/api/v1/point-rules").json()
 

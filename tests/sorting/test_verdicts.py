@@ -6,12 +6,11 @@ from django.utils import timezone
 
 from accounts.services import issue_resident_code
 from rewards.models import Account, LedgerTransaction
-from rewards.services import add_point_rules_version
 from sorting.models import Drop, SortingPolicy
 from sorting.services import record_drop
 from tests.concurrency import run_in_threads
 from tests.factories import CommunityFactory, InspectorFactory, MerchantFactory, ResidentFactory
-from tests.rewards.helpers import assert_ledger_consistent
+from tests.rewards.helpers import assert_ledger_consistent, rules_now
 
 from .helpers import AT_BIN, make_bin
 
@@ -81,7 +80,7 @@ def test_the_inspector_queue_shows_pending_drops_of_their_communities_only(drop,
 
 
 def test_the_daily_drop_points_cap_limits_sorting_points(resident, inspector, as_user, community):
-    add_point_rules_version(
+    rules_now(
         city_id=community.district.city_id, points_per_accepted_drop=10, resident_daily_drop_points_cap=15
     )
     drops = [
