@@ -431,3 +431,7 @@ AUDIT_UNRECORDED_COMMANDS = frozenset(
         "makemessages",
     }
 )
+# Scheduled jobs that only keep technical tables tidy or rebuild derived figures, many times an hour:
+# purging expired socket tickets and kiosk nonces, and refreshing the statistics rollups (every five
+# seconds, from rows that are themselves recorded). Every other job that changes data leaves a row.
+AUDIT_UNRECORDED_JOBS = frozenset({"purge_ws_tickets", "purge_kiosk_nonces", "refresh_rollups"})

@@ -49,9 +49,11 @@ def write_entry(
     route: str = "",
     route_object: tuple[str, str] | None = None,
     client_address: str = "",
+    summary: dict | None = None,
 ) -> AuditEntry:
     """Record one row: the first row the action changed is its object; the others are listed in
-    `related`. An action that changed no row through the ORM is named by its route instead."""
+    `related`. An action that changed no row through the ORM is named by its route instead, with
+    `summary` (what it says it did) as its changes."""
     if capture.changes:
         primary, others = capture.changes[0], capture.changes[1:]
         object_type, object_id, action, changes = (
@@ -65,7 +67,7 @@ def write_entry(
     else:
         others = []
         object_type, object_id = route_object or (route or actor.label, "")
-        action, changes = AuditEntry.Action.OTHER, {}
+        action, changes = AuditEntry.Action.OTHER, summary or {}
         district_id, city_id = actor.district_id, actor.city_id
     related = [
         {"object_type": c.object_type, "object_id": c.object_id, "action": c.action}
