@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.contrib.auth.base_user import AbstractBaseUser
+
 from backend.observability.context import request_id as current_request_id
 
 from .capture import MAX_RELATED, Capture
@@ -22,8 +24,9 @@ class Actor:
 
 
 def user_actor(user) -> Actor | None:
-    """The actor for a signed-in person, or None when the person is not staff."""
-    if not (user and user.is_authenticated):
+    """The actor for a signed-in person, or None when the person is not staff. A kiosk's signed
+    request carries a stand-in principal, not a person: it is no user actor (see `kiosk_actor`)."""
+    if not (isinstance(user, AbstractBaseUser) and user.is_authenticated):
         return None
     role = "admin" if user.is_superuser else getattr(user, "role", "")
     if role in NON_STAFF_ROLES and not user.is_staff:
@@ -35,6 +38,16 @@ def user_actor(user) -> Actor | None:
         label=str(getattr(user, "public_id", "")),
         district_id=getattr(user, "district_id", None),
         city_id=getattr(user, "city_id", None),
+    )
+
+
+def kiosk_actor(kiosk) -> Actor:
+    return Actor(
+        kind=AuditEntry.ActorKind.KIOSK,
+        id=kiosk.pk,
+        role="kiosk",
+        label=kiosk.name[:100],
+        district_id=kiosk.community.district_id,
     )
 
 
