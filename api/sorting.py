@@ -232,6 +232,10 @@ class DropListCreateView(generics.ListAPIView):
     parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
     filterset_class = DropFilter
 
+    def get_permissions(self):
+        # Anyone signed in lists the drops they may see; only a resident makes one.
+        return [IsResident()] if self.request.method == "POST" else [IsAuthenticated()]
+
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Drop.objects.none()
@@ -246,8 +250,6 @@ class DropListCreateView(generics.ListAPIView):
         responses={201: DropCreatedOut},
     )
     def post(self, request):
-        if not IsResident().has_permission(request, self):
-            self.permission_denied(request)
         data = DropIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data

@@ -101,10 +101,13 @@ def _values(instance) -> dict:
 
 
 def _scope(instance) -> tuple[int | None, int | None]:
-    """The district and city a row belongs to, read from the row itself (or its community)."""
+    """The district and city a row belongs to, read from the row itself (or its community, or its
+    kiosk's: a kiosk alert raised by a job has no actor whose district could stand in)."""
     district_id = getattr(instance, "district_id", None)
     if district_id is None and getattr(instance, "community_id", None):
         district_id = instance.community.district_id
+    if district_id is None and getattr(instance, "kiosk_id", None):
+        district_id = instance.kiosk.community.district_id
     city_id = getattr(instance, "city_id", None)
     return district_id, city_id
 

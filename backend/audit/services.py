@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.contrib.auth.base_user import AbstractBaseUser
+
 from backend.observability.context import request_id as current_request_id
 
 from .capture import MAX_RELATED, Capture
@@ -22,8 +24,9 @@ class Actor:
 
 
 def user_actor(user) -> Actor | None:
-    """The actor for a signed-in person, or None when the person is not staff."""
-    if not (user and user.is_authenticated):
+    """The actor for a signed-in person, or None when the person is not staff. A kiosk's signed
+    request carries a stand-in principal, not a person: it is no user actor (see `kiosk_actor`)."""
+    if not (isinstance(user, AbstractBaseUser) and user.is_authenticated):
         return None
     role = "admin" if user.is_superuser else getattr(user, "role", "")
     if role in NON_STAFF_ROLES and not user.is_staff:
@@ -38,6 +41,16 @@ def user_actor(user) -> Actor | None:
     )
 
 
+def kiosk_actor(kiosk) -> Actor:
+    return Actor(
+        kind=AuditEntry.ActorKind.KIOSK,
+        id=kiosk.pk,
+        role="kiosk",
+        label=kiosk.name[:100],
+        district_id=kiosk.community.district_id,
+    )
+
+
 def system_actor(job: str) -> Actor:
     return Actor(kind=AuditEntry.ActorKind.SYSTEM, role="system", label=job[:100])
 
@@ -49,9 +62,11 @@ def write_entry(
     route: str = "",
     route_object: tuple[str, str] | None = None,
     client_address: str = "",
+    summary: dict | None = None,
 ) -> AuditEntry:
     """Record one row: the first row the action changed is its object; the others are listed in
-    `related`. An action that changed no row through the ORM is named by its route instead."""
+    `related`. An action that changed no row through the ORM is named by its route instead, with
+    `summary` (what it says it did) as its changes."""
     if capture.changes:
         primary, others = capture.changes[0], capture.changes[1:]
         object_type, object_id, action, changes = (
@@ -65,7 +80,7 @@ def write_entry(
     else:
         others = []
         object_type, object_id = route_object or (route or actor.label, "")
-        action, changes = AuditEntry.Action.OTHER, {}
+        action, changes = AuditEntry.Action.OTHER, summary or {}
         district_id, city_id = actor.district_id, actor.city_id
     related = [
         {"object_type": c.object_type, "object_id": c.object_id, "action": c.action}

@@ -17,6 +17,8 @@ from django.utils import timezone
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
+from backend.audit.jobs import run_audited
+
 from .models import JobStatus
 
 logger = logging.getLogger("greenloop.jobs")
@@ -50,7 +52,7 @@ def run_recorded(job: Job) -> object:
     JobStatus.objects.get_or_create(name=job.name)
     JobStatus.objects.filter(name=job.name).update(last_started_at=timezone.now())
     try:
-        result = job.run()
+        result = run_audited(job.name, job.run)
     except Exception as exc:
         JobStatus.objects.filter(name=job.name).update(
             failures=F("failures") + 1, last_failure_at=timezone.now(), last_error=repr(exc)[:500]

@@ -1,11 +1,21 @@
-"""The worker itself, against the real queue in PostgreSQL: a failing job is retried, then succeeds."""
+"""The worker itself, against the real queue in PostgreSQL: a failing job is retried, then succeeds,
+and a job that changed data leaves its audit row."""
+
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from procrastinate.contrib.django import app
 
+from backend.audit.models import AuditEntry
 from backend.jobs.models import JobStatus
 from backend.jobs.schedule import JOBS, QUEUE
+from rewards import services
+from rewards.models import Redemption, Reward
+from tests.factories import ResidentFactory
+from tests.rewards.factories import RewardFactory
+from tests.rewards.helpers import give_points
 
 
 def _run_worker_until_idle():
@@ -55,3 +65,24 @@ def test_a_job_that_fails_is_retried_by_the_worker_and_then_succeeds(monkeypatch
     assert _jobs("expire_vouchers") == []  # succeeded, and finished rows are not kept
     status = JobStatus.objects.get(name="expire_vouchers")
     assert (status.runs, status.failures) == (1, 1) and status.last_success_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_the_worker_runs_leaves_one_audit_row_naming_it(monkeypatch):
+    resident = ResidentFactory()
+    give_points(resident, 100)
+    reward = RewardFactory(points_cost=100, stock=1)
+    services.redeem_reward(resident=resident, reward_id=reward.id, quantity=1)
+    Reward.objects.filter(pk=reward.pk).update(valid_until=timezone.now() - timedelta(seconds=1))
+    monkeypatch.setattr(app.periodic_registry, "periodic_tasks", {})
+    app.configure_task("expire_vouchers").defer(timestamp=0)
+
+    _run_worker_until_idle()
+
+    assert Redemption.objects.get().status == "expired"
+    [entry] = AuditEntry.objects.all()
+    assert (entry.actor_kind, entry.actor_label, entry.route) == (
+        "system",
+        "job:expire_vouchers",
+        "job expire_vouchers",
+    )
