@@ -15,9 +15,12 @@ def _rows_reported(result: object) -> int:
     return 0
 
 
-def run_audited(name: str, run: Callable[[], object]) -> object:
+def run_audited(name: str, run: Callable[[], object], *, as_command: bool = False) -> object:
     """Run the job `name`; if it changed anything, leave one row naming it, even when it then failed
-    (its runs commit item by item, so what came before the failure stays changed)."""
+    (its runs commit item by item, so what came before the failure stays changed).
+
+    A management command that runs a job's work by hand (`as_command`) is recorded the same way, named
+    as the command, so its uncounted UPDATEs are on the trail too."""
     if name in settings.AUDIT_UNRECORDED_JOBS:
         return run()
     result = None
@@ -28,9 +31,9 @@ def run_audited(name: str, run: Callable[[], object]) -> object:
         rows = _rows_reported(result)
         if captured.changes or rows:
             services.write_entry(
-                services.system_actor(f"job:{name}"),
+                services.system_actor(f"command:{name}" if as_command else f"job:{name}"),
                 captured,
-                route=f"job {name}",
+                route=f"manage {name}" if as_command else f"job {name}",
                 summary={"rows_changed": [None, rows]} if rows else None,
             )
     return result

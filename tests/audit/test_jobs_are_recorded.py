@@ -40,6 +40,25 @@ def test_a_job_that_changes_rows_by_update_leaves_one_row_naming_it(resident):
     assert (entry.action, entry.changes) == ("other", {"rows_changed": [None, 1]})
 
 
+def test_the_same_work_run_by_hand_as_a_command_leaves_one_row_naming_the_command(resident):
+    from django.core.management import call_command
+
+    from backend.audit.commands import audited_command
+
+    _lapsed_voucher(resident)
+
+    with audited_command(["expire_vouchers"]):
+        call_command("expire_vouchers", verbosity=0)
+
+    [entry] = AuditEntry.objects.all()
+    assert (entry.actor_kind, entry.actor_label, entry.route) == (
+        "system",
+        "command:expire_vouchers",
+        "manage expire_vouchers",
+    )
+    assert entry.changes == {"rows_changed": [None, 1]}
+
+
 def test_a_run_with_nothing_to_do_leaves_no_row(resident):
     _lapsed_voucher(resident)
     run_recorded(JOBS["expire_vouchers"])

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from backend.audit.jobs import run_audited
 from rewards.services import expire_vouchers
 
 
@@ -7,4 +8,5 @@ class Command(BaseCommand):
     help = "Expire unfulfilled vouchers whose reward window has closed, refunding and restocking (idempotent; run from cron)."
 
     def handle(self, *args, **options):
-        self.stdout.write(f"expired {expire_vouchers()} vouchers")
+        expired = run_audited("expire_vouchers", expire_vouchers, as_command=True)
+        self.stdout.write(f"expired {expired} vouchers")
