@@ -106,6 +106,8 @@ def _check_only_weidu(page, weidu_id: int, jian_an_id: int) -> None:
     assert [
         float(v) for v in rate_chart.locator("circle").evaluate_all("n => n.map(c => c.dataset.value)")
     ] == [0.4]
+    # Drawn by charts.js, the public page's chart code, which labels every point it draws.
+    assert rate_chart.locator("circle[data-label]").count() == 1
     bars = page.locator(f"svg[data-chart=categories][data-district='{weidu_id}'] rect.bar")
     shown = bars.evaluate_all(
         "n => n.map(b => [b.dataset.category, Number(b.dataset.value), b.dataset.start])"

@@ -1,9 +1,8 @@
 // GreenLoop dashboard: renders the statistics as SVG and keeps them live over /ws/stats/.
-// No libraries: the charts are a few rectangles and polylines, drawn from the API's own JSON.
+// No libraries: the charts (charts.js, shared with the public page) are a few rectangles and polylines.
 (function () {
   "use strict";
 
-  const SVG = "http://www.w3.org/2000/svg";
   const state = JSON.parse(document.getElementById("initial-data").textContent);
   const t = state.t;
   const params = new URLSearchParams(window.location.search);
@@ -13,13 +12,6 @@
   // The chosen indicator's figures of a row of the API (a district, a community or the series).
   function chosen(row) {
     return (row && row.indicators && row.indicators[state.indicator]) || null;
-  }
-
-  function el(name, attrs, text) {
-    const node = document.createElementNS(SVG, name);
-    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
-    if (text !== undefined) node.textContent = text;
-    return node;
   }
 
   function html(tag, attrs, text) {
@@ -33,9 +25,7 @@
     return node;
   }
 
-  function pct(value) {
-    return value === null || value === undefined ? "—" : (value * 100).toFixed(1) + "%";
-  }
+  const { pct } = window.GreenLoopCharts;
 
   function districtName(district) {
     return state.lang === "en" && district.name_en ? district.name_en : district.name;
@@ -47,139 +37,61 @@
     return start.slice(5);
   }
 
-  // ---- charts ------------------------------------------------------------------------------
+  // ---- charts: drawn by charts.js, shared with the public page ----------------------------
 
-  const W = 560, H = 220, PAD = { l: 48, r: 12, t: 12, b: 28 };
+  const charts = window.GreenLoopCharts;
 
-  const { niceMax } = window.GreenLoopCharts;
-
-  // Labels with as many decimals as the step needs; tonnes above 1000 kg.
-  function axisLabel(maxY) {
-    const step = maxY / 4;
-    if (maxY >= 4000) return (v) => (v / 1000).toFixed(step / 1000 >= 1 ? 0 : 1) + "t";
-    const decimals = Math.max(0, Math.min(3, -Math.floor(Math.log10(step) + 1e-9) + (step % 1 && step < 1 ? 1 : 0)));
-    return (v) => Number(v.toFixed(decimals)).toString();
+  function chartAttrs(name) {
+    return { "data-chart": name, "data-district": String(state.focus) };
   }
 
-  function frame(container, name, maxY, formatY) {
-    container.replaceChildren();
-    const svg = el("svg", {
-      viewBox: `0 0 ${W} ${H}`, role: "img", class: "chart-svg",
-      "data-chart": name, "data-district": String(state.focus),
-    });
-    const plotH = H - PAD.t - PAD.b;
-    for (let i = 0; i <= 4; i++) {
-      const y = PAD.t + plotH - (plotH * i) / 4;
-      svg.appendChild(el("line", { x1: PAD.l, x2: W - PAD.r, y1: y, y2: y, class: "grid" }));
-      svg.appendChild(el("text", { x: PAD.l - 6, y: y + 4, class: "axis", "text-anchor": "end" }, formatY((maxY * i) / 4)));
-    }
-    container.appendChild(svg);
-    return svg;
-  }
-
-  function xOf(index, count) {
-    const plotW = W - PAD.l - PAD.r;
-    return PAD.l + (plotW * (index + 0.5)) / Math.max(count, 1);
-  }
-
-  function yOf(value, maxY) {
-    const plotH = H - PAD.t - PAD.b;
-    return PAD.t + plotH - (plotH * value) / (maxY || 1);
-  }
-
-  function xLabels(svg, points) {
-    const step = Math.max(1, Math.ceil(points.length / 8));
-    points.forEach((point, i) => {
-      if (i % step === 0) {
-        svg.appendChild(el("text", { x: xOf(i, points.length), y: H - 8, class: "axis", "text-anchor": "middle" }, label(point)));
-      }
-    });
+  function startOf(points) {
+    return (i) => ({ "data-start": points[i].start });
   }
 
   function rateChart(container, series) {
     const points = series.points;
-    const values = points.map((p) => p.indicators[state.indicator]);
-    const target = chosen(series) ? chosen(series).target : null;
-    const maxY = Math.min(1, Math.max(0.5, target || 0, ...values.filter((v) => v !== null)) * 1.1);
-    const svg = frame(container, "rate", maxY, (v) => Math.round(v * 100) + "%");
-    svg.setAttribute("data-indicator", state.indicator);
-    if (target !== null) {
-      const targetY = yOf(target, maxY);
-      svg.appendChild(el("line", { x1: PAD.l, x2: W - PAD.r, y1: targetY, y2: targetY, class: "target", "data-value": target }));
-      svg.appendChild(el("text", { x: W - PAD.r, y: targetY - 4, class: "target-label", "text-anchor": "end" }, `${t.target_word} ${pct(target)}`));
-    }
-    const coords = [];
-    points.forEach((point, i) => {
-      const value = values[i];
-      if (value === null || value === undefined) return;
-      const x = xOf(i, points.length), y = yOf(value, maxY);
-      coords.push(`${x},${y}`);
-      const dot = el("circle", { cx: x, cy: y, r: 3.5, class: "dot", "data-value": value, "data-start": point.start });
-      dot.appendChild(el("title", {}, `${label(point)}: ${pct(value)}`));
-      svg.appendChild(dot);
+    charts.rateChart(container, {
+      attrs: { ...chartAttrs("rate"), "data-indicator": state.indicator },
+      labels: points.map(label),
+      values: points.map((p) => p.indicators[state.indicator]),
+      target: chosen(series) ? chosen(series).target : null,
+      targetWord: t.target_word,
+      pointAttrs: startOf(points),
     });
-    svg.insertBefore(el("polyline", { points: coords.join(" "), class: "rate-line" }), svg.querySelector("circle"));
-    xLabels(svg, points);
   }
 
   function categoryChart(container, series) {
     const points = series.points;
-    const cats = Object.keys(state.categories);
-    const totals = points.map((p) => cats.reduce((sum, c) => sum + (p.collected_kg_by_category[c] || 0), 0));
-    const maxY = niceMax(Math.max(...totals, 0));
-    const svg = frame(container, "categories", maxY, axisLabel(maxY));
-    const barW = Math.max(2, ((W - PAD.l - PAD.r) / Math.max(points.length, 1)) * 0.7);
-    points.forEach((point, i) => {
-      let base = 0;
-      for (const cat of cats) {
-        const kg = point.collected_kg_by_category[cat] || 0;
-        if (kg <= 0) continue;
-        const y0 = yOf(base, maxY), y1 = yOf(base + kg, maxY);
-        const bar = el("rect", {
-          x: xOf(i, points.length) - barW / 2, y: y1, width: barW, height: Math.max(0.5, y0 - y1),
-          fill: state.categories[cat].colour, class: "bar", "data-category": cat, "data-value": kg, "data-start": point.start,
-        });
-        bar.appendChild(el("title", {}, `${label(point)} ${state.categories[cat].name}: ${kg} kg`));
-        svg.appendChild(bar);
-        base += kg;
-      }
+    const stacks = Object.keys(state.categories).map((key) => ({ key, ...state.categories[key] }));
+    charts.stackedBarChart(container, {
+      attrs: chartAttrs("categories"),
+      labels: points.map(label),
+      stacks,
+      valueAt: (i, key) => points[i].collected_kg_by_category[key],
+      unit: "kg",
+      pointAttrs: startOf(points),
     });
-    xLabels(svg, points);
     const legend = document.getElementById("legend");
-    legend.replaceChildren(...cats.map((cat) => {
+    legend.replaceChildren(...stacks.map((stack) => {
       const item = html("span", { class: "legend-item" });
-      const swatch = html("i", { style: `background:${state.categories[cat].colour}` });
-      item.append(swatch, document.createTextNode(state.categories[cat].name));
+      const swatch = html("i", { style: `background:${stack.colour}` });
+      item.append(swatch, document.createTextNode(stack.name));
       return item;
     }));
   }
 
   function participationChart(container, series) {
     const points = series.points;
-    // Households are whole: an axis of at least 4 keeps every label a whole number.
-    const maxY = Math.max(4, niceMax(Math.max(...points.map((p) => p.participating_households), 0)));
-    const svg = frame(container, "participation", maxY, axisLabel(maxY));
-    const barW = Math.max(2, ((W - PAD.l - PAD.r) / Math.max(points.length, 1)) * 0.6);
-    const accuracy = [];
-    points.forEach((point, i) => {
-      const x = xOf(i, points.length);
-      const y = yOf(point.participating_households, maxY);
-      const bar = el("rect", {
-        x: x - barW / 2, y, width: barW, height: H - PAD.b - y, class: "bar households",
-        "data-value": point.participating_households, "data-start": point.start,
-      });
-      bar.appendChild(el("title", {}, `${label(point)} ${t.households}: ${point.participating_households}`));
-      svg.appendChild(bar);
-      if (point.accuracy_rate !== null) {
-        const ay = yOf(point.accuracy_rate, 1.1);
-        accuracy.push(`${x},${ay}`);
-        const dot = el("circle", { cx: x, cy: ay, r: 3, class: "dot accuracy", "data-value": point.accuracy_rate });
-        dot.appendChild(el("title", {}, `${label(point)} ${t.accuracy}: ${pct(point.accuracy_rate)}`));
-        svg.appendChild(dot);
-      }
+    charts.countsWithRateChart(container, {
+      attrs: chartAttrs("participation"),
+      labels: points.map(label),
+      counts: points.map((p) => p.participating_households),
+      rates: points.map((p) => p.accuracy_rate),
+      countWord: t.households,
+      rateWord: t.accuracy,
+      pointAttrs: startOf(points),
     });
-    if (accuracy.length) svg.appendChild(el("polyline", { points: accuracy.join(" "), class: "accuracy-line" }));
-    xLabels(svg, points);
   }
 
   // ---- tables ------------------------------------------------------------------------------
