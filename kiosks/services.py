@@ -7,6 +7,7 @@ user row (their bags), the deposit row, the kiosk's and the resident's day total
 total (rewards.caps), then the resident's points account (balance).
 """
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,7 +36,7 @@ from rewards.selectors import (
     price_of,
     rules_in_force,
 )
-from rewards.services import credit, household_room, spend_household_room
+from rewards.services import credit
 
 from . import kiosk_cache
 from .credentials import derive_secret, signature_matches
@@ -280,6 +281,40 @@ def _replay(existing_fingerprint: str, response: dict, expected: str) -> Deposit
     return DepositOutcome(created=False, body=body)
 
 
+def _stored_answer(kiosk: Kiosk, deposit_id) -> tuple[str, dict] | None:
+    """The fingerprint and first answer of a deposit this kiosk already recorded under `deposit_id`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT fingerprint, response FROM kiosks_deposit WHERE kiosk_id = %s AND deposit_id = %s",
+            [kiosk.pk, deposit_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    fingerprint_value, response = row
+    return fingerprint_value, json.loads(response) if isinstance(response, str) else response
+
+
+def _session_of(kiosk: Kiosk, session_id) -> KioskSession | None:
+    """The kiosk's session with the fields a deposit checks; its resident carries only an id, which is
+    all a deposit needs of them (every later read of the resident goes by id)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, created_at, claimed_at, closed_at, resident_id FROM kiosks_kiosksession "
+            "WHERE id = %s AND kiosk_id = %s",
+            [session_id, kiosk.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    session_pk, created_at, claimed_at, closed_at, resident_id = row
+    session = KioskSession(
+        pk=session_pk, kiosk=kiosk, created_at=created_at, claimed_at=claimed_at, closed_at=closed_at
+    )
+    session.resident = User(pk=resident_id) if resident_id is not None else None
+    return session
+
+
 def _clock_tolerance() -> timedelta:
     return timedelta(seconds=settings.DEPOSIT_CLOCK_TOLERANCE_SECONDS)
 
@@ -293,11 +328,7 @@ def _resident_for(kiosk: Kiosk, payload: dict, occurred_at: datetime) -> tuple[o
     clock tolerance on either side.
     """
     if payload.get("session_id"):
-        session = (
-            KioskSession.objects.select_related("resident")
-            .filter(pk=payload["session_id"], kiosk=kiosk)
-            .first()
-        )
+        session = _session_of(kiosk, payload["session_id"])
         if session is None:
             raise SessionNotFound()
         if occurred_at < session.created_at - _clock_tolerance():
@@ -378,12 +409,13 @@ def _bag_of(resident, material: Material, occurred_at: datetime) -> tuple[dateti
     window of its first one; each deposit keeps the bag's running weight, so this is one indexed row
     however big the bag. The caller holds the resident's row lock, so two deposits never both read it.
     """
-    last = (
-        Deposit.objects.filter(resident=resident, material=material)
-        .order_by("-id")
-        .values_list("bag_started_at", "bag_weight_g")
-        .first()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT bag_started_at, bag_weight_g FROM kiosks_deposit WHERE resident_id = %s AND material_id = %s "
+            "ORDER BY id DESC LIMIT 1",
+            [resident.pk, material.pk],
+        )
+        last = cursor.fetchone()
     if last and last[0] is not None and occurred_at - _merge_window() <= last[0] <= occurred_at:
         return last[0], last[1] or 0
     return occurred_at, 0
@@ -398,13 +430,9 @@ def record_deposit(*, kiosk: Kiosk, payload: dict, upload: UploadBudget | None =
     it is written.
     """
     expected = deposit_fingerprint(payload)
-    existing = (
-        Deposit.objects.filter(kiosk=kiosk, deposit_id=payload["deposit_id"])
-        .values_list("fingerprint", "response")
-        .first()
-    )
+    existing = _stored_answer(kiosk, payload["deposit_id"])
     if existing:
-        return _replay(existing[0], existing[1], expected)
+        return _replay(*existing, expected)
 
     now = timezone.now()
     upload = upload or UploadBudget(now)
@@ -428,12 +456,11 @@ def record_deposit(*, kiosk: Kiosk, payload: dict, upload: UploadBudget | None =
     with transaction.atomic(savepoint=False):
         # The resident's row first: their bags and their household are read under it (see the lock
         # order in the module docstring).
-        locked = (
-            User.objects.select_for_update(no_key=True)
-            .filter(pk=resident.pk)
-            .values_list("household_id", flat=True)
-        )
-        household_id = locked.first()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT household_id FROM accounts_user WHERE id = %s FOR NO KEY UPDATE", [resident.pk]
+            )
+            (household_id,) = cursor.fetchone()
         resident.household_id = household_id
         bag_started_at, bag_before_g = _bag_of(resident, material, occurred_at)
         with connection.cursor() as cursor:
@@ -463,12 +490,7 @@ def record_deposit(*, kiosk: Kiosk, payload: dict, upload: UploadBudget | None =
             row = cursor.fetchone()
         if row is None:
             # A concurrent duplicate committed first: answer as its retry.
-            first = (
-                Deposit.objects.filter(kiosk=kiosk, deposit_id=payload["deposit_id"])
-                .values_list("fingerprint", "response")
-                .get()
-            )
-            return _replay(first[0], first[1], expected)
+            return _replay(*_stored_answer(kiosk, payload["deposit_id"]), expected)
         award = deposit_award(rules=rules, material=material, weight_g=bag_before_g + weight_g)
         earned_before = (
             deposit_award(rules=rules, material=material, weight_g=bag_before_g).points if bag_before_g else 0
@@ -493,7 +515,11 @@ def record_deposit(*, kiosk: Kiosk, payload: dict, upload: UploadBudget | None =
         if balance is None:
             balance = balance_of(resident)
         body = {"deposit_id": str(payload["deposit_id"]), "points_awarded": points, "balance": balance}
-        Deposit.objects.filter(pk=row[0]).update(points_awarded=points, response=body)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE kiosks_deposit SET points_awarded = %s, response = %s::jsonb WHERE id = %s",
+                [points, json.dumps(body), row[0]],
+            )
         count_after_commit(DEPOSITS)
     upload.spend(resident, occurred_at, points)
     return DepositOutcome(created=True, body=body)
@@ -502,40 +528,28 @@ def record_deposit(*, kiosk: Kiosk, payload: dict, upload: UploadBudget | None =
 def _capped_points(kiosk: Kiosk, resident, raw: int, occurred_at: datetime, rules) -> int:
     """Points for this deposit within the day's caps of the kiosk, the resident and the household.
 
-    One statement creates (or finds) and row-locks the kiosk's and the resident's running totals for the
-    deposit's day, kiosk row first, then the household's (rewards.caps), so concurrent deposits cannot
-    both squeeze under a cap. The day is the deposit's own, however late it was uploaded.
+    One call (`kiosks_grant_deposit_points`, migration 0006) creates or row-locks the three running
+    totals of the deposit's day, kiosk row first, then the resident's, then the household's (the lock
+    order of rewards.caps), so concurrent deposits cannot both squeeze under a cap, and counts the grant
+    on each. The day is the deposit's own, however late it was uploaded.
     """
     if raw == 0:
         return 0
-    day = timezone.localtime(occurred_at).date()
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO kiosks_dailypoints (subject, subject_id, day, points) "
-            "VALUES ('kiosk', %(kiosk)s, %(day)s, 0), ('resident', %(resident)s, %(day)s, 0) "
-            "ON CONFLICT (subject, subject_id, day) DO UPDATE SET points = kiosks_dailypoints.points "
-            "RETURNING subject, points",
-            {"kiosk": kiosk.pk, "resident": resident.pk, "day": day},
+            "SELECT kiosks_grant_deposit_points(%s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                kiosk.pk,
+                resident.pk,
+                resident.household_id,
+                timezone.localtime(occurred_at).date(),
+                raw,
+                rules.kiosk_daily_points_cap,
+                rules.resident_daily_deposit_points_cap,
+                rules.household_daily_points_cap,
+            ],
         )
-        totals = dict(cursor.fetchall())
-        rooms = [
-            rules.kiosk_daily_points_cap - totals["kiosk"],
-            rules.resident_daily_deposit_points_cap - totals["resident"],
-        ]
-        household = household_room(
-            household_id=resident.household_id, day=day, cap=rules.household_daily_points_cap
-        )
-        if household is not None:
-            rooms.append(household)
-        points = max(0, min(raw, *rooms))
-        if points:
-            cursor.execute(
-                "UPDATE kiosks_dailypoints SET points = points + %(points)s WHERE day = %(day)s AND "
-                "((subject = 'kiosk' AND subject_id = %(kiosk)s) OR (subject = 'resident' AND subject_id = %(resident)s))",
-                {"points": points, "kiosk": kiosk.pk, "resident": resident.pk, "day": day},
-            )
-            spend_household_room(household_id=resident.household_id, day=day, points=points)
-    return points
+        return cursor.fetchone()[0]
 
 
 def record_batch(*, kiosk: Kiosk, items: list[dict | DomainError]) -> list[DepositOutcome | DomainError]:
