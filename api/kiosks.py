@@ -333,7 +333,8 @@ class KioskDepositCreateView(SignedKioskView):
         data = DepositIn(data=request.data)
         data.is_valid(raise_exception=True)
         outcome = services.record_deposit(kiosk=request.auth, payload=data.validated_data)
-        return Response(DepositOut(outcome.body).data, status=deposit_status(outcome))
+        # The body is already DepositOut's shape, written (and stored for retries) by the service.
+        return Response(outcome.body, status=deposit_status(outcome))
 
 
 class KioskDepositBatchView(SignedKioskView):

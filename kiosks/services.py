@@ -296,22 +296,32 @@ def _stored_answer(kiosk: Kiosk, deposit_id) -> tuple[str, dict] | None:
 
 
 def _session_of(kiosk: Kiosk, session_id) -> KioskSession | None:
-    """The kiosk's session with the fields a deposit checks; its resident carries only an id, which is
-    all a deposit needs of them (every later read of the resident goes by id)."""
+    """The kiosk's session with the fields a deposit checks, and its resident's row locked (the
+    deposit's first lock) in the same round trip. The resident carries only their id and household,
+    all a deposit needs of them: every later read of the resident goes by id."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, created_at, claimed_at, closed_at, resident_id FROM kiosks_kiosksession "
-            "WHERE id = %s AND kiosk_id = %s",
+            "SELECT s.id, s.created_at, s.claimed_at, s.closed_at, u.id, u.household_id "
+            "FROM kiosks_kiosksession s JOIN accounts_user u ON u.id = s.resident_id "
+            "WHERE s.id = %s AND s.kiosk_id = %s FOR NO KEY UPDATE OF u",
             [session_id, kiosk.pk],
         )
         row = cursor.fetchone()
-    if row is None:
-        return None
-    session_pk, created_at, claimed_at, closed_at, resident_id = row
+        if row is None:
+            # No such session, or one nobody claimed yet: which, the answer tells.
+            cursor.execute(
+                "SELECT id, created_at FROM kiosks_kiosksession WHERE id = %s AND kiosk_id = %s",
+                [session_id, kiosk.pk],
+            )
+            unclaimed = cursor.fetchone()
+            if unclaimed is None:
+                return None
+            return KioskSession(pk=unclaimed[0], kiosk=kiosk, created_at=unclaimed[1], resident=None)
+    session_pk, created_at, claimed_at, closed_at, resident_id, household_id = row
     session = KioskSession(
         pk=session_pk, kiosk=kiosk, created_at=created_at, claimed_at=claimed_at, closed_at=closed_at
     )
-    session.resident = User(pk=resident_id) if resident_id is not None else None
+    session.resident = User(pk=resident_id, household_id=household_id)
     return session
 
 
@@ -450,18 +460,18 @@ def record_deposit(*, kiosk: Kiosk, payload: dict, upload: UploadBudget | None =
         raise ImplausibleWeight(
             extra={"min_weight_g": material.min_weight_g, "max_weight_g": material.max_weight_g}
         )
-    resident, session = _resident_for(kiosk, payload, occurred_at)
-
     # No savepoint: the view's transaction (which also spent the nonce) is the one commit.
     with transaction.atomic(savepoint=False):
         # The resident's row first: their bags and their household are read under it (see the lock
-        # order in the module docstring).
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT household_id FROM accounts_user WHERE id = %s FOR NO KEY UPDATE", [resident.pk]
-            )
-            (household_id,) = cursor.fetchone()
-        resident.household_id = household_id
+        # order in the module docstring). A session's lookup takes that lock itself.
+        resident, session = _resident_for(kiosk, payload, occurred_at)
+        if session is None:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT household_id FROM accounts_user WHERE id = %s FOR NO KEY UPDATE", [resident.pk]
+                )
+                (resident.household_id,) = cursor.fetchone()
+        household_id = resident.household_id
         bag_started_at, bag_before_g = _bag_of(resident, material, occurred_at)
         with connection.cursor() as cursor:
             cursor.execute(
