@@ -8,7 +8,8 @@ It also reports the server's and PostgreSQL's CPU per deposit (from /proc of the
 of this database's backends), commits per deposit (pg_stat_database.xact_commit) and statements per
 deposit (counted in-process over a few signed deposits through the same URL and settings).
 
-Needs wrk and pgbench (`apt-get install wrk postgresql-client`) and a PostgreSQL server
+`--server granian-wsgi` or `granian-asgi` serves the API under granian instead of uvicorn (`pip install
+granian`; not a dependency of GreenLoop). Needs wrk and pgbench (`apt-get install wrk postgresql-client`) and a PostgreSQL server
 (`--database-url`, default the local one; the database named there is dropped and created afresh).
 """
 
@@ -31,12 +32,38 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 
 
+# What each server the API can be measured under adds to the common host, port and worker options.
+SERVERS = {
+    "uvicorn": (["uvicorn", "backend.asgi:application"], ["--no-access-log", "--lifespan", "off"]),
+    "granian-asgi": (
+        ["granian", "--interface", "asgi"],
+        ["--no-ws", "--log-level", "warning", "backend.asgi:application"],
+    ),
+    # A sync server runs each request on one of its threads; 16 per worker covers 32 connections.
+    "granian-wsgi": (
+        ["granian", "--interface", "wsgi"],
+        ["--blocking-threads", "16", "--log-level", "warning", "backend.wsgi:application"],
+    ),
+}
+
+
+def server_command(server: str, host: str, port: int, workers: int) -> list[str]:
+    head, tail = SERVERS[server]
+    return [*head, "--host", host, "--port", str(port), "--workers", str(workers), *tail]
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/greenloop_bench")
     parser.add_argument("--duration", type=int, default=20, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument(
+        "--server",
+        choices=sorted(SERVERS),
+        default="uvicorn",
+        help="what serves the API: uvicorn (as shipped) or granian (pip install granian) over ASGI or WSGI",
+    )
     parser.add_argument("--kiosks", type=int, default=32)
     parser.add_argument("--port", type=int, default=8799)
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
@@ -352,21 +379,7 @@ def main() -> int:
     per_thread = max(2000, 1500 * args.duration)
     base = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "backend.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(args.port),
-            "--workers",
-            str(args.workers),
-            "--no-access-log",
-            "--lifespan",
-            "off",
-        ],
+        [sys.executable, "-m", *server_command(args.server, "127.0.0.1", args.port, args.workers)],
         cwd=ROOT,
         env={**os.environ, **env},
     )
@@ -379,7 +392,11 @@ def main() -> int:
                 deposits = wrk(base, args, [str(HERE / "deposit.lua"), folder])
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
     done = max(deposits.get("created", 0) + deposits.get("other", 0), 1)
     per_deposit = {
         "server_cpu_ms_per_deposit": meter.server_ms / done,
@@ -400,7 +417,7 @@ def main() -> int:
         "connections": args.connections,
         "duration_s": args.duration,
         "workers": args.workers,
-        "server": "uvicorn backend.asgi",
+        "server": args.server,
         "deposit_rps": deposits["rps"],
         "deposit_p50_ms": deposits["p50_ms"],
         "deposit_p99_ms": deposits["p99_ms"],
@@ -420,7 +437,7 @@ def main() -> int:
         return 0 if ok else 1
     print(
         f"\nDeposits benchmark: {args.connections} connections, {args.duration} s each, "
-        f"{args.workers} uvicorn workers, {os.cpu_count()} CPUs"
+        f"{args.workers} {args.server} workers, {os.cpu_count()} CPUs"
     )
     print(
         f"  plain Django JSON view : {plain['rps']:8.0f} req/s   p50 {plain['p50_ms']:6.2f} ms   "
