@@ -6,7 +6,11 @@ does since the mass balance: a deposit counts at the plant). Per district or per
 one query returns every indicator's numerator and denominator.
 """
 
+from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
+from itertools import groupby
+from operator import itemgetter
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
@@ -68,38 +72,71 @@ def daily_sums_sql(by: str) -> str:
 DailyRatios = dict[str, list[tuple[date, rate.Utilization]]]
 
 
-# District and city figures read the district-day rollup of the indicators: one row per day.
-# The array's elements as plain columns: psycopg reads integers natively, arrays as text to parse.
+# District and city figures read the district-day rollup of the indicators: one row per day, the
+# district's setting applied in SQL, so each indicator arrives as its numerator and denominator.
 ROLLUP_SQL = f"""
-    SELECT x.district_id, x.day, coalesce(s.incineration_counts_as_recovery, false),
-           {", ".join(f"x.sums[{i + 1}]" for i in range(indicators.SUMS_LENGTH))}
+    SELECT x.district_id, x.day,
+           {
+    ", ".join(
+        f"x.sums[{3 * i + 1}] + CASE WHEN s.incineration_counts_as_recovery THEN x.sums[{3 * i + 2}] ELSE 0 END, "
+        f"x.sums[{3 * i + 3}]"
+        for i in range(len(indicators.INDICATORS))
+    )
+}
     FROM stats_districtindicatorday x LEFT JOIN stats_districtstatssettings s ON s.district_id = x.district_id
     WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s
     ORDER BY 1, 2"""  # noqa: S608 - array positions from a constant
 
 
+@dataclass(frozen=True)
+class DaySums:
+    """One place's days with a flow, in day order, and per indicator code the numerator and the
+    denominator of each of those days (grams), as columns: a city's year is tens of thousands of
+    figures, and projections read them in order."""
+
+    days: tuple[date, ...]
+    sums: dict[str, tuple[tuple[int, ...], tuple[int, ...]]]
+
+    @cached_property
+    def day_numbers(self) -> tuple[int, ...]:
+        """The days as ordinals, what projections fit over (computed once for every indicator)."""
+        return tuple(day.toordinal() for day in self.days)
+
+    def pairs(self, code: str) -> list[tuple[date, rate.Utilization]]:
+        recovered, handled = self.sums[code]
+        return [
+            (day, rate.Utilization(r, h)) for day, r, h in zip(self.days, recovered, handled, strict=True)
+        ]
+
+    def as_ratios(self) -> DailyRatios:
+        return {code: self.pairs(code) for code in self.sums}
+
+
+NO_DAYS = DaySums((), {code: ((), ()) for code in indicators.INDICATORS})
+
+
+def daily_columns(ids: list[int], start: date, end: date, *, by: str = "district_id") -> dict[int, DaySums]:
+    """key (district or community) -> its days with a flow and every indicator's sums on them."""
+    if not ids:
+        return {}
+    if by == "district_id" and not READS_DEPOSITS:
+        sql = ROLLUP_SQL
+    else:
+        # The sums arrive as bigint (cast in SQL): no Decimal per figure.
+        sql = daily_sums_sql(by) + " ORDER BY 1, 2"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"ids": ids, "a": start, "b": end})
+        rows = cursor.fetchall()
+    result = {}
+    for key, group in groupby(rows, key=itemgetter(0)):
+        columns = list(zip(*group, strict=True))
+        result[key] = DaySums(
+            columns[1],
+            {code: (columns[2 + 2 * i], columns[3 + 2 * i]) for i, code in enumerate(indicators.INDICATORS)},
+        )
+    return result
+
+
 def daily(ids: list[int], start: date, end: date, *, by: str = "district_id") -> dict[int, DailyRatios]:
     """key (district or community) -> indicator code -> its days with a flow, in order."""
-    result: dict[int, DailyRatios] = {}
-    if not ids:
-        return result
-    codes = list(indicators.INDICATORS)
-    with connection.cursor() as cursor:
-        if by == "district_id" and not READS_DEPOSITS:
-            cursor.execute(ROLLUP_SQL, {"ids": ids, "a": start, "b": end})
-            for key, day, setting_on, *sums in cursor.fetchall():
-                per_code = result.get(key)
-                if per_code is None:
-                    per_code = result[key] = {code: [] for code in codes}
-                for code, ratio in indicators.ratios_from_sums(sums, setting_on):
-                    per_code[code].append((day, ratio))
-            return result
-        # The sums arrive as bigint (cast in SQL): no Decimal per figure.
-        cursor.execute(daily_sums_sql(by) + " ORDER BY 1, 2", {"ids": ids, "a": start, "b": end})
-        for key, day, *sums in cursor.fetchall():
-            per_code = result.get(key)
-            if per_code is None:
-                per_code = result[key] = {code: [] for code in codes}
-            for i, code in enumerate(codes):
-                per_code[code].append((day, rate.Utilization(sums[2 * i], sums[2 * i + 1])))
-    return result
+    return {key: sums.as_ratios() for key, sums in daily_columns(ids, start, end, by=by).items()}

@@ -226,22 +226,26 @@ class IndicatorFigures:
 
 
 def indicator_figures(
-    days: flows.DailyRatios, in_force: dict[str, targets.Target | None], start: date, end: date
+    days: flows.DaySums, in_force: dict[str, targets.Target | None], start: date, end: date
 ) -> dict[str, IndicatorFigures]:
     """Every indicator over start..end from its daily sums, projected to `end`."""
     today = periods.today()
     result = {}
     for code, indicator in indicators.INDICATORS.items():
-        daily = days.get(code, [])
+        recovered, handled = days.sums[code]
         target = in_force.get(code)
         result[code] = IndicatorFigures(
             indicator=indicator,
-            ratio=rate.Utilization(
-                sum(r.recovered_g for _d, r in daily), sum(r.handled_g for _d, r in daily)
-            ),
+            ratio=rate.Utilization(sum(recovered), sum(handled)),
             target=target,
-            projection=rate.project(
-                daily, start=start, end=end, today=today, target=target.value if target else None
+            projection=rate.project_columns(
+                days.day_numbers,
+                recovered,
+                handled,
+                start=start,
+                end=end,
+                today=today,
+                target=target.value if target else None,
             ),
         )
     return result
@@ -316,7 +320,7 @@ def district_table(user: User, start: date, end: date) -> DistrictTable:
     households = registered_households(ids)
     participating = participating_households(ids, start, end)
     drops = drop_totals(ids, start, end)
-    daily = flows.daily(ids, start, end)
+    daily = flows.daily_columns(ids, start, end)
     in_force = targets.in_force([d.city_id for d in districts], end.year)
     collected = collected_by_category(ids, start, end)
     incineration = incineration_settings(ids)
@@ -342,7 +346,7 @@ def district_table(user: User, start: date, end: date) -> DistrictTable:
                 deposits_g_by_material=deposits_by_material.get(district.id, {}),
                 collected_g_by_category=collected.get(district.id, {}),
                 indicators=indicator_figures(
-                    daily.get(district.id, {}), in_force[district.city_id], start, end
+                    daily.get(district.id, flows.NO_DAYS), in_force[district.city_id], start, end
                 ),
                 incineration_counts_as_recovery=incineration.get(district.id, False),
             )
@@ -421,11 +425,12 @@ def district_series(user: User, district_id: int, granularity: str, start: date,
             bucket[i] += int(value)
     ratios = [dict.fromkeys(indicators.INDICATORS, rate.ZERO) for _ in spans]
     deposited = [0 for _ in spans]
-    days = flows.daily(ids, start, end).get(district.id, {})
-    for code, daily in days.items():
-        for day, ratio in daily:
-            bucket = ratios[index_of[day]]
-            bucket[code] = bucket[code] + ratio
+    days = flows.daily_columns(ids, start, end).get(district.id, flows.NO_DAYS)
+    bucket_of = [index_of[day] for day in days.days]
+    for code, (recovered, handled) in days.sums.items():
+        for index, r, h in zip(bucket_of, recovered, handled, strict=True):
+            bucket = ratios[index]
+            bucket[code] = bucket[code] + rate.Utilization(r, h)
     for day, weight in _rows(
         """SELECT day, deposited_g FROM stats_districtday
            WHERE district_id = %s AND day BETWEEN %s AND %s AND deposited_g <> 0""",
@@ -501,7 +506,7 @@ def community_rows(user: User, district_id: int, start: date, end: date) -> list
             [district.id, start, end],
         )
     }
-    daily = flows.daily(ids, start, end, by="community_id")
+    daily = flows.daily_columns(ids, start, end, by="community_id")
     in_force = targets.in_force([district.city_id], end.year)[district.city_id]
     rows = []
     for community in Community.objects.filter(district=district).order_by("id"):
@@ -519,7 +524,7 @@ def community_rows(user: User, district_id: int, start: date, end: date) -> list
                 verdicts=int(verdicts),
                 correct_verdicts=int(correct),
                 deposited_g=int(deposits_g),
-                indicators=indicator_figures(daily.get(community.id, {}), in_force, start, end),
+                indicators=indicator_figures(daily.get(community.id, flows.NO_DAYS), in_force, start, end),
             )
         )
     return rows
@@ -612,7 +617,7 @@ def explain_indicator(
         rows = rows.filter(numerator)
     in_force = targets.in_force([district.city_id], end.year)[district.city_id]
     figure = indicator_figures(
-        flows.daily([district.id], start, end).get(district.id, {}), in_force, start, end
+        flows.daily_columns([district.id], start, end).get(district.id, flows.NO_DAYS), in_force, start, end
     )[code]
     return Explanation(district, indicator, start, end, figure, rows)
 
