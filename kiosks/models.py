@@ -96,6 +96,8 @@ class Deposit(models.Model):
             models.Index(fields=["kiosk", "occurred_at"], name="deposit_kiosk_day"),
             models.Index(fields=["occurred_at"], name="deposit_occurred"),
             models.Index(fields=["resident", "material", "-id"], name="deposit_resident_bag"),
+            # The statistics' incremental round recounts a community's day (stats/rollups/incremental.py).
+            models.Index(fields=["community", "occurred_at"], name="deposit_community_day"),
         ]
 
     def __str__(self):

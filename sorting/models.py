@@ -83,6 +83,8 @@ class Drop(models.Model):
             models.Index(fields=["resident", "created_at"], name="drop_resident_day"),
             models.Index(fields=["created_at"], name="drop_created"),
             models.Index(fields=["updated_at"], name="drop_updated"),
+            # The statistics' incremental round recounts a community's day (stats/rollups/incremental.py).
+            models.Index(fields=["community", "created_at"], name="drop_community_day"),
         ]
 
     def __str__(self):

@@ -42,6 +42,35 @@ def _window_params(days) -> list:
     return [min(days) - timedelta(days=1), max(days) + timedelta(days=2)]
 
 
+# A round's buckets are a few days (today's events and late ones); past this many distinct days the
+# prefilter is one window over all of them instead of a clause per day.
+MAX_DAY_CLAUSES = 40
+
+
+def _bucket_events(src: EventSource, buckets: set[tuple[int, date]]) -> tuple[str, list]:
+    """A WHERE fragment selecting the raw events of the (community, day) buckets, and its parameters.
+
+    Per day, that day's communities and the day's instants: each clause is a range of the
+    (community, time) index, so a round reads the events of its buckets and not every community's
+    events between its earliest and latest day (late deposits of last week made that a week of the
+    whole city). The bounds are the day's own local midnights, the zone local_day_sql reads it in.
+    """
+    by_day: dict[date, set[int]] = defaultdict(set)
+    for community, day in buckets:
+        by_day[day].add(community)
+    if len(by_day) > MAX_DAY_CLAUSES:
+        days = list(by_day)
+        return (
+            f"{src.community} = ANY(%s) AND {_time_window(src)}",
+            [sorted({community for community, _day in buckets}), *_window_params(days)],
+        )
+    clauses, params = [], []
+    for day in sorted(by_day):
+        clauses.append(f"({src.community} = ANY(%s) AND {_time_window(src)})")
+        params += [sorted(by_day[day]), day, day + timedelta(days=1)]
+    return "(" + " OR ".join(clauses) + ")", params
+
+
 def _scan(cursor, src: EventSource, mark: Watermark, since) -> list[tuple]:
     """Rows new or changed since the watermark: (community, day, household, id).
 
@@ -130,7 +159,7 @@ def _refresh_counts(cursor, src: EventSource, buckets: set[tuple[int, date]]) ->
         return set()
     days = [day for _community, day in buckets]
     communities = sorted({community for community, _day in buckets})
-    where = f"{src.community} = ANY(%s) AND {_time_window(src)}"
+    where, where_params = _bucket_events(src, buckets)
     if src.name == "drops":
         table, columns, recount = d.T_DROP, d.DROP_COLUMNS, d.drop_recount_sql
         district_table, district_columns, district_sql = (
@@ -150,7 +179,7 @@ def _refresh_counts(cursor, src: EventSource, buckets: set[tuple[int, date]]) ->
         table,
         columns,
         recount(src, where),
-        [communities, *_window_params(days)],
+        where_params,
         buckets,
         COMMUNITY_DAY_KEY,
     )
@@ -247,8 +276,16 @@ def _refresh_households(
     return touched | set(cursor.fetchall())
 
 
+# HouseholdMonth.days: bit n is day n + 1 of the month.
+MONTH_DAY_BITS = (1 << 31) - 1
+
+
 def _household_buckets(cursor, keys: set[tuple[int, date]]) -> Counter:
-    """Households per (community, district, kind, start) bucket, counting only the changed households.
+    """Households per (community, district, kind, start) bucket, counting only the changed households,
+    and of theirs only the buckets a changed month can move: that month's days and the month, the
+    weeks that overlap it, its year. Every other bucket holds the same before and after the change,
+    so the difference the caller applies is the same; this runs twice per round for every changed
+    household, and a household's whole year is dozens of buckets.
 
     Reads their day bits for the whole years involved and a month either side, so every bucket that
     a changed month can affect (weeks cross months and years) is seen complete.
@@ -256,7 +293,16 @@ def _household_buckets(cursor, keys: set[tuple[int, date]]) -> Counter:
     counts: Counter = Counter()
     if not keys:
         return counts
-    households = sorted({household for household, _month in keys})
+    changed: dict[int, set[date]] = defaultdict(set)
+    for household, month in keys:
+        changed[household].add(month)
+    # Per household: the changed years, and the months whose days can fall in a changed month's week.
+    changed_years = {household: {m.year for m in months} for household, months in changed.items()}
+    near = {
+        household: {n for m in months for n in (_previous_month(m), m, periods.next_month(m))}
+        for household, months in changed.items()
+    }
+    households = sorted(changed)
     years = sorted({month.year for _household, month in keys})
     cursor.execute(
         f"""SELECT household_id, community_id, district_id, month, days FROM {d.T_HOUSEHOLD}
@@ -265,18 +311,35 @@ def _household_buckets(cursor, keys: set[tuple[int, date]]) -> Counter:
     )
     buckets: dict[int, set] = defaultdict(set)
     for household, community, district, month, days in cursor.fetchall():
-        for bit in range(31):
-            if days & (1 << bit):
-                day = month + timedelta(days=bit)
-                where = (community, district)
-                buckets[household].add((*where, "day", day))
-                buckets[household].add((*where, "week", day - timedelta(days=day.weekday())))
-                buckets[household].add((*where, "month", month))
-                buckets[household].add((*where, "year", month.replace(month=1)))
+        bits = days & MONTH_DAY_BITS
+        if not bits or month.year not in changed_years[household]:
+            continue
+        seen = buckets[household]
+        seen.add((community, district, "year", month.replace(month=1)))
+        if month not in near[household]:
+            continue  # none of its weeks reaches a changed month
+        months = changed[household]
+        own = month in months
+        if own:
+            seen.add((community, district, "month", month))
+        # Only the set bits: a household is out a few days a month.
+        while bits:
+            lowest = bits & -bits
+            day = month + timedelta(days=lowest.bit_length() - 1)
+            if own:
+                seen.add((community, district, "day", day))
+            week = day - timedelta(days=day.weekday())
+            if week.replace(day=1) in months or (week + timedelta(days=6)).replace(day=1) in months:
+                seen.add((community, district, "week", week))
+            bits ^= lowest
     for household_buckets in buckets.values():
         counts.update(household_buckets)
     # Buckets outside the changed years are only partly loaded here and did not change: leave them.
     return Counter({key: n for key, n in counts.items() if _bucket_year(key) in years})
+
+
+def _previous_month(month: date) -> date:
+    return (month - timedelta(days=1)).replace(day=1)
 
 
 def _bucket_year(key) -> int:
