@@ -153,10 +153,24 @@ def whole_bucket(start: date, end: date, today: date) -> tuple[str, date] | None
     return None
 
 
+# Households out in start..end per district: on each day, those whose previous day out was before
+# start (ParticipationStep). A range of the step key per day and district, so a clipped period of a
+# city reads thousands of index entries rather than every household's year.
+PARTICIPATION_STEPS_SQL = """
+    SELECT x.district_id, sum(x.households) FROM unnest(%s::bigint[]) g(district_id)
+    CROSS JOIN generate_series(%s::date, %s::date, interval '1 day') d(day)
+    JOIN stats_participationstep x ON x.district_id = g.district_id AND x.day = d.day::date AND x.previous < %s
+    GROUP BY 1"""
+
+
 def participating_households(
     district_ids: list[int], start: date, end: date, *, by: str = "district_id"
 ) -> dict[int, int]:
-    """Distinct households with an accepted drop or a deposit in start..end, per district or community."""
+    """Distinct households with an accepted drop or a deposit in start..end, per district or community.
+
+    Whole calendar buckets are read from their counts; other periods per district from the
+    participation steps, per community from the households' day bits (a district's households).
+    """
     by = _grouping(by)
     bucket = whole_bucket(start, end, periods.today())
     if bucket is not None:
@@ -168,6 +182,8 @@ def participating_households(
                 [district_ids, *bucket],
             )
         }
+    if by == "district_id":
+        return dict(_rows(PARTICIPATION_STEPS_SQL, [district_ids, start, end, start]))
     if start.year == end.year:
         first, last = start.timetuple().tm_yday, end.timetuple().tm_yday
         mask = "0" * (first - 1) + "1" * (last - first + 1) + "0" * (366 - last)

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from .. import periods, rate, sources
-from ..models import Watermark
+from ..models import ParticipationStep, Watermark
 from ..sources import EventSource, local_day_sql
 from . import definitions as d
 from .rounds import RefreshResult, locked_round
@@ -371,6 +371,68 @@ def _apply_participation_change(cursor, before: Counter, after: Counter) -> None
     )
 
 
+def _household_steps(cursor, keys: set[tuple[int, date]]) -> Counter:
+    """ParticipationStep rows of the changed households: (day, district, previous) -> households.
+
+    Only the steps that a changed month can move: a step from `previous` to `day` is another step
+    once a day between them changes, so a step with no changed month from previous's to day's is
+    the same before and after (and is left out of both). Reads the households' every month: the
+    step into a changed month may come from any time before.
+    """
+    counts: Counter = Counter()
+    if not keys:
+        return counts
+    changed: dict[int, list[date]] = defaultdict(list)
+    for household, month in keys:
+        changed[household].append(month)
+    cursor.execute(
+        f"""SELECT household_id, district_id, month, days FROM {d.T_HOUSEHOLD}
+            WHERE household_id = ANY(%s) ORDER BY household_id, month""",  # noqa: S608 - a rollup table
+        [sorted(changed)],
+    )
+    first = ParticipationStep.FIRST
+    household = previous = None
+    for row_household, district, month, days in cursor.fetchall():
+        if row_household != household:
+            household, previous = row_household, first
+            months = changed[household]
+        bits = days & MONTH_DAY_BITS
+        while bits:
+            lowest = bits & -bits
+            day = month + timedelta(days=lowest.bit_length() - 1)
+            since = previous.replace(day=1)
+            if any(since <= m <= month for m in months):
+                counts[(day, district, previous)] += 1
+            previous = day
+            bits ^= lowest
+    return counts
+
+
+def _apply_step_change(cursor, before: Counter, after: Counter) -> None:
+    """Add the changed households' difference to the participation steps (then drop empty rows)."""
+    rows = [
+        (day, district, previous, after.get(key, 0) - before.get(key, 0))
+        for key in set(before) | set(after)
+        for day, district, previous in [key]
+    ]
+    rows = [row for row in rows if row[3]]
+    if not rows:
+        return
+    values, params = _values(sorted(rows), ("date", "bigint", "date", "int"))
+    cursor.execute(
+        f"""INSERT INTO {d.T_STEP} ({d.STEP_COLUMNS})
+            SELECT k.day, k.district_id, k.previous, k.delta
+            FROM (VALUES {values}) AS k(day, district_id, previous, delta)
+            ON CONFLICT (district_id, day, previous) DO UPDATE SET
+                households = {d.T_STEP}.households + EXCLUDED.households""",  # noqa: S608 - a rollup table
+        params,
+    )
+    cursor.execute(
+        f"DELETE FROM {d.T_STEP} WHERE households = 0 AND district_id = ANY(%s)",  # noqa: S608 - a rollup table
+        [sorted({row[1] for row in rows})],
+    )
+
+
 def refresh_household_counts(cursor) -> bool:
     """Recount registered households per community, unless no household was added or removed."""
     cursor.execute("SELECT coalesce(max(id), 0), count(*) FROM accounts_household")
@@ -416,8 +478,10 @@ def refresh() -> RefreshResult:
             mark.save()
         _refresh_community_daily(cursor, all_buckets)
         before = _household_buckets(cursor, participation_keys)
+        steps_before = _household_steps(cursor, participation_keys)
         touched = _refresh_households(cursor, srcs, participation_keys)
         _apply_participation_change(cursor, before, _household_buckets(cursor, participation_keys))
+        _apply_step_change(cursor, steps_before, _household_steps(cursor, participation_keys))
         result.household_months = len(participation_keys)
         if touched:
             cursor.execute(
