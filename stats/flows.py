@@ -15,7 +15,7 @@ from operator import itemgetter
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
-from . import indicators, rate
+from . import indicators
 
 # (rows of collections, rows of deposits) per grouping; each selects key, district_id, day, kind,
 # category, destination, weight_g for the ids in %(ids)s (districts) and the days %(a)s..%(b)s.
@@ -68,21 +68,15 @@ def daily_sums_sql(by: str) -> str:
         GROUP BY 1, 2"""  # noqa: S608 - built from indicators' checked codes and the fixed flow sources
 
 
-# Per indicator code, (day, numerator and denominator) in day order: what projections read.
-DailyRatios = dict[str, list[tuple[date, rate.Utilization]]]
-
-
 # District and city figures read the district-day rollup of the indicators: one row per day, the
 # district's setting applied in SQL, so each indicator arrives as its numerator and denominator.
+_ROLLUP_COLUMNS = ", ".join(
+    f"x.sums[{3 * i + 1}] + CASE WHEN s.incineration_counts_as_recovery THEN x.sums[{3 * i + 2}] ELSE 0 END, "
+    f"x.sums[{3 * i + 3}]"
+    for i in range(len(indicators.INDICATORS))
+)
 ROLLUP_SQL = f"""
-    SELECT x.district_id, x.day,
-           {
-    ", ".join(
-        f"x.sums[{3 * i + 1}] + CASE WHEN s.incineration_counts_as_recovery THEN x.sums[{3 * i + 2}] ELSE 0 END, "
-        f"x.sums[{3 * i + 3}]"
-        for i in range(len(indicators.INDICATORS))
-    )
-}
+    SELECT x.district_id, x.day, {_ROLLUP_COLUMNS}
     FROM stats_districtindicatorday x LEFT JOIN stats_districtstatssettings s ON s.district_id = x.district_id
     WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s
     ORDER BY 1, 2"""  # noqa: S608 - array positions from a constant
@@ -101,15 +95,6 @@ class DaySums:
     def day_numbers(self) -> tuple[int, ...]:
         """The days as ordinals, what projections fit over (computed once for every indicator)."""
         return tuple(day.toordinal() for day in self.days)
-
-    def pairs(self, code: str) -> list[tuple[date, rate.Utilization]]:
-        recovered, handled = self.sums[code]
-        return [
-            (day, rate.Utilization(r, h)) for day, r, h in zip(self.days, recovered, handled, strict=True)
-        ]
-
-    def as_ratios(self) -> DailyRatios:
-        return {code: self.pairs(code) for code in self.sums}
 
 
 NO_DAYS = DaySums((), {code: ((), ()) for code in indicators.INDICATORS})
@@ -135,8 +120,3 @@ def daily_columns(ids: list[int], start: date, end: date, *, by: str = "district
             {code: (columns[2 + 2 * i], columns[3 + 2 * i]) for i, code in enumerate(indicators.INDICATORS)},
         )
     return result
-
-
-def daily(ids: list[int], start: date, end: date, *, by: str = "district_id") -> dict[int, DailyRatios]:
-    """key (district or community) -> indicator code -> its days with a flow, in order."""
-    return {key: sums.as_ratios() for key, sums in daily_columns(ids, start, end, by=by).items()}

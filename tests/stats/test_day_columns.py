@@ -108,6 +108,5 @@ def test_the_rollup_columns_apply_the_district_setting_like_the_python_definitio
         ]
         recovered, handled = sums.sums[code]
         assert [rate.Utilization(r, h) for r, h in zip(recovered, handled, strict=True)] == expected, code
-        assert sums.pairs(code) == list(zip((first, second), expected, strict=True))
     # Days without a flow are simply absent; a district without any has no entry.
     assert flows.daily_columns([weidu.id], date(2026, 4, 1), date(2026, 4, 30)) == {}
