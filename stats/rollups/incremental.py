@@ -47,6 +47,25 @@ def _window_params(days) -> list:
 MAX_DAY_CLAUSES = 40
 
 
+def _rollup_days(column: str, keys: set[tuple[int, date]]) -> tuple[str, list]:
+    """A WHERE clause selecting rollup rows of the (`column`, day) keys: per day, that day's ids (a
+    range of the rollup's key each); past MAX_DAY_CLAUSES days, every id over the span of days."""
+    by_day: dict[date, set[int]] = defaultdict(set)
+    for key, day in keys:
+        by_day[day].add(key)
+    if len(by_day) > MAX_DAY_CLAUSES:
+        return f"WHERE {column} = ANY(%s) AND day BETWEEN %s AND %s", [
+            sorted({key for key, _day in keys}),
+            min(by_day),
+            max(by_day),
+        ]
+    clauses, params = [], []
+    for day in sorted(by_day):
+        clauses.append(f"({column} = ANY(%s) AND day = %s)")
+        params += [sorted(by_day[day]), day]
+    return "WHERE " + " OR ".join(clauses), params
+
+
 def _bucket_events(src: EventSource, buckets: set[tuple[int, date]]) -> tuple[str, list]:
     """A WHERE fragment selecting the raw events of the (community, day) buckets, and its parameters.
 
@@ -157,7 +176,6 @@ def _refresh_counts(cursor, src: EventSource, buckets: set[tuple[int, date]]) ->
     """Recompute community and district rows of the dirty (community, day) buckets; returns districts."""
     if not buckets:
         return set()
-    days = [day for _community, day in buckets]
     communities = sorted({community for community, _day in buckets})
     where, where_params = _bucket_events(src, buckets)
     if src.name == "drops":
@@ -187,12 +205,13 @@ def _refresh_counts(cursor, src: EventSource, buckets: set[tuple[int, date]]) ->
     district_of = dict(cursor.fetchall())
     district_days = {(district_of[community], day) for community, day in buckets}
     districts = sorted({district for district, _day in district_days})
+    where, params = _rollup_days("district_id", district_days)
     _replace(
         cursor,
         district_table,
         district_columns,
-        district_sql(d.rows_of(table, "WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s")),
-        [districts, min(days), max(days)],
+        district_sql(d.rows_of(table, where)),
+        params,
         district_days,
         DISTRICT_DAY_KEY,
     )
@@ -220,15 +239,13 @@ def _refresh_district_day_deposits(cursor, district_days: set[tuple[int, date]])
 def _refresh_community_daily(cursor, buckets: set[tuple[int, date]]) -> None:
     if not buckets:
         return
-    days = [day for _community, day in buckets]
-    communities = sorted({community for community, _day in buckets})
-    where = "WHERE community_id = ANY(%s) AND day BETWEEN %s AND %s"
+    where, params = _rollup_days("community_id", buckets)
     _replace(
         cursor,
         d.T_COMMUNITY_DAILY,
         d.COMMUNITY_DAILY_COLUMNS,
         d.community_daily_sql(d.rows_of(d.T_DROP, where), d.rows_of(d.T_DEPOSIT, where)),
-        [communities, min(days), max(days)] * 2,
+        params * 2,
         buckets,
         COMMUNITY_DAY_KEY,
     )
@@ -238,40 +255,73 @@ def _refresh_community_daily(cursor, buckets: set[tuple[int, date]]) -> None:
 TOUCHED_MONTHS = "SELECT DISTINCT community_id, month FROM stats_householdmonth WHERE household_id = ANY(%s) AND month = ANY(%s)"
 
 
+def _household_events(src: EventSource, keys: set[tuple[int, date]]) -> tuple[str, list]:
+    """A WHERE fragment selecting the raw events of the (household, month) keys, and its parameters:
+    per month, that month's households and the month's instants (a range of the (household, time)
+    index each); past MAX_DAY_CLAUSES months, one window over all of them."""
+    by_month: dict[date, set[int]] = defaultdict(set)
+    for household, month in keys:
+        by_month[month].add(household)
+    if len(by_month) > MAX_DAY_CLAUSES:
+        months = list(by_month)
+        return (
+            f"{src.household} = ANY(%s) AND {_time_window(src)}",
+            [
+                sorted(set().union(*by_month.values())),
+                *_window_params([min(months), periods.next_month(max(months))]),
+            ],
+        )
+    clauses, params = [], []
+    for month in sorted(by_month):
+        clauses.append(f"({src.household} = ANY(%s) AND {_time_window(src)})")
+        params += [sorted(by_month[month]), month, periods.next_month(month)]
+    return "(" + " OR ".join(clauses) + ")", params
+
+
+# A household's year of day bits, from its months': bit n of a month (day n + 1) is read from the
+# right of the month's bits, reversed, and placed at the month's first day of the year.
+HOUSEHOLD_YEAR_FROM_MONTHS_SQL = f"""
+    SELECT extract(year FROM h.month)::int AS year, h.household_id, h.district_id, h.community_id,
+           bit_or(rpad(repeat('0', extract(doy FROM h.month)::int - 1)
+                       || reverse(h.days::bit(31)::text), 366, '0')::bit(366)) AS days
+    FROM {d.T_HOUSEHOLD} h
+    WHERE h.household_id = ANY(%s) AND h.month BETWEEN %s AND %s
+    GROUP BY 1, 2, 3, 4"""  # noqa: S608 - a rollup table
+
+
 def _refresh_households(
     cursor, srcs: list[EventSource], keys: set[tuple[int, date]]
 ) -> set[tuple[int, date]]:
-    """Recompute household-month rows for (household, month) keys; returns the (community, month) touched."""
+    """Recompute household-month rows for (household, month) keys from the events, then the years
+    they are in from the months (the same days: a year re-read from the events would be every event
+    of each household's year); returns the (community, month) touched."""
     if not keys:
         return set()
     households = sorted({household for household, _month in keys})
     months = [month for _household, month in keys]
     cursor.execute(TOUCHED_MONTHS, [households, sorted(set(months))])
     touched = set(cursor.fetchall())
-    events = d.participation_events_sql(
-        srcs, {src.name: f"{src.household} = ANY(%s) AND {_time_window(src)}" for src in srcs}
+    fragments = {src.name: _household_events(src, keys) for src in srcs}
+    events = d.participation_events_sql(srcs, {name: where for name, (where, _params) in fragments.items()})
+    _replace(
+        cursor,
+        d.T_HOUSEHOLD,
+        d.HOUSEHOLD_COLUMNS,
+        d.household_month_sql(events),
+        [param for src in srcs for param in fragments[src.name][1]],
+        keys,
+        HOUSEHOLD_MONTH_KEY,
     )
     first, last = min(months), max(months)
-    for table, columns, rows, bucket_keys, key_sql, bounds in (
-        (
-            d.T_HOUSEHOLD,
-            d.HOUSEHOLD_COLUMNS,
-            d.household_month_sql(events),
-            keys,
-            HOUSEHOLD_MONTH_KEY,
-            [first, periods.next_month(last)],
-        ),
-        (
-            d.T_HOUSEHOLD_YEAR,
-            d.HOUSEHOLD_YEAR_COLUMNS,
-            d.household_year_sql(events),
-            {(household, month.year) for household, month in keys},
-            HOUSEHOLD_YEAR_KEY,
-            [first.replace(month=1, day=1), last.replace(month=12, day=31)],
-        ),
-    ):
-        params = [households, *_window_params(bounds)] * len(srcs)
-        _replace(cursor, table, columns, rows, params, bucket_keys, key_sql)
+    _replace(
+        cursor,
+        d.T_HOUSEHOLD_YEAR,
+        d.HOUSEHOLD_YEAR_COLUMNS,
+        HOUSEHOLD_YEAR_FROM_MONTHS_SQL,
+        [households, first.replace(month=1, day=1), last.replace(month=12, day=31)],
+        {(household, month.year) for household, month in keys},
+        HOUSEHOLD_YEAR_KEY,
+    )
     cursor.execute(TOUCHED_MONTHS, [households, sorted(set(months))])
     return touched | set(cursor.fetchall())
 
@@ -280,7 +330,20 @@ def _refresh_households(
 MONTH_DAY_BITS = (1 << 31) - 1
 
 
-def _household_buckets(cursor, keys: set[tuple[int, date]]) -> Counter:
+def _household_months(cursor, keys: set[tuple[int, date]]) -> list[tuple]:
+    """(household, community, district, month, days) of every month of the keys' households, in
+    household and month order: what the participation counts and steps of a change are read from."""
+    if not keys:
+        return []
+    cursor.execute(
+        f"""SELECT household_id, community_id, district_id, month, days FROM {d.T_HOUSEHOLD}
+            WHERE household_id = ANY(%s) ORDER BY household_id, month""",  # noqa: S608 - a rollup table
+        [sorted({household for household, _month in keys})],
+    )
+    return cursor.fetchall()
+
+
+def _household_buckets(months_rows: list[tuple], keys: set[tuple[int, date]]) -> Counter:
     """Households per (community, district, kind, start) bucket, counting only the changed households,
     and of theirs only the buckets a changed month can move: that month's days and the month, the
     weeks that overlap it, its year. Every other bucket holds the same before and after the change,
@@ -302,15 +365,12 @@ def _household_buckets(cursor, keys: set[tuple[int, date]]) -> Counter:
         household: {n for m in months for n in (_previous_month(m), m, periods.next_month(m))}
         for household, months in changed.items()
     }
-    households = sorted(changed)
     years = sorted({month.year for _household, month in keys})
-    cursor.execute(
-        f"""SELECT household_id, community_id, district_id, month, days FROM {d.T_HOUSEHOLD}
-            WHERE household_id = ANY(%s) AND month BETWEEN %s AND %s""",  # noqa: S608 - a rollup table
-        [households, date(years[0] - 1, 12, 1), date(years[-1] + 1, 1, 1)],
-    )
+    earliest, latest = date(years[0] - 1, 12, 1), date(years[-1] + 1, 1, 1)
     buckets: dict[int, set] = defaultdict(set)
-    for household, community, district, month, days in cursor.fetchall():
+    for household, community, district, month, days in months_rows:
+        if not earliest <= month <= latest:
+            continue
         bits = days & MONTH_DAY_BITS
         if not bits or month.year not in changed_years[household]:
             continue
@@ -365,13 +425,15 @@ def _apply_participation_change(cursor, before: Counter, after: Counter) -> None
                 households = {d.T_PARTICIPATION}.households + EXCLUDED.households""",  # noqa: S608 - a rollup table
         params,
     )
+    # Only the rows just changed can have reached 0.
     cursor.execute(
-        f"DELETE FROM {d.T_PARTICIPATION} WHERE households = 0 AND community_id = ANY(%s)",  # noqa: S608 - a rollup table
-        [sorted({row[0] for row in rows})],
+        f"""DELETE FROM {d.T_PARTICIPATION} t USING (VALUES {values}) AS k(community_id, district_id, kind, start, delta)
+            WHERE t.community_id = k.community_id AND t.kind = k.kind AND t.start = k.start AND t.households = 0""",  # noqa: S608 - a rollup table
+        params,
     )
 
 
-def _household_steps(cursor, keys: set[tuple[int, date]]) -> Counter:
+def _household_steps(months_rows: list[tuple], keys: set[tuple[int, date]]) -> Counter:
     """ParticipationStep rows of the changed households: (day, district, previous) -> households.
 
     Only the steps that a changed month can move: a step from `previous` to `day` is another step
@@ -385,14 +447,9 @@ def _household_steps(cursor, keys: set[tuple[int, date]]) -> Counter:
     changed: dict[int, list[date]] = defaultdict(list)
     for household, month in keys:
         changed[household].append(month)
-    cursor.execute(
-        f"""SELECT household_id, district_id, month, days FROM {d.T_HOUSEHOLD}
-            WHERE household_id = ANY(%s) ORDER BY household_id, month""",  # noqa: S608 - a rollup table
-        [sorted(changed)],
-    )
     first = ParticipationStep.FIRST
     household = previous = None
-    for row_household, district, month, days in cursor.fetchall():
+    for row_household, _community, district, month, days in months_rows:
         if row_household != household:
             household, previous = row_household, first
             months = changed[household]
@@ -427,9 +484,12 @@ def _apply_step_change(cursor, before: Counter, after: Counter) -> None:
                 households = {d.T_STEP}.households + EXCLUDED.households""",  # noqa: S608 - a rollup table
         params,
     )
+    # Only the rows just changed can have reached 0.
     cursor.execute(
-        f"DELETE FROM {d.T_STEP} WHERE households = 0 AND district_id = ANY(%s)",  # noqa: S608 - a rollup table
-        [sorted({row[1] for row in rows})],
+        f"""DELETE FROM {d.T_STEP} t USING (VALUES {values}) AS k(day, district_id, previous, delta)
+            WHERE t.district_id = k.district_id AND t.day = k.day AND t.previous = k.previous
+              AND t.households = 0""",  # noqa: S608 - a rollup table
+        params,
     )
 
 
@@ -477,11 +537,19 @@ def refresh() -> RefreshResult:
             mark.refreshed_at = timezone.now()
             mark.save()
         _refresh_community_daily(cursor, all_buckets)
-        before = _household_buckets(cursor, participation_keys)
-        steps_before = _household_steps(cursor, participation_keys)
+        months_before = _household_months(cursor, participation_keys)
         touched = _refresh_households(cursor, srcs, participation_keys)
-        _apply_participation_change(cursor, before, _household_buckets(cursor, participation_keys))
-        _apply_step_change(cursor, steps_before, _household_steps(cursor, participation_keys))
+        months_after = _household_months(cursor, participation_keys)
+        _apply_participation_change(
+            cursor,
+            _household_buckets(months_before, participation_keys),
+            _household_buckets(months_after, participation_keys),
+        )
+        _apply_step_change(
+            cursor,
+            _household_steps(months_before, participation_keys),
+            _household_steps(months_after, participation_keys),
+        )
         result.household_months = len(participation_keys)
         if touched:
             cursor.execute(

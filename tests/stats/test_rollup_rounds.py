@@ -35,6 +35,35 @@ def test_past_the_clause_limit_the_prefilter_is_one_window(monkeypatch):
     assert params == [[1, 2], date(2026, 2, 28), date(2026, 3, 11)]
 
 
+def test_household_months_are_read_per_month_and_rollup_rows_per_day():
+    src = sources.drop_source()
+    keys = {(7, date(2026, 2, 1)), (5, date(2026, 2, 1)), (7, date(2026, 12, 1))}
+
+    where, params = incremental._household_events(src, keys)
+    rollup_where, rollup_params = incremental._rollup_days(
+        "community_id", {(4, date(2026, 3, 2)), (3, date(2026, 3, 2))}
+    )
+
+    assert where.count(" OR ") == 1
+    assert params == [[5, 7], date(2026, 2, 1), date(2026, 3, 1), [7], date(2026, 12, 1), date(2027, 1, 1)]
+    assert rollup_where == "WHERE (community_id = ANY(%s) AND day = %s)"
+    assert rollup_params == [[3, 4], date(2026, 3, 2)]
+
+
+def test_past_the_clause_limit_households_and_rollup_rows_are_read_over_one_span(monkeypatch):
+    monkeypatch.setattr(incremental, "MAX_DAY_CLAUSES", 1)
+    keys = {(7, date(2026, 2, 1)), (5, date(2026, 4, 1))}
+
+    where, params = incremental._household_events(sources.deposit_source(), keys)
+    rollup_where, rollup_params = incremental._rollup_days(
+        "district_id", {(1, date(2026, 3, 2)), (2, date(2026, 3, 9))}
+    )
+
+    assert " OR " not in where and " OR " not in rollup_where
+    assert params == [[5, 7], date(2026, 1, 31), date(2026, 5, 3)]
+    assert rollup_params == [[1, 2], date(2026, 3, 2), date(2026, 3, 9)]
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", [5, 6])
 def test_rounds_that_read_one_window_still_equal_a_recount(seed, monkeypatch, weidu, jian_an, city_officer):

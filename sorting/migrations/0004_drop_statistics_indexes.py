@@ -21,4 +21,8 @@ class Migration(migrations.Migration):
             model_name='drop',
             index=models.Index(fields=['community', 'created_at'], name='drop_community_day'),
         ),
+        AddIndexConcurrently(
+            model_name='drop',
+            index=models.Index(fields=['household', 'created_at'], name='drop_household_day'),
+        ),
     ]

@@ -22,4 +22,8 @@ class Migration(migrations.Migration):
             model_name='deposit',
             index=models.Index(fields=['community', 'occurred_at'], name='deposit_community_day'),
         ),
+        AddIndexConcurrently(
+            model_name='deposit',
+            index=models.Index(fields=['household', 'occurred_at'], name='deposit_household_day'),
+        ),
     ]
