@@ -15,7 +15,7 @@ from operator import itemgetter
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
-from . import indicators
+from . import indicators, rate
 
 # (rows of collections, rows of deposits) per grouping; each selects key, district_id, day, kind,
 # category, destination, weight_g for the ids in %(ids)s (districts) and the days %(a)s..%(b)s.
@@ -95,6 +95,19 @@ class DaySums:
     def day_numbers(self) -> tuple[int, ...]:
         """The days as ordinals, what projections fit over (computed once for every indicator)."""
         return tuple(day.toordinal() for day in self.days)
+
+    def total(self, code: str) -> rate.Utilization:
+        """The indicator's numerator and denominator over every day."""
+        recovered, handled = self.sums[code]
+        return rate.Utilization(sum(recovered), sum(handled))
+
+    def projection(
+        self, code: str, *, start: date, end: date, today: date, target: float | None
+    ) -> rate.Projection:
+        recovered, handled = self.sums[code]
+        return rate.project_columns(
+            self.day_numbers, recovered, handled, start=start, end=end, today=today, target=target
+        )
 
 
 NO_DAYS = DaySums((), {code: ((), ()) for code in indicators.INDICATORS})

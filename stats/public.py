@@ -155,20 +155,13 @@ def _indicator_values(daily: flows.DaySums, in_force, start: date, end: date) ->
     today = periods.today()
     result = {}
     for code in indicators.INDICATORS:
-        recovered, handled = daily.sums[code]
         target = in_force.get(code)
         result[code] = IndicatorValue(
             code,
-            rate.Utilization(sum(recovered), sum(handled)),
+            daily.total(code),
             target,
-            rate.project_columns(
-                daily.day_numbers,
-                recovered,
-                handled,
-                start=start,
-                end=end,
-                today=today,
-                target=target.value if target else None,
+            daily.projection(
+                code, start=start, end=end, today=today, target=target.value if target else None
             ),
         )
     return result

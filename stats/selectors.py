@@ -247,20 +247,13 @@ def indicator_figures(
     today = periods.today()
     result = {}
     for code, indicator in indicators.INDICATORS.items():
-        recovered, handled = days.sums[code]
         target = in_force.get(code)
         result[code] = IndicatorFigures(
             indicator=indicator,
-            ratio=rate.Utilization(sum(recovered), sum(handled)),
+            ratio=days.total(code),
             target=target,
-            projection=rate.project_columns(
-                days.day_numbers,
-                recovered,
-                handled,
-                start=start,
-                end=end,
-                today=today,
-                target=target.value if target else None,
+            projection=days.projection(
+                code, start=start, end=end, today=today, target=target.value if target else None
             ),
         )
     return result

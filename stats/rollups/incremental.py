@@ -47,23 +47,32 @@ def _window_params(days) -> list:
 MAX_DAY_CLAUSES = 40
 
 
+def _clauses_per_period(keys, clause: str, period_params, fallback) -> tuple[str, list]:
+    """`clause` once per distinct period (day or month) of the (id, period) keys, OR-ed, each with
+    that period's ids then `period_params(period)` as parameters; past MAX_DAY_CLAUSES periods,
+    `fallback(every id, the periods in order)` instead."""
+    by_period: dict[date, set[int]] = defaultdict(set)
+    for key, period in keys:
+        by_period[period].add(key)
+    if len(by_period) > MAX_DAY_CLAUSES:
+        return fallback(sorted({key for key, _period in keys}), sorted(by_period))
+    clauses, params = [], []
+    for period in sorted(by_period):
+        clauses.append(clause)
+        params += [sorted(by_period[period]), *period_params(period)]
+    return "(" + " OR ".join(clauses) + ")", params
+
+
 def _rollup_days(column: str, keys: set[tuple[int, date]]) -> tuple[str, list]:
     """A WHERE clause selecting rollup rows of the (`column`, day) keys: per day, that day's ids (a
     range of the rollup's key each); past MAX_DAY_CLAUSES days, every id over the span of days."""
-    by_day: dict[date, set[int]] = defaultdict(set)
-    for key, day in keys:
-        by_day[day].add(key)
-    if len(by_day) > MAX_DAY_CLAUSES:
-        return f"WHERE {column} = ANY(%s) AND day BETWEEN %s AND %s", [
-            sorted({key for key, _day in keys}),
-            min(by_day),
-            max(by_day),
-        ]
-    clauses, params = [], []
-    for day in sorted(by_day):
-        clauses.append(f"({column} = ANY(%s) AND day = %s)")
-        params += [sorted(by_day[day]), day]
-    return "WHERE " + " OR ".join(clauses), params
+    where, params = _clauses_per_period(
+        keys,
+        f"({column} = ANY(%s) AND day = %s)",
+        lambda day: [day],
+        lambda ids, days: (f"{column} = ANY(%s) AND day BETWEEN %s AND %s", [ids, days[0], days[-1]]),
+    )
+    return "WHERE " + where, params
 
 
 def _bucket_events(src: EventSource, buckets: set[tuple[int, date]]) -> tuple[str, list]:
@@ -74,20 +83,15 @@ def _bucket_events(src: EventSource, buckets: set[tuple[int, date]]) -> tuple[st
     events between its earliest and latest day (late deposits of last week made that a week of the
     whole city). The bounds are the day's own local midnights, the zone local_day_sql reads it in.
     """
-    by_day: dict[date, set[int]] = defaultdict(set)
-    for community, day in buckets:
-        by_day[day].add(community)
-    if len(by_day) > MAX_DAY_CLAUSES:
-        days = list(by_day)
-        return (
+    return _clauses_per_period(
+        buckets,
+        f"({src.community} = ANY(%s) AND {_time_window(src)})",
+        lambda day: [day, day + timedelta(days=1)],
+        lambda ids, days: (
             f"{src.community} = ANY(%s) AND {_time_window(src)}",
-            [sorted({community for community, _day in buckets}), *_window_params(days)],
-        )
-    clauses, params = [], []
-    for day in sorted(by_day):
-        clauses.append(f"({src.community} = ANY(%s) AND {_time_window(src)})")
-        params += [sorted(by_day[day]), day, day + timedelta(days=1)]
-    return "(" + " OR ".join(clauses) + ")", params
+            [ids, *_window_params(days)],
+        ),
+    )
 
 
 def _scan(cursor, src: EventSource, mark: Watermark, since) -> list[tuple]:
@@ -259,23 +263,15 @@ def _household_events(src: EventSource, keys: set[tuple[int, date]]) -> tuple[st
     """A WHERE fragment selecting the raw events of the (household, month) keys, and its parameters:
     per month, that month's households and the month's instants (a range of the (household, time)
     index each); past MAX_DAY_CLAUSES months, one window over all of them."""
-    by_month: dict[date, set[int]] = defaultdict(set)
-    for household, month in keys:
-        by_month[month].add(household)
-    if len(by_month) > MAX_DAY_CLAUSES:
-        months = list(by_month)
-        return (
+    return _clauses_per_period(
+        keys,
+        f"({src.household} = ANY(%s) AND {_time_window(src)})",
+        lambda month: [month, periods.next_month(month)],
+        lambda ids, months: (
             f"{src.household} = ANY(%s) AND {_time_window(src)}",
-            [
-                sorted(set().union(*by_month.values())),
-                *_window_params([min(months), periods.next_month(max(months))]),
-            ],
-        )
-    clauses, params = [], []
-    for month in sorted(by_month):
-        clauses.append(f"({src.household} = ANY(%s) AND {_time_window(src)})")
-        params += [sorted(by_month[month]), month, periods.next_month(month)]
-    return "(" + " OR ".join(clauses) + ")", params
+            [ids, *_window_params([months[0], periods.next_month(months[-1])])],
+        ),
+    )
 
 
 # A household's year of day bits, from its months': bit n of a month (day n + 1) is read from the

@@ -46,7 +46,7 @@ def test_household_months_are_read_per_month_and_rollup_rows_per_day():
 
     assert where.count(" OR ") == 1
     assert params == [[5, 7], date(2026, 2, 1), date(2026, 3, 1), [7], date(2026, 12, 1), date(2027, 1, 1)]
-    assert rollup_where == "WHERE (community_id = ANY(%s) AND day = %s)"
+    assert rollup_where == "WHERE ((community_id = ANY(%s) AND day = %s))"
     assert rollup_params == [[3, 4], date(2026, 3, 2)]
 
 
