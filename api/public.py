@@ -65,12 +65,17 @@ PUBLIC_PARAMS = [
 OVERVIEW_SECONDS = 60
 
 
+def overview_key(city: int | None, year: int | None) -> str:
+    """Where the overview of a city's year (None: the defaults) is shared in the cache."""
+    return f"public:overview:{city or 0}:{year or 0}:{selectors.min_cell_households()}"
+
+
 def published(request) -> dict:
     """The meta data and every dataset's rows for the request's city and year, cached."""
     query = PublicQueryIn(data=request.GET)
     query.is_valid(raise_exception=True)
     city, year = query.validated_data.get("city"), query.validated_data.get("year")
-    key = f"public:overview:{city or 0}:{year or 0}:{selectors.min_cell_households()}"
+    key = overview_key(city, year)
     found = cache.get(key)
     if found is None:
         overview = selectors.public_overview(city, year)

@@ -96,6 +96,10 @@ class Deposit(models.Model):
             models.Index(fields=["kiosk", "occurred_at"], name="deposit_kiosk_day"),
             models.Index(fields=["occurred_at"], name="deposit_occurred"),
             models.Index(fields=["resident", "material", "-id"], name="deposit_resident_bag"),
+            # The statistics' incremental round recounts a community's day and a household's month
+            # (stats/rollups/incremental.py).
+            models.Index(fields=["community", "occurred_at"], name="deposit_community_day"),
+            models.Index(fields=["household", "occurred_at"], name="deposit_household_day"),
         ]
 
     def __str__(self):

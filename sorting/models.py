@@ -83,6 +83,10 @@ class Drop(models.Model):
             models.Index(fields=["resident", "created_at"], name="drop_resident_day"),
             models.Index(fields=["created_at"], name="drop_created"),
             models.Index(fields=["updated_at"], name="drop_updated"),
+            # The statistics' incremental round recounts a community's day and a household's month
+            # (stats/rollups/incremental.py).
+            models.Index(fields=["community", "created_at"], name="drop_community_day"),
+            models.Index(fields=["household", "created_at"], name="drop_household_day"),
         ]
 
     def __str__(self):

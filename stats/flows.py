@@ -6,7 +6,11 @@ does since the mass balance: a deposit counts at the plant). Per district or per
 one query returns every indicator's numerator and denominator.
 """
 
+from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
+from itertools import groupby
+from operator import itemgetter
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
@@ -64,42 +68,68 @@ def daily_sums_sql(by: str) -> str:
         GROUP BY 1, 2"""  # noqa: S608 - built from indicators' checked codes and the fixed flow sources
 
 
-# Per indicator code, (day, numerator and denominator) in day order: what projections read.
-DailyRatios = dict[str, list[tuple[date, rate.Utilization]]]
-
-
-# District and city figures read the district-day rollup of the indicators: one row per day.
-# The array's elements as plain columns: psycopg reads integers natively, arrays as text to parse.
+# District and city figures read the district-day rollup of the indicators: one row per day, the
+# district's setting applied in SQL, so each indicator arrives as its numerator and denominator.
+_ROLLUP_COLUMNS = ", ".join(
+    f"x.sums[{3 * i + 1}] + CASE WHEN s.incineration_counts_as_recovery THEN x.sums[{3 * i + 2}] ELSE 0 END, "
+    f"x.sums[{3 * i + 3}]"
+    for i in range(len(indicators.INDICATORS))
+)
 ROLLUP_SQL = f"""
-    SELECT x.district_id, x.day, coalesce(s.incineration_counts_as_recovery, false),
-           {", ".join(f"x.sums[{i + 1}]" for i in range(indicators.SUMS_LENGTH))}
+    SELECT x.district_id, x.day, {_ROLLUP_COLUMNS}
     FROM stats_districtindicatorday x LEFT JOIN stats_districtstatssettings s ON s.district_id = x.district_id
     WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s
     ORDER BY 1, 2"""  # noqa: S608 - array positions from a constant
 
 
-def daily(ids: list[int], start: date, end: date, *, by: str = "district_id") -> dict[int, DailyRatios]:
-    """key (district or community) -> indicator code -> its days with a flow, in order."""
-    result: dict[int, DailyRatios] = {}
+@dataclass(frozen=True)
+class DaySums:
+    """One place's days with a flow, in day order, and per indicator code the numerator and the
+    denominator of each of those days (grams), as columns: a city's year is tens of thousands of
+    figures, and projections read them in order."""
+
+    days: tuple[date, ...]
+    sums: dict[str, tuple[tuple[int, ...], tuple[int, ...]]]
+
+    @cached_property
+    def day_numbers(self) -> tuple[int, ...]:
+        """The days as ordinals, what projections fit over (computed once for every indicator)."""
+        return tuple(day.toordinal() for day in self.days)
+
+    def total(self, code: str) -> rate.Utilization:
+        """The indicator's numerator and denominator over every day."""
+        recovered, handled = self.sums[code]
+        return rate.Utilization(sum(recovered), sum(handled))
+
+    def projection(
+        self, code: str, *, start: date, end: date, today: date, target: float | None
+    ) -> rate.Projection:
+        recovered, handled = self.sums[code]
+        return rate.project_columns(
+            self.day_numbers, recovered, handled, start=start, end=end, today=today, target=target
+        )
+
+
+NO_DAYS = DaySums((), {code: ((), ()) for code in indicators.INDICATORS})
+
+
+def daily_columns(ids: list[int], start: date, end: date, *, by: str = "district_id") -> dict[int, DaySums]:
+    """key (district or community) -> its days with a flow and every indicator's sums on them."""
     if not ids:
-        return result
-    codes = list(indicators.INDICATORS)
-    with connection.cursor() as cursor:
-        if by == "district_id" and not READS_DEPOSITS:
-            cursor.execute(ROLLUP_SQL, {"ids": ids, "a": start, "b": end})
-            for key, day, setting_on, *sums in cursor.fetchall():
-                per_code = result.get(key)
-                if per_code is None:
-                    per_code = result[key] = {code: [] for code in codes}
-                for code, ratio in indicators.ratios_from_sums(sums, setting_on):
-                    per_code[code].append((day, ratio))
-            return result
+        return {}
+    if by == "district_id" and not READS_DEPOSITS:
+        sql = ROLLUP_SQL
+    else:
         # The sums arrive as bigint (cast in SQL): no Decimal per figure.
-        cursor.execute(daily_sums_sql(by) + " ORDER BY 1, 2", {"ids": ids, "a": start, "b": end})
-        for key, day, *sums in cursor.fetchall():
-            per_code = result.get(key)
-            if per_code is None:
-                per_code = result[key] = {code: [] for code in codes}
-            for i, code in enumerate(codes):
-                per_code[code].append((day, rate.Utilization(sums[2 * i], sums[2 * i + 1])))
+        sql = daily_sums_sql(by) + " ORDER BY 1, 2"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"ids": ids, "a": start, "b": end})
+        rows = cursor.fetchall()
+    result = {}
+    for key, group in groupby(rows, key=itemgetter(0)):
+        columns = list(zip(*group, strict=True))
+        result[key] = DaySums(
+            columns[1],
+            {code: (columns[2 + 2 * i], columns[3 + 2 * i]) for i, code in enumerate(indicators.INDICATORS)},
+        )
     return result

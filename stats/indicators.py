@@ -305,17 +305,3 @@ def contribution_sql(*, kind: str, category: str, destination: str, weight: str)
             f"coalesce(sum({weight}) FILTER (WHERE {condition(indicator.denominator, False)}), 0)::bigint",
         ]
     return "ARRAY[" + ", ".join(parts) + "]"
-
-
-def ratios_from_sums(sums, setting_on: bool) -> list[tuple[str, "rate.Utilization"]]:
-    """A rollup row's sums as (code, ratio) per indicator, the setting applied."""
-    return [
-        (
-            code,
-            rate.Utilization(
-                sums[3 * i] + (sums[3 * i + 1] if setting_on else 0),
-                sums[3 * i + 2],
-            ),
-        )
-        for i, code in enumerate(INDICATORS)
-    ]

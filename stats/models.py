@@ -6,6 +6,8 @@ Rollup tables are derived data: `refresh_rollups` keeps them in step with the ra
 `verify_rollups` proves they equal a recount.
 """
 
+from datetime import date
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -348,7 +350,16 @@ class DepositDaily(CommunityDayRow, DepositWeights):
         constraints = [
             models.UniqueConstraint(fields=["day", "community", "material"], name="deposit_daily_key")
         ]
-        indexes = [models.Index(fields=["district", "day"], name="deposit_daily_district_day")]
+        indexes = [
+            models.Index(fields=["district", "day"], name="deposit_daily_district_day"),
+            # CO2e avoided per community sums a district's period by community and material: from the
+            # index alone, not the heap pages a district's days are spread over.
+            models.Index(
+                fields=["district", "day", "community", "material"],
+                name="deposit_daily_by_material",
+                include=["weight_g"],
+            ),
+        ]
 
 
 class CommunityDaily(CommunityDayRow):
@@ -423,7 +434,8 @@ class ParticipationCount(models.Model):
     """Distinct participating households of a community in one calendar day, week, month or year.
 
     Exact for whole buckets (a household belongs to one community, so communities add up); a period
-    that is not a whole bucket is counted from HouseholdMonth instead.
+    that is not a whole bucket is counted from ParticipationStep (per district) or the households'
+    day bits (HouseholdYear, HouseholdMonth; per community) instead.
     """
 
     class Kind(models.TextChoices):
@@ -507,6 +519,32 @@ class HouseholdYear(models.Model):
 
     def __str__(self):
         return f"{self.year} {self.household_id}"
+
+
+class ParticipationStep(DistrictDayRow):
+    """Households of a district out on a day, counted by the day each was last out before it
+    (`previous`; FIRST for a household's first day).
+
+    A household took part in a period a..b exactly when one of its days in a..b follows a day before
+    a (or none), so the households of any period are the sum of the rows with day in a..b and
+    previous < a: a read that grows with days and districts, not with households, for the periods
+    that are not whole calendar buckets.
+    """
+
+    FIRST = date(1999, 12, 31)  # before any period (they start on 1 January 2000 at the earliest)
+
+    previous = models.DateField()
+    households = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "day", "previous"], name="participation_step_key", include=["households"]
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.district_id} {self.day} after {self.previous}"
 
 
 class CommunityHouseholds(models.Model):

@@ -132,39 +132,47 @@ def _people(households: int, participating: int, verdicts: int, correct: int) ->
     return HouseholdFigures(households, participating, verdicts, correct)
 
 
-def _merge(days: list[flows.DailyRatios]) -> flows.DailyRatios:
+def _merge(places: list[flows.DaySums]) -> flows.DaySums:
     """Several places' daily sums as one place's (the city's): days added, in order."""
-    merged: dict[str, dict[date, rate.Utilization]] = {code: {} for code in indicators.INDICATORS}
-    for per_code in days:
-        for code, daily in per_code.items():
-            for day, ratio in daily:
-                merged[code][day] = merged[code].get(day, rate.ZERO) + ratio
-    return {code: sorted(by_day.items()) for code, by_day in merged.items()}
+    codes = list(indicators.INDICATORS)
+    by_day: dict[date, list[int]] = {}
+    for sums in places:
+        columns = [column for code in codes for column in sums.sums[code]]
+        for i, day in enumerate(sums.days):
+            added = by_day.get(day)
+            if added is None:
+                added = by_day[day] = [0] * len(columns)
+            for j, column in enumerate(columns):
+                added[j] += column[i]
+    days = sorted(by_day)
+    merged = list(zip(*(by_day[day] for day in days), strict=True)) if days else [()] * (2 * len(codes))
+    return flows.DaySums(
+        tuple(days), {code: (merged[2 * i], merged[2 * i + 1]) for i, code in enumerate(codes)}
+    )
 
 
-def _indicator_values(
-    daily: flows.DailyRatios, in_force, start: date, end: date
-) -> dict[str, IndicatorValue]:
+def _indicator_values(daily: flows.DaySums, in_force, start: date, end: date) -> dict[str, IndicatorValue]:
     today = periods.today()
     result = {}
     for code in indicators.INDICATORS:
-        days = daily.get(code, [])
         target = in_force.get(code)
         result[code] = IndicatorValue(
             code,
-            rate.Utilization(sum(r.recovered_g for _d, r in days), sum(r.handled_g for _d, r in days)),
+            daily.total(code),
             target,
-            rate.project(days, start=start, end=end, today=today, target=target.value if target else None),
+            daily.projection(
+                code, start=start, end=end, today=today, target=target.value if target else None
+            ),
         )
     return result
 
 
-def _monthly(daily: flows.DailyRatios) -> dict[date, dict[str, float | None]]:
+def _monthly(daily: flows.DaySums) -> dict[date, dict[str, float | None]]:
+    months = [periods.month_start(day) for day in daily.days]
     sums: dict[date, dict[str, rate.Utilization]] = defaultdict(dict)
-    for code, days in daily.items():
-        for day, ratio in days:
-            month = periods.month_start(day)
-            sums[month][code] = sums[month].get(code, rate.ZERO) + ratio
+    for code, (recovered, handled) in daily.sums.items():
+        for month, r, h in zip(months, recovered, handled, strict=True):
+            sums[month][code] = sums[month].get(code, rate.ZERO) + rate.Utilization(r, h)
     return {month: {code: r.rate for code, r in by_code.items()} for month, by_code in sums.items()}
 
 
@@ -201,7 +209,8 @@ def public_overview(city_id: int | None, year: int | None = None) -> PublicOverv
     households = selectors.registered_households(ids)
     participating = selectors.participating_households(ids, start, end)
     drops = selectors.drop_totals(ids, start, end)
-    daily = flows.daily(ids, start, end)
+    daily = flows.daily_columns(ids, start, end)
+    city_daily = _merge(list(daily.values()))
     in_force = targets.in_force([city.id], end.year)[city.id]
     kiosks = _kiosk_counts(ids)
     co2e = carbon.carbon_avoided(ids, start, end)
@@ -228,7 +237,7 @@ def public_overview(city_id: int | None, year: int | None = None) -> PublicOverv
             city.name,
             getattr(city, "name_en", "") or "",
             city_people,
-            _indicator_values(_merge(list(daily.values())), in_force, start, end),
+            _indicator_values(city_daily, in_force, start, end),
             up,
             down,
             carbon.total(co2e.values()).co2e_g if not city_people.withheld else None,
@@ -243,18 +252,18 @@ def public_overview(city_id: int | None, year: int | None = None) -> PublicOverv
                 district.name,
                 district.name_en or "",
                 _people(*people_of[district.id]) if shown else HouseholdFigures(),
-                _indicator_values(daily.get(district.id, {}), in_force, start, end),
+                _indicator_values(daily.get(district.id, flows.NO_DAYS), in_force, start, end),
                 *kiosks.get(district.id, (0, 0)),
                 co2e.get(district.id, carbon.NONE).co2e_g if shown else None,
             )
         )
 
-    months = _months(city, districts, hidden_districts, daily, start, end, k)
+    months = _months(city, districts, hidden_districts, daily, city_daily, start, end, k)
     ranked, withheld_count = _community_ranking(ids, start, end, k)
     return PublicOverview(city, year, start, end, k, _last_modified(), places, months, ranked, withheld_count)
 
 
-def _months(city, districts, hidden_districts, daily, start, end, k) -> list[MonthFigures]:
+def _months(city, districts, hidden_districts, daily, city_daily, start, end, k) -> list[MonthFigures]:
     ids = [d.id for d in districts]
     counted: dict[int, dict[date, int]] = defaultdict(dict)
     # Whole calendar months are exact in the participation counts (communities add up).
@@ -270,7 +279,7 @@ def _months(city, districts, hidden_districts, daily, start, end, k) -> list[Mon
     city_households_ok = sum(int(v) for v in registered.values()) >= k
     result = []
     month_list = [first for first, _last in periods.buckets(start, end, "month")]
-    city_rates = _monthly(_merge(list(daily.values())))
+    city_rates = _monthly(city_daily)
     for month in month_list:
         result.append(
             MonthFigures(
@@ -284,7 +293,7 @@ def _months(city, districts, hidden_districts, daily, start, end, k) -> list[Mon
             )
         )
     for district in districts:
-        rates = _monthly(daily.get(district.id, {}))
+        rates = _monthly(daily.get(district.id, flows.NO_DAYS))
         shown = district.id not in hidden_districts
         for month in month_list:
             result.append(

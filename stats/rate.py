@@ -19,9 +19,11 @@ are defined; the routes below are its recovery terms.
 """
 
 import re
-from collections.abc import Iterable, Mapping
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import accumulate
 from typing import NamedTuple
 
 from backend.categories import WasteCategory
@@ -102,29 +104,53 @@ def project(
     judged on its final rate; with fewer than MIN_DAYS_FOR_TREND days of data the rate so far is the
     projection. on_track is projected >= target; None when nothing was handled yet or no target is set.
     """
+    ordered = sorted(daily, key=lambda item: item[0])
+    return project_columns(
+        [day.toordinal() for day, _flow in ordered],
+        [flow.recovered_g for _day, flow in ordered],
+        [flow.handled_g for _day, flow in ordered],
+        start=start,
+        end=end,
+        today=today,
+        target=target,
+    )
+
+
+def project_columns(
+    day_numbers: Sequence[int],
+    recovered: Sequence[int],
+    handled: Sequence[int],
+    *,
+    start: date,
+    end: date,
+    today: date,
+    target: float | None,
+) -> Projection:
+    """`project` over columns: the days as ordinals (`date.toordinal`), ascending, and each day's
+    numerator and denominator. The same arithmetic in the same order, so the same figures to the last bit; it runs
+    per indicator and place of every answer, so it makes no object per day."""
     last = min(end, today)
-    points: list[tuple[int, float]] = []
-    # Plain integers: this runs per indicator, district and day of a city's year.
-    recovered = handled = 0
-    for day, flow in sorted(daily, key=lambda item: item[0]):
-        if day < start or day > last:
-            continue
-        recovered += flow.recovered_g
-        handled += flow.handled_g
-        if handled > 0:
-            points.append(((day - start).days, recovered / handled))
-    so_far = Utilization(recovered, handled).rate
+    origin = start.toordinal()
+    lo, hi = bisect_left(day_numbers, origin), bisect_right(day_numbers, last.toordinal())
+    cumulative_recovered = list(accumulate(recovered[lo:hi]))
+    cumulative_handled = list(accumulate(handled[lo:hi]))
+    so_far = Utilization(
+        cumulative_recovered[-1] if cumulative_recovered else 0,
+        cumulative_handled[-1] if cumulative_handled else 0,
+    ).rate
     if so_far is None:
         return Projection(None, None, None, "no_data")
     if today >= end:
         return Projection(so_far, so_far, _reaches(so_far, target), "final")
-    if len(points) < MIN_DAYS_FOR_TREND:
+    xs = [number - origin for number, h in zip(day_numbers[lo:hi], cumulative_handled, strict=True) if h > 0]
+    if len(xs) < MIN_DAYS_FOR_TREND:
         return Projection(so_far, so_far, _reaches(so_far, target), "rate_so_far")
-    n = len(points)
-    mean_x = sum(x for x, _ in points) / n
-    mean_y = sum(y for _, y in points) / n
-    var_x = sum((x - mean_x) ** 2 for x, _ in points)
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / var_x if var_x else 0.0
+    ys = [r / h for r, h in zip(cumulative_recovered, cumulative_handled, strict=True) if h > 0]
+    n = len(xs)
+    mean_x = sum(xs) / n
+    mean_y = sum(ys) / n
+    var_x = sum([(x - mean_x) ** 2 for x in xs])
+    slope = sum([(x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)]) / var_x if var_x else 0.0
     projected = mean_y + slope * ((end - start).days - mean_x)
     projected = min(1.0, max(0.0, projected))
     return Projection(so_far, projected, _reaches(projected, target), "linear_trend")

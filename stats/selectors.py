@@ -153,10 +153,23 @@ def whole_bucket(start: date, end: date, today: date) -> tuple[str, date] | None
     return None
 
 
+# Households out in start..end per district: on each day, those whose previous day out was before
+# start (ParticipationStep). One range of the step key per district, read from the index alone: a
+# clipped period of a city reads the steps of its days rather than every household's year.
+PARTICIPATION_STEPS_SQL = """
+    SELECT district_id, sum(households) FROM stats_participationstep
+    WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s AND previous < %s
+    GROUP BY 1"""
+
+
 def participating_households(
     district_ids: list[int], start: date, end: date, *, by: str = "district_id"
 ) -> dict[int, int]:
-    """Distinct households with an accepted drop or a deposit in start..end, per district or community."""
+    """Distinct households with an accepted drop or a deposit in start..end, per district or community.
+
+    Whole calendar buckets are read from their counts; other periods per district from the
+    participation steps, per community from the households' day bits (a district's households).
+    """
     by = _grouping(by)
     bucket = whole_bucket(start, end, periods.today())
     if bucket is not None:
@@ -168,6 +181,8 @@ def participating_households(
                 [district_ids, *bucket],
             )
         }
+    if by == "district_id":
+        return dict(_rows(PARTICIPATION_STEPS_SQL, [district_ids, start, end, start]))
     if start.year == end.year:
         first, last = start.timetuple().tm_yday, end.timetuple().tm_yday
         mask = "0" * (first - 1) + "1" * (last - first + 1) + "0" * (366 - last)
@@ -226,22 +241,19 @@ class IndicatorFigures:
 
 
 def indicator_figures(
-    days: flows.DailyRatios, in_force: dict[str, targets.Target | None], start: date, end: date
+    days: flows.DaySums, in_force: dict[str, targets.Target | None], start: date, end: date
 ) -> dict[str, IndicatorFigures]:
     """Every indicator over start..end from its daily sums, projected to `end`."""
     today = periods.today()
     result = {}
     for code, indicator in indicators.INDICATORS.items():
-        daily = days.get(code, [])
         target = in_force.get(code)
         result[code] = IndicatorFigures(
             indicator=indicator,
-            ratio=rate.Utilization(
-                sum(r.recovered_g for _d, r in daily), sum(r.handled_g for _d, r in daily)
-            ),
+            ratio=days.total(code),
             target=target,
-            projection=rate.project(
-                daily, start=start, end=end, today=today, target=target.value if target else None
+            projection=days.projection(
+                code, start=start, end=end, today=today, target=target.value if target else None
             ),
         )
     return result
@@ -316,7 +328,7 @@ def district_table(user: User, start: date, end: date) -> DistrictTable:
     households = registered_households(ids)
     participating = participating_households(ids, start, end)
     drops = drop_totals(ids, start, end)
-    daily = flows.daily(ids, start, end)
+    daily = flows.daily_columns(ids, start, end)
     in_force = targets.in_force([d.city_id for d in districts], end.year)
     collected = collected_by_category(ids, start, end)
     incineration = incineration_settings(ids)
@@ -342,7 +354,7 @@ def district_table(user: User, start: date, end: date) -> DistrictTable:
                 deposits_g_by_material=deposits_by_material.get(district.id, {}),
                 collected_g_by_category=collected.get(district.id, {}),
                 indicators=indicator_figures(
-                    daily.get(district.id, {}), in_force[district.city_id], start, end
+                    daily.get(district.id, flows.NO_DAYS), in_force[district.city_id], start, end
                 ),
                 incineration_counts_as_recovery=incineration.get(district.id, False),
             )
@@ -421,11 +433,12 @@ def district_series(user: User, district_id: int, granularity: str, start: date,
             bucket[i] += int(value)
     ratios = [dict.fromkeys(indicators.INDICATORS, rate.ZERO) for _ in spans]
     deposited = [0 for _ in spans]
-    days = flows.daily(ids, start, end).get(district.id, {})
-    for code, daily in days.items():
-        for day, ratio in daily:
-            bucket = ratios[index_of[day]]
-            bucket[code] = bucket[code] + ratio
+    days = flows.daily_columns(ids, start, end).get(district.id, flows.NO_DAYS)
+    bucket_of = [index_of[day] for day in days.days]
+    for code, (recovered, handled) in days.sums.items():
+        for index, r, h in zip(bucket_of, recovered, handled, strict=True):
+            bucket = ratios[index]
+            bucket[code] = bucket[code] + rate.Utilization(r, h)
     for day, weight in _rows(
         """SELECT day, deposited_g FROM stats_districtday
            WHERE district_id = %s AND day BETWEEN %s AND %s AND deposited_g <> 0""",
@@ -501,7 +514,7 @@ def community_rows(user: User, district_id: int, start: date, end: date) -> list
             [district.id, start, end],
         )
     }
-    daily = flows.daily(ids, start, end, by="community_id")
+    daily = flows.daily_columns(ids, start, end, by="community_id")
     in_force = targets.in_force([district.city_id], end.year)[district.city_id]
     rows = []
     for community in Community.objects.filter(district=district).order_by("id"):
@@ -519,7 +532,7 @@ def community_rows(user: User, district_id: int, start: date, end: date) -> list
                 verdicts=int(verdicts),
                 correct_verdicts=int(correct),
                 deposited_g=int(deposits_g),
-                indicators=indicator_figures(daily.get(community.id, {}), in_force, start, end),
+                indicators=indicator_figures(daily.get(community.id, flows.NO_DAYS), in_force, start, end),
             )
         )
     return rows
@@ -612,7 +625,7 @@ def explain_indicator(
         rows = rows.filter(numerator)
     in_force = targets.in_force([district.city_id], end.year)[district.city_id]
     figure = indicator_figures(
-        flows.daily([district.id], start, end).get(district.id, {}), in_force, start, end
+        flows.daily_columns([district.id], start, end).get(district.id, flows.NO_DAYS), in_force, start, end
     )[code]
     return Explanation(district, indicator, start, end, figure, rows)
 

@@ -21,6 +21,7 @@ from ..models import (
     HouseholdMonth,
     HouseholdYear,
     ParticipationCount,
+    ParticipationStep,
 )
 from ..sources import EventSource, local_day_sql
 
@@ -46,6 +47,7 @@ T_PARTICIPATION = ParticipationCount._meta.db_table
 T_COLLECTION = CollectionDaily._meta.db_table
 T_HOUSEHOLDS = CommunityHouseholds._meta.db_table
 T_INDICATOR_DAY = DistrictIndicatorDay._meta.db_table
+T_STEP = ParticipationStep._meta.db_table
 # Every table a refresh may delete from or insert into.
 TABLES = frozenset(
     {
@@ -61,6 +63,7 @@ TABLES = frozenset(
         T_COLLECTION,
         T_HOUSEHOLDS,
         T_INDICATOR_DAY,
+        T_STEP,
     }
 )
 
@@ -104,6 +107,7 @@ COMMUNITY_DAILY_COLUMNS = _columns(
 HOUSEHOLD_YEAR_COLUMNS = _columns(HouseholdYear, "year, household_id, district_id, community_id, days")
 HOUSEHOLD_COLUMNS = _columns(HouseholdMonth, "month, household_id, district_id, community_id, days")
 PARTICIPATION_COLUMNS = _columns(ParticipationCount, "kind, start, district_id, community_id, households")
+STEP_COLUMNS = _columns(ParticipationStep, "day, district_id, previous, households")
 COLLECTION_COLUMNS = _columns(
     CollectionDaily, "day, district_id, community_id, category, destination, weight_g"
 )
@@ -221,6 +225,16 @@ def participation_count_sql(events: str) -> str:
     )
 
 
+def participation_step_sql(events: str) -> str:
+    """Households per district and day by their previous day out, from (household, day) rows."""
+    return f"""SELECT s.day, s.district_id, s.previous, count(*) AS households
+               FROM (SELECT e.day, e.district_id,
+                            coalesce(lag(e.day) OVER (PARTITION BY e.household_id ORDER BY e.day),
+                                     DATE '{ParticipationStep.FIRST.isoformat()}') AS previous
+                     FROM ({events}) e) s
+               GROUP BY 1, 2, 3"""  # noqa: S608 - a subquery built here; the date is a constant
+
+
 COLLECTION_RECOUNT_SQL = """
     SELECT date AS day, district_id, community_id, category, destination, sum(weight_g) AS weight_g
     FROM stats_collection GROUP BY 1, 2, 3, 4, 5"""
@@ -241,6 +255,7 @@ def recount_queries() -> dict[str, tuple[str, str]]:
         T_HOUSEHOLD: (HOUSEHOLD_COLUMNS, household_month_sql(events)),
         T_HOUSEHOLD_YEAR: (HOUSEHOLD_YEAR_COLUMNS, household_year_sql(events)),
         T_PARTICIPATION: (PARTICIPATION_COLUMNS, participation_count_sql(events)),
+        T_STEP: (STEP_COLUMNS, participation_step_sql(events)),
         T_HOUSEHOLDS: (HOUSEHOLDS_COLUMNS, HOUSEHOLD_COUNT_SQL),
         T_DISTRICT_DAY: (DISTRICT_DAY_COLUMNS, district_day_sql(deposit_recount_sql(deposits))),
         T_COMMUNITY_DAILY: (

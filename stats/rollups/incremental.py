@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from .. import periods, rate, sources
-from ..models import Watermark
+from ..models import ParticipationStep, Watermark
 from ..sources import EventSource, local_day_sql
 from . import definitions as d
 from .rounds import RefreshResult, locked_round
@@ -40,6 +40,58 @@ def _time_window(src: EventSource) -> str:
 def _window_params(days) -> list:
     """Local-time bounds that prefilter raw events by their time column, a day of slack each side."""
     return [min(days) - timedelta(days=1), max(days) + timedelta(days=2)]
+
+
+# A round's buckets are a few days (today's events and late ones); past this many distinct days the
+# prefilter is one window over all of them instead of a clause per day.
+MAX_DAY_CLAUSES = 40
+
+
+def _clauses_per_period(keys, clause: str, period_params, fallback) -> tuple[str, list]:
+    """`clause` once per distinct period (day or month) of the (id, period) keys, OR-ed, each with
+    that period's ids then `period_params(period)` as parameters; past MAX_DAY_CLAUSES periods,
+    `fallback(every id, the periods in order)` instead."""
+    by_period: dict[date, set[int]] = defaultdict(set)
+    for key, period in keys:
+        by_period[period].add(key)
+    if len(by_period) > MAX_DAY_CLAUSES:
+        return fallback(sorted({key for key, _period in keys}), sorted(by_period))
+    clauses, params = [], []
+    for period in sorted(by_period):
+        clauses.append(clause)
+        params += [sorted(by_period[period]), *period_params(period)]
+    return "(" + " OR ".join(clauses) + ")", params
+
+
+def _rollup_days(column: str, keys: set[tuple[int, date]]) -> tuple[str, list]:
+    """A WHERE clause selecting rollup rows of the (`column`, day) keys: per day, that day's ids (a
+    range of the rollup's key each); past MAX_DAY_CLAUSES days, every id over the span of days."""
+    where, params = _clauses_per_period(
+        keys,
+        f"({column} = ANY(%s) AND day = %s)",
+        lambda day: [day],
+        lambda ids, days: (f"{column} = ANY(%s) AND day BETWEEN %s AND %s", [ids, days[0], days[-1]]),
+    )
+    return "WHERE " + where, params
+
+
+def _bucket_events(src: EventSource, buckets: set[tuple[int, date]]) -> tuple[str, list]:
+    """A WHERE fragment selecting the raw events of the (community, day) buckets, and its parameters.
+
+    Per day, that day's communities and the day's instants: each clause is a range of the
+    (community, time) index, so a round reads the events of its buckets and not every community's
+    events between its earliest and latest day (late deposits of last week made that a week of the
+    whole city). The bounds are the day's own local midnights, the zone local_day_sql reads it in.
+    """
+    return _clauses_per_period(
+        buckets,
+        f"({src.community} = ANY(%s) AND {_time_window(src)})",
+        lambda day: [day, day + timedelta(days=1)],
+        lambda ids, days: (
+            f"{src.community} = ANY(%s) AND {_time_window(src)}",
+            [ids, *_window_params(days)],
+        ),
+    )
 
 
 def _scan(cursor, src: EventSource, mark: Watermark, since) -> list[tuple]:
@@ -128,9 +180,8 @@ def _refresh_counts(cursor, src: EventSource, buckets: set[tuple[int, date]]) ->
     """Recompute community and district rows of the dirty (community, day) buckets; returns districts."""
     if not buckets:
         return set()
-    days = [day for _community, day in buckets]
     communities = sorted({community for community, _day in buckets})
-    where = f"{src.community} = ANY(%s) AND {_time_window(src)}"
+    where, where_params = _bucket_events(src, buckets)
     if src.name == "drops":
         table, columns, recount = d.T_DROP, d.DROP_COLUMNS, d.drop_recount_sql
         district_table, district_columns, district_sql = (
@@ -150,7 +201,7 @@ def _refresh_counts(cursor, src: EventSource, buckets: set[tuple[int, date]]) ->
         table,
         columns,
         recount(src, where),
-        [communities, *_window_params(days)],
+        where_params,
         buckets,
         COMMUNITY_DAY_KEY,
     )
@@ -158,12 +209,13 @@ def _refresh_counts(cursor, src: EventSource, buckets: set[tuple[int, date]]) ->
     district_of = dict(cursor.fetchall())
     district_days = {(district_of[community], day) for community, day in buckets}
     districts = sorted({district for district, _day in district_days})
+    where, params = _rollup_days("district_id", district_days)
     _replace(
         cursor,
         district_table,
         district_columns,
-        district_sql(d.rows_of(table, "WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s")),
-        [districts, min(days), max(days)],
+        district_sql(d.rows_of(table, where)),
+        params,
         district_days,
         DISTRICT_DAY_KEY,
     )
@@ -191,15 +243,13 @@ def _refresh_district_day_deposits(cursor, district_days: set[tuple[int, date]])
 def _refresh_community_daily(cursor, buckets: set[tuple[int, date]]) -> None:
     if not buckets:
         return
-    days = [day for _community, day in buckets]
-    communities = sorted({community for community, _day in buckets})
-    where = "WHERE community_id = ANY(%s) AND day BETWEEN %s AND %s"
+    where, params = _rollup_days("community_id", buckets)
     _replace(
         cursor,
         d.T_COMMUNITY_DAILY,
         d.COMMUNITY_DAILY_COLUMNS,
         d.community_daily_sql(d.rows_of(d.T_DROP, where), d.rows_of(d.T_DEPOSIT, where)),
-        [communities, min(days), max(days)] * 2,
+        params * 2,
         buckets,
         COMMUNITY_DAY_KEY,
     )
@@ -209,46 +259,92 @@ def _refresh_community_daily(cursor, buckets: set[tuple[int, date]]) -> None:
 TOUCHED_MONTHS = "SELECT DISTINCT community_id, month FROM stats_householdmonth WHERE household_id = ANY(%s) AND month = ANY(%s)"
 
 
+def _household_events(src: EventSource, keys: set[tuple[int, date]]) -> tuple[str, list]:
+    """A WHERE fragment selecting the raw events of the (household, month) keys, and its parameters:
+    per month, that month's households and the month's instants (a range of the (household, time)
+    index each); past MAX_DAY_CLAUSES months, one window over all of them."""
+    return _clauses_per_period(
+        keys,
+        f"({src.household} = ANY(%s) AND {_time_window(src)})",
+        lambda month: [month, periods.next_month(month)],
+        lambda ids, months: (
+            f"{src.household} = ANY(%s) AND {_time_window(src)}",
+            [ids, *_window_params([months[0], periods.next_month(months[-1])])],
+        ),
+    )
+
+
+# A household's year of day bits, from its months': bit n of a month (day n + 1) is read from the
+# right of the month's bits, reversed, and placed at the month's first day of the year.
+HOUSEHOLD_YEAR_FROM_MONTHS_SQL = f"""
+    SELECT extract(year FROM h.month)::int AS year, h.household_id, h.district_id, h.community_id,
+           bit_or(rpad(repeat('0', extract(doy FROM h.month)::int - 1)
+                       || reverse(h.days::bit(31)::text), 366, '0')::bit(366)) AS days
+    FROM {d.T_HOUSEHOLD} h
+    WHERE h.household_id = ANY(%s) AND h.month BETWEEN %s AND %s
+    GROUP BY 1, 2, 3, 4"""  # noqa: S608 - a rollup table
+
+
 def _refresh_households(
     cursor, srcs: list[EventSource], keys: set[tuple[int, date]]
 ) -> set[tuple[int, date]]:
-    """Recompute household-month rows for (household, month) keys; returns the (community, month) touched."""
+    """Recompute household-month rows for (household, month) keys from the events, then the years
+    they are in from the months (the same days: a year re-read from the events would be every event
+    of each household's year); returns the (community, month) touched."""
     if not keys:
         return set()
     households = sorted({household for household, _month in keys})
     months = [month for _household, month in keys]
     cursor.execute(TOUCHED_MONTHS, [households, sorted(set(months))])
     touched = set(cursor.fetchall())
-    events = d.participation_events_sql(
-        srcs, {src.name: f"{src.household} = ANY(%s) AND {_time_window(src)}" for src in srcs}
+    fragments = {src.name: _household_events(src, keys) for src in srcs}
+    events = d.participation_events_sql(srcs, {name: where for name, (where, _params) in fragments.items()})
+    _replace(
+        cursor,
+        d.T_HOUSEHOLD,
+        d.HOUSEHOLD_COLUMNS,
+        d.household_month_sql(events),
+        [param for src in srcs for param in fragments[src.name][1]],
+        keys,
+        HOUSEHOLD_MONTH_KEY,
     )
     first, last = min(months), max(months)
-    for table, columns, rows, bucket_keys, key_sql, bounds in (
-        (
-            d.T_HOUSEHOLD,
-            d.HOUSEHOLD_COLUMNS,
-            d.household_month_sql(events),
-            keys,
-            HOUSEHOLD_MONTH_KEY,
-            [first, periods.next_month(last)],
-        ),
-        (
-            d.T_HOUSEHOLD_YEAR,
-            d.HOUSEHOLD_YEAR_COLUMNS,
-            d.household_year_sql(events),
-            {(household, month.year) for household, month in keys},
-            HOUSEHOLD_YEAR_KEY,
-            [first.replace(month=1, day=1), last.replace(month=12, day=31)],
-        ),
-    ):
-        params = [households, *_window_params(bounds)] * len(srcs)
-        _replace(cursor, table, columns, rows, params, bucket_keys, key_sql)
+    _replace(
+        cursor,
+        d.T_HOUSEHOLD_YEAR,
+        d.HOUSEHOLD_YEAR_COLUMNS,
+        HOUSEHOLD_YEAR_FROM_MONTHS_SQL,
+        [households, first.replace(month=1, day=1), last.replace(month=12, day=31)],
+        {(household, month.year) for household, month in keys},
+        HOUSEHOLD_YEAR_KEY,
+    )
     cursor.execute(TOUCHED_MONTHS, [households, sorted(set(months))])
     return touched | set(cursor.fetchall())
 
 
-def _household_buckets(cursor, keys: set[tuple[int, date]]) -> Counter:
-    """Households per (community, district, kind, start) bucket, counting only the changed households.
+# HouseholdMonth.days: bit n is day n + 1 of the month.
+MONTH_DAY_BITS = (1 << 31) - 1
+
+
+def _household_months(cursor, keys: set[tuple[int, date]]) -> list[tuple]:
+    """(household, community, district, month, days) of every month of the keys' households, in
+    household and month order: what the participation counts and steps of a change are read from."""
+    if not keys:
+        return []
+    cursor.execute(
+        f"""SELECT household_id, community_id, district_id, month, days FROM {d.T_HOUSEHOLD}
+            WHERE household_id = ANY(%s) ORDER BY household_id, month""",  # noqa: S608 - a rollup table
+        [sorted({household for household, _month in keys})],
+    )
+    return cursor.fetchall()
+
+
+def _household_buckets(months_rows: list[tuple], keys: set[tuple[int, date]]) -> Counter:
+    """Households per (community, district, kind, start) bucket, counting only the changed households,
+    and of theirs only the buckets a changed month can move: that month's days and the month, the
+    weeks that overlap it, its year. Every other bucket holds the same before and after the change,
+    so the difference the caller applies is the same; this runs twice per round for every changed
+    household, and a household's whole year is dozens of buckets.
 
     Reads their day bits for the whole years involved and a month either side, so every bucket that
     a changed month can affect (weeks cross months and years) is seen complete.
@@ -256,27 +352,50 @@ def _household_buckets(cursor, keys: set[tuple[int, date]]) -> Counter:
     counts: Counter = Counter()
     if not keys:
         return counts
-    households = sorted({household for household, _month in keys})
+    changed: dict[int, set[date]] = defaultdict(set)
+    for household, month in keys:
+        changed[household].add(month)
+    # Per household: the changed years, and the months whose days can fall in a changed month's week.
+    changed_years = {household: {m.year for m in months} for household, months in changed.items()}
+    near = {
+        household: {n for m in months for n in (_previous_month(m), m, periods.next_month(m))}
+        for household, months in changed.items()
+    }
     years = sorted({month.year for _household, month in keys})
-    cursor.execute(
-        f"""SELECT household_id, community_id, district_id, month, days FROM {d.T_HOUSEHOLD}
-            WHERE household_id = ANY(%s) AND month BETWEEN %s AND %s""",  # noqa: S608 - a rollup table
-        [households, date(years[0] - 1, 12, 1), date(years[-1] + 1, 1, 1)],
-    )
+    earliest, latest = date(years[0] - 1, 12, 1), date(years[-1] + 1, 1, 1)
     buckets: dict[int, set] = defaultdict(set)
-    for household, community, district, month, days in cursor.fetchall():
-        for bit in range(31):
-            if days & (1 << bit):
-                day = month + timedelta(days=bit)
-                where = (community, district)
-                buckets[household].add((*where, "day", day))
-                buckets[household].add((*where, "week", day - timedelta(days=day.weekday())))
-                buckets[household].add((*where, "month", month))
-                buckets[household].add((*where, "year", month.replace(month=1)))
+    for household, community, district, month, days in months_rows:
+        if not earliest <= month <= latest:
+            continue
+        bits = days & MONTH_DAY_BITS
+        if not bits or month.year not in changed_years[household]:
+            continue
+        seen = buckets[household]
+        seen.add((community, district, "year", month.replace(month=1)))
+        if month not in near[household]:
+            continue  # none of its weeks reaches a changed month
+        months = changed[household]
+        own = month in months
+        if own:
+            seen.add((community, district, "month", month))
+        # Only the set bits: a household is out a few days a month.
+        while bits:
+            lowest = bits & -bits
+            day = month + timedelta(days=lowest.bit_length() - 1)
+            if own:
+                seen.add((community, district, "day", day))
+            week = day - timedelta(days=day.weekday())
+            if week.replace(day=1) in months or (week + timedelta(days=6)).replace(day=1) in months:
+                seen.add((community, district, "week", week))
+            bits ^= lowest
     for household_buckets in buckets.values():
         counts.update(household_buckets)
     # Buckets outside the changed years are only partly loaded here and did not change: leave them.
     return Counter({key: n for key, n in counts.items() if _bucket_year(key) in years})
+
+
+def _previous_month(month: date) -> date:
+    return (month - timedelta(days=1)).replace(day=1)
 
 
 def _bucket_year(key) -> int:
@@ -302,9 +421,71 @@ def _apply_participation_change(cursor, before: Counter, after: Counter) -> None
                 households = {d.T_PARTICIPATION}.households + EXCLUDED.households""",  # noqa: S608 - a rollup table
         params,
     )
+    # Only the rows just changed can have reached 0.
     cursor.execute(
-        f"DELETE FROM {d.T_PARTICIPATION} WHERE households = 0 AND community_id = ANY(%s)",  # noqa: S608 - a rollup table
-        [sorted({row[0] for row in rows})],
+        f"""DELETE FROM {d.T_PARTICIPATION} t USING (VALUES {values}) AS k(community_id, district_id, kind, start, delta)
+            WHERE t.community_id = k.community_id AND t.kind = k.kind AND t.start = k.start AND t.households = 0""",  # noqa: S608 - a rollup table
+        params,
+    )
+
+
+def _household_steps(months_rows: list[tuple], keys: set[tuple[int, date]]) -> Counter:
+    """ParticipationStep rows of the changed households: (day, district, previous) -> households.
+
+    Only the steps that a changed month can move: a step from `previous` to `day` is another step
+    once a day between them changes, so a step with no changed month from previous's to day's is
+    the same before and after (and is left out of both). Reads the households' every month: the
+    step into a changed month may come from any time before.
+    """
+    counts: Counter = Counter()
+    if not keys:
+        return counts
+    changed: dict[int, list[date]] = defaultdict(list)
+    for household, month in keys:
+        changed[household].append(month)
+    first = ParticipationStep.FIRST
+    household = previous = None
+    for row_household, _community, district, month, days in months_rows:
+        if row_household != household:
+            household, previous = row_household, first
+            months = changed[household]
+        bits = days & MONTH_DAY_BITS
+        while bits:
+            lowest = bits & -bits
+            day = month + timedelta(days=lowest.bit_length() - 1)
+            since = previous.replace(day=1)
+            if any(since <= m <= month for m in months):
+                counts[(day, district, previous)] += 1
+            previous = day
+            bits ^= lowest
+    return counts
+
+
+def _apply_step_change(cursor, before: Counter, after: Counter) -> None:
+    """Add the changed households' difference to the participation steps (then drop empty rows)."""
+    rows = [
+        (day, district, previous, after.get(key, 0) - before.get(key, 0))
+        for key in set(before) | set(after)
+        for day, district, previous in [key]
+    ]
+    rows = [row for row in rows if row[3]]
+    if not rows:
+        return
+    values, params = _values(sorted(rows), ("date", "bigint", "date", "int"))
+    cursor.execute(
+        f"""INSERT INTO {d.T_STEP} ({d.STEP_COLUMNS})
+            SELECT k.day, k.district_id, k.previous, k.delta
+            FROM (VALUES {values}) AS k(day, district_id, previous, delta)
+            ON CONFLICT (district_id, day, previous) DO UPDATE SET
+                households = {d.T_STEP}.households + EXCLUDED.households""",  # noqa: S608 - a rollup table
+        params,
+    )
+    # Only the rows just changed can have reached 0.
+    cursor.execute(
+        f"""DELETE FROM {d.T_STEP} t USING (VALUES {values}) AS k(day, district_id, previous, delta)
+            WHERE t.district_id = k.district_id AND t.day = k.day AND t.previous = k.previous
+              AND t.households = 0""",  # noqa: S608 - a rollup table
+        params,
     )
 
 
@@ -352,9 +533,19 @@ def refresh() -> RefreshResult:
             mark.refreshed_at = timezone.now()
             mark.save()
         _refresh_community_daily(cursor, all_buckets)
-        before = _household_buckets(cursor, participation_keys)
+        months_before = _household_months(cursor, participation_keys)
         touched = _refresh_households(cursor, srcs, participation_keys)
-        _apply_participation_change(cursor, before, _household_buckets(cursor, participation_keys))
+        months_after = _household_months(cursor, participation_keys)
+        _apply_participation_change(
+            cursor,
+            _household_buckets(months_before, participation_keys),
+            _household_buckets(months_after, participation_keys),
+        )
+        _apply_step_change(
+            cursor,
+            _household_steps(months_before, participation_keys),
+            _household_steps(months_after, participation_keys),
+        )
         result.household_months = len(participation_keys)
         if touched:
             cursor.execute(

@@ -30,5 +30,8 @@ def locked_round() -> Iterator[tuple]:
     """(cursor, the database's time the round started) inside one transaction holding the lock."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
+        # A round's statements each read a few thousand rows by index: starting parallel workers for
+        # them costs more than it saves, and the round shares its cores with the requests it serves.
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute("SELECT now()")
         yield cursor, cursor.fetchone()[0]

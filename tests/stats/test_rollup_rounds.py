@@ -1,0 +1,100 @@
+"""The incremental round's prefilter of raw events: a clause per day of its buckets, one window past
+MAX_DAY_CLAUSES days; either way the rollups equal a recount. Participation steps kept round by
+round count the same households as the day bits."""
+
+import random
+from datetime import date, timedelta
+
+import pytest
+
+from geo.models import Community
+from stats import selectors, sources
+from stats.rollups import incremental
+
+from .test_rollups import test_rollups_equal_a_recount_after_a_random_stream_of_events as random_stream
+
+
+def test_the_prefilter_has_a_clause_per_day_with_that_days_communities():
+    src = sources.deposit_source()
+    buckets = {(3, date(2026, 3, 1)), (1, date(2026, 3, 1)), (2, date(2026, 3, 9))}
+
+    where, params = incremental._bucket_events(src, buckets)
+
+    assert where.count(" OR ") == 1
+    assert params == [[1, 3], date(2026, 3, 1), date(2026, 3, 2), [2], date(2026, 3, 9), date(2026, 3, 10)]
+
+
+def test_past_the_clause_limit_the_prefilter_is_one_window(monkeypatch):
+    monkeypatch.setattr(incremental, "MAX_DAY_CLAUSES", 1)
+    src = sources.drop_source()
+    buckets = {(1, date(2026, 3, 1)), (2, date(2026, 3, 9))}
+
+    where, params = incremental._bucket_events(src, buckets)
+
+    assert " OR " not in where
+    assert params == [[1, 2], date(2026, 2, 28), date(2026, 3, 11)]
+
+
+def test_household_months_are_read_per_month_and_rollup_rows_per_day():
+    src = sources.drop_source()
+    keys = {(7, date(2026, 2, 1)), (5, date(2026, 2, 1)), (7, date(2026, 12, 1))}
+
+    where, params = incremental._household_events(src, keys)
+    rollup_where, rollup_params = incremental._rollup_days(
+        "community_id", {(4, date(2026, 3, 2)), (3, date(2026, 3, 2))}
+    )
+
+    assert where.count(" OR ") == 1
+    assert params == [[5, 7], date(2026, 2, 1), date(2026, 3, 1), [7], date(2026, 12, 1), date(2027, 1, 1)]
+    assert rollup_where == "WHERE ((community_id = ANY(%s) AND day = %s))"
+    assert rollup_params == [[3, 4], date(2026, 3, 2)]
+
+
+def test_past_the_clause_limit_households_and_rollup_rows_are_read_over_one_span(monkeypatch):
+    monkeypatch.setattr(incremental, "MAX_DAY_CLAUSES", 1)
+    keys = {(7, date(2026, 2, 1)), (5, date(2026, 4, 1))}
+
+    where, params = incremental._household_events(sources.deposit_source(), keys)
+    rollup_where, rollup_params = incremental._rollup_days(
+        "district_id", {(1, date(2026, 3, 2)), (2, date(2026, 3, 9))}
+    )
+
+    assert " OR " not in where and " OR " not in rollup_where
+    assert params == [[5, 7], date(2026, 1, 31), date(2026, 5, 3)]
+    assert rollup_params == [[1, 2], date(2026, 3, 2), date(2026, 3, 9)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", [5, 6])
+def test_rounds_that_read_one_window_still_equal_a_recount(seed, monkeypatch, weidu, jian_an, city_officer):
+    monkeypatch.setattr(incremental, "MAX_DAY_CLAUSES", 1)
+    random_stream(seed, weidu, jian_an, city_officer)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", [7, 8])
+def test_participation_steps_give_every_period_the_households_of_its_day_bits(
+    seed, weidu, jian_an, city_officer
+):
+    # Events in March and early April 2026 (some late at night), refreshed round by round.
+    random_stream(seed, weidu, jian_an, city_officer)
+    ids = [weidu.id, jian_an.id]
+    chance = random.Random(seed)
+    periods = [(date(2026, 2, 20), date(2026, 4, 30)), (date(2025, 12, 1), date(2026, 3, 15))]
+    for _ in range(30):
+        first = date(2026, 2, 25) + timedelta(days=chance.randrange(50))
+        periods.append((first, first + timedelta(days=chance.randrange(20))))
+    counted = 0
+    for first, last in periods:
+        by_district = selectors.participating_households(ids, first, last)
+        # Per community the day bits are read; a household lives in one community, so they add up.
+        by_community = selectors.participating_households(ids, first, last, by="community_id")
+        communities = dict(
+            Community.objects.filter(pk__in=list(by_community)).values_list("id", "district_id")
+        )
+        summed: dict[int, int] = {}
+        for community, n in by_community.items():
+            summed[communities[community]] = summed.get(communities[community], 0) + n
+        assert by_district == summed, (first, last)
+        counted += sum(by_district.values())
+    assert counted > 0
