@@ -538,7 +538,7 @@ def record_deposit(*, kiosk: Kiosk, payload: dict, upload: UploadBudget | None =
 def _capped_points(kiosk: Kiosk, resident, raw: int, occurred_at: datetime, rules) -> int:
     """Points for this deposit within the day's caps of the kiosk, the resident and the household.
 
-    One call (`kiosks_grant_deposit_points`, migration 0006) creates or row-locks the three running
+    One call (`kiosks_grant_deposit_points`, migration 0007) creates or row-locks the three running
     totals of the deposit's day, kiosk row first, then the resident's, then the household's (the lock
     order of rewards.caps), so concurrent deposits cannot both squeeze under a cap, and counts the grant
     on each. The day is the deposit's own, however late it was uploaded.

@@ -1,4 +1,4 @@
-"""kiosks_grant_deposit_points: a deposit's three daily caps in one call (migration kiosks 0006)."""
+"""kiosks_grant_deposit_points: a deposit's three daily caps in one call (migration kiosks 0007)."""
 
 from datetime import date
 

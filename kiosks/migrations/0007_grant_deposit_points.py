@@ -50,7 +50,7 @@ DROP = "DROP FUNCTION IF EXISTS kiosks_grant_deposit_points(bigint, bigint, bigi
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("kiosks", "0005_custody_alert_kind"),
+        ("kiosks", "0006_deposit_statistics_indexes"),
         ("rewards", "0012_city_prices_in_rule_versions"),
     ]
 
