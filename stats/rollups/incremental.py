@@ -368,10 +368,13 @@ def _household_buckets(months_rows: list[tuple], keys: set[tuple[int, date]]) ->
         if not earliest <= month <= latest:
             continue
         bits = days & MONTH_DAY_BITS
-        if not bits or month.year not in changed_years[household]:
+        in_changed_year = month.year in changed_years[household]
+        # A month of the next or the previous year still holds days of a week a changed month shares.
+        if not bits or not (in_changed_year or month in near[household]):
             continue
         seen = buckets[household]
-        seen.add((community, district, "year", month.replace(month=1)))
+        if in_changed_year:
+            seen.add((community, district, "year", month.replace(month=1)))
         if month not in near[household]:
             continue  # none of its weeks reaches a changed month
         months = changed[household]
@@ -388,19 +391,15 @@ def _household_buckets(months_rows: list[tuple], keys: set[tuple[int, date]]) ->
             if week.replace(day=1) in months or (week + timedelta(days=6)).replace(day=1) in months:
                 seen.add((community, district, "week", week))
             bits ^= lowest
+    # Every bucket gathered is complete: a year only for a changed year, all of whose months were read;
+    # a week only when it overlaps a changed month, and its days lie in that month or the ones beside it.
     for household_buckets in buckets.values():
         counts.update(household_buckets)
-    # Buckets outside the changed years are only partly loaded here and did not change: leave them.
-    return Counter({key: n for key, n in counts.items() if _bucket_year(key) in years})
+    return counts
 
 
 def _previous_month(month: date) -> date:
     return (month - timedelta(days=1)).replace(day=1)
-
-
-def _bucket_year(key) -> int:
-    _community, _district, kind, start = key
-    return (start + timedelta(days=6)).year if kind == "week" and start.month == 12 else start.year
 
 
 def _apply_participation_change(cursor, before: Counter, after: Counter) -> None:

@@ -98,3 +98,34 @@ def test_participation_steps_give_every_period_the_households_of_its_day_bits(
         assert by_district == summed, (first, last)
         counted += sum(by_district.values())
     assert counted > 0
+
+
+def _out_on(*days: date) -> list[tuple]:
+    """Household 1 of community 10 in district 20, out on these days, as its rolled-up months."""
+    months: dict[date, int] = {}
+    for day in days:
+        month = day.replace(day=1)
+        months[month] = months.get(month, 0) | 1 << (day.day - 1)
+    return [(1, 10, 20, month, bits) for month, bits in sorted(months.items())]
+
+
+def test_a_change_in_december_moves_the_week_that_ends_in_january():
+    december = {(1, date(2025, 12, 1))}
+    week = (10, 20, "week", date(2025, 12, 29))
+
+    before = incremental._household_buckets(_out_on(date(2025, 11, 3)), december)
+    after = incremental._household_buckets(_out_on(date(2025, 11, 3), date(2025, 12, 30)), december)
+
+    assert (before[week], after[week]) == (0, 1)
+
+
+def test_a_week_across_new_year_counts_the_days_of_both_years_once():
+    december = {(1, date(2025, 12, 1))}
+    week = (10, 20, "week", date(2025, 12, 29))
+
+    before = incremental._household_buckets(_out_on(date(2026, 1, 2)), december)
+    after = incremental._household_buckets(_out_on(date(2025, 12, 30), date(2026, 1, 2)), december)
+
+    # Out on 2 January already: the new day in December changes nothing of that week, nor of 2026.
+    assert (before[week], after[week]) == (1, 1)
+    assert (10, 20, "year", date(2026, 1, 1)) not in before | after
