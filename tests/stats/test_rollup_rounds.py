@@ -109,23 +109,22 @@ def _out_on(*days: date) -> list[tuple]:
     return [(1, 10, 20, month, bits) for month, bits in sorted(months.items())]
 
 
-def test_a_change_in_december_moves_the_week_that_ends_in_january():
+@pytest.mark.parametrize(
+    ("already_out", "before_and_after"),
+    [
+        # Out only in November before: the new day in December adds the household to the week.
+        (date(2025, 11, 3), (0, 1)),
+        # Out on 2 January already: the new day in December changes nothing of that week.
+        (date(2026, 1, 2), (1, 1)),
+    ],
+)
+def test_a_change_in_december_counts_the_week_that_ends_in_january(already_out, before_and_after):
     december = {(1, date(2025, 12, 1))}
     week = (10, 20, "week", date(2025, 12, 29))
 
-    before = incremental._household_buckets(_out_on(date(2025, 11, 3)), december)
-    after = incremental._household_buckets(_out_on(date(2025, 11, 3), date(2025, 12, 30)), december)
+    before = incremental._household_buckets(_out_on(already_out), december)
+    after = incremental._household_buckets(_out_on(already_out, date(2025, 12, 30)), december)
 
-    assert (before[week], after[week]) == (0, 1)
-
-
-def test_a_week_across_new_year_counts_the_days_of_both_years_once():
-    december = {(1, date(2025, 12, 1))}
-    week = (10, 20, "week", date(2025, 12, 29))
-
-    before = incremental._household_buckets(_out_on(date(2026, 1, 2)), december)
-    after = incremental._household_buckets(_out_on(date(2025, 12, 30), date(2026, 1, 2)), december)
-
-    # Out on 2 January already: the new day in December changes nothing of that week, nor of 2026.
-    assert (before[week], after[week]) == (1, 1)
+    assert (before[week], after[week]) == before_and_after
+    # The next year is read for that week's days only: its own figures did not change.
     assert (10, 20, "year", date(2026, 1, 1)) not in before | after
