@@ -19,6 +19,8 @@ import os
 import re
 import secrets
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -365,6 +367,15 @@ def pgbench(args, prepared: dict, database_url: str, script: str = "deposit.pgbe
     return {"tps": tps, "latency_avg_ms": latency}
 
 
+def port_free(port: int) -> None:
+    """Refuse to start beside a server still holding the port: its figures would be measured instead."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise SystemExit(f"port {port} is in use: stop what holds it or pass --port") from None
+
+
 def main() -> int:
     args = parse_args()
     for tool in ("wrk", "pgbench"):
@@ -378,10 +389,13 @@ def main() -> int:
     # Enough unique deposits for twice the fastest plausible rate, so none repeats.
     per_thread = max(2000, 1500 * args.duration)
     base = f"http://127.0.0.1:{args.port}"
+    port_free(args.port)
+    # Its own process group, so its workers go with it even when the server ignores SIGTERM.
     server = subprocess.Popen(
         [sys.executable, "-m", *server_command(args.server, "127.0.0.1", args.port, args.workers)],
         cwd=ROOT,
         env={**os.environ, **env},
+        start_new_session=True,
     )
     try:
         wait_until_up(f"{base}/healthz")
@@ -395,7 +409,7 @@ def main() -> int:
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=30)
     done = max(deposits.get("created", 0) + deposits.get("other", 0), 1)
     per_deposit = {
