@@ -6,6 +6,7 @@ per-resident limit; stock is taken with a conditional UPDATE so it can never go 
 """
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -115,7 +116,9 @@ def create_material(*, actor, points_per_kg: int, **fields) -> Material:
     _checked_weight_range(material)
     material.save()
     if material.active:
-        _reprice(city_id, {material.code: points_per_kg})
+        add_point_rules_version(
+            city_id=city_id, reprice=lambda prices: prices | {material.code: points_per_kg}
+        )
     return material
 
 
@@ -141,16 +144,17 @@ def update_material(*, actor, code: str, points_per_kg: int | None = None, **fie
             setattr(material, name, value)
         _checked_weight_range(material)
         material.save()
-    latest = rule_versions(city_id)[-1].material_prices
-    prices = dict(latest)
-    if takes is False:
-        prices.pop(material.code, None)
-    elif points_per_kg is not None:
-        prices[material.code] = points_per_kg
-    elif takes and material.code not in prices:
-        prices[material.code] = material.points_per_kg
-    if prices != latest:
-        add_point_rules_version(city_id=city_id, material_prices=prices)
+
+    def reprice(prices: dict[str, int]) -> dict[str, int]:
+        if takes is False:
+            prices.pop(material.code, None)
+        elif points_per_kg is not None:
+            prices[material.code] = points_per_kg
+        elif takes:
+            prices.setdefault(material.code, material.points_per_kg)
+        return prices
+
+    add_point_rules_version(city_id=city_id, reprice=reprice)
     return material
 
 
@@ -158,11 +162,6 @@ def _check_priced_materials(city_id: int, prices: dict) -> None:
     unknown = sorted(set(prices) - set(materials_of_city(city_id).values_list("code", flat=True)))
     if unknown:
         raise UnpricedMaterial(fields={"material_prices": unknown})
-
-
-def _reprice(city_id: int, changes: dict[str, int]) -> PointRules:
-    prices = dict(rule_versions(city_id)[-1].material_prices) | changes
-    return add_point_rules_version(city_id=city_id, material_prices=prices)
 
 
 def update_point_rules(*, actor, **fields) -> PointRules:
@@ -175,8 +174,18 @@ def create_point_rules_version(*, actor, effective_from: datetime | None = None,
 
 
 @transaction.atomic
-def add_point_rules_version(*, city_id: int, effective_from: datetime | None = None, **fields) -> PointRules:
+def add_point_rules_version(
+    *,
+    city_id: int,
+    effective_from: datetime | None = None,
+    reprice: Callable[[dict[str, int]], dict[str, int]] | None = None,
+    **fields,
+) -> PointRules:
     """A new version of the city's rules; fields not given are the latest version's.
+
+    `reprice` turns the latest price list into the new one. It runs under the city's lock, so two
+    officers changing two prices at once each build on the other's change; a reprice that changes
+    nothing (and no other field) adds no version and answers the latest.
 
     It may not start in the past (beyond POINT_RULES_NOTICE_SECONDS of request latency), nor at or
     before the latest version, scheduled ones included: versions follow each other. It starts no sooner
@@ -191,6 +200,11 @@ def add_point_rules_version(*, city_id: int, effective_from: datetime | None = N
     # The city row serialises its versions: two officers cannot both add "the next" one.
     City.objects.select_for_update().filter(pk=city_id).first()
     latest = rule_versions(city_id)[-1]
+    if reprice is not None:
+        prices = reprice(dict(latest.material_prices))
+        if prices == latest.material_prices and not fields:
+            return latest
+        fields["material_prices"] = prices
     if starts <= latest.effective_from:
         raise VersionOverlaps(
             extra={

@@ -3,6 +3,7 @@ for no other city."""
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -10,7 +11,9 @@ from accounts.services import issue_resident_code
 from kiosks.models import Deposit
 from rewards.models import Material, PointRules, Redemption
 from rewards.selectors import rule_versions, rules_in_force
+from rewards.services import update_material
 from tests import factories
+from tests.concurrency import run_in_threads
 from tests.kiosks.helpers import dated_deposit, deposit_body, make_kiosk, signed
 from tests.rewards.factories import RewardFactory, ShopFactory
 from tests.rewards.helpers import give_points, rules_now
@@ -168,3 +171,18 @@ def test_a_city_sees_and_redeems_only_the_rewards_of_its_own_shops(resident, luo
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "reward_unavailable"
     assert not Redemption.objects.filter(reward=there).exists()
     assert allowed.status_code == 201, allowed.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_officers_changing_two_prices_at_once_lose_neither_change(weidu):
+    officers = [factories.CityOfficerFactory(city=weidu.city) for _ in range(2)]
+    rule_versions(weidu.city_id)
+    changes = [("paper", 31), ("plastic", 41)]
+
+    outcomes = run_in_threads(
+        lambda i: update_material(actor=officers[i], code=changes[i][0], points_per_kg=changes[i][1]), 2
+    )
+
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    latest = rule_versions(weidu.city_id)[-1].material_prices
+    assert (latest["paper"], latest["plastic"]) == (31, 41)
