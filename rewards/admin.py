@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from backend.read_only_admin import ReadOnlyAdmin
+
 from .models import (
     Account,
     EmissionFactor,
@@ -11,19 +13,6 @@ from .models import (
     Reward,
     Shop,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The ledger is append-only: admins read it; corrections are new transactions, never edits."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Account)
@@ -68,7 +57,7 @@ class MaterialAdmin(admin.ModelAdmin):
 
 
 @admin.register(PointRules)
-class PointRulesAdmin(admin.ModelAdmin):
+class PointRulesAdmin(ReadOnlyAdmin):
     """Read-only: a version is never edited, and new ones go through rewards.services, which checks them."""
 
     list_display = [
@@ -85,15 +74,6 @@ class PointRulesAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_filter = ["city"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Shop)
