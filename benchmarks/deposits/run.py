@@ -30,6 +30,8 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
+from benchmarks.common import recreate_database, strong_keys
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 
@@ -73,7 +75,6 @@ def parse_args():
 
 
 def production_env(database_url: str) -> dict:
-    key = lambda: secrets.token_urlsafe(48)  # noqa: E731
     env = {
         "DEBUG": "0",
         "DATABASE_URL": database_url,
@@ -87,27 +88,7 @@ def production_env(database_url: str) -> dict:
         "DATABASE_POOL": "1",
         "DATABASE_POOL_MAX": "16",
     }
-    for name in (
-        "SECRET_KEY",
-        "JWT_SIGNING_KEY",
-        "KIOSK_MASTER_KEY",
-        "CODE_KEYS_BIN",
-        "CODE_KEYS_KIOSK_SESSION",
-        "CODE_KEYS_RESIDENT",
-        "CODE_KEYS_VOUCHER",
-    ):
-        env[name] = key()
-    return env
-
-
-def recreate_database(database_url: str) -> None:
-    import psycopg
-
-    name = urlparse(database_url).path.lstrip("/")
-    admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    return env | strong_keys()
 
 
 def prepare(kiosk_count: int) -> dict:

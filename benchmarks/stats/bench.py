@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from benchmarks.common import recreate_database  # noqa: E402
+
 
 def parse_args():
     parser = argparse.ArgumentParser(
@@ -47,14 +49,6 @@ os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 
 
-def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{ARGS.db}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{ARGS.db}"')
-
-
 def timed(label: str):
     class Timer:
         def __enter__(self):
@@ -71,7 +65,7 @@ def timed(label: str):
 
 def main() -> None:
     if not ARGS.reuse:
-        recreate_database()
+        recreate_database(os.environ["DATABASE_URL"], ADMIN_URL)
     import django
 
     django.setup()

@@ -26,18 +26,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[2]
-KEY_NAMES = [
-    "SECRET_KEY",
-    "JWT_SIGNING_KEY",
-    "KIOSK_MASTER_KEY",
-    "CODE_KEYS_BIN",
-    "CODE_KEYS_KIOSK_SESSION",
-    "CODE_KEYS_RESIDENT",
-    "CODE_KEYS_VOUCHER",
-]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import recreate_database, strong_keys  # noqa: E402
+
 HEARTBEAT = "/api/v1/kiosk/heartbeat"
 # Handshakes in flight at once: enough to connect 1,000 well inside a ticket's 30 s lifetime.
 CONNECT_CONCURRENCY = 50
@@ -58,7 +52,7 @@ def _environment(args) -> dict[str, str]:
         WEB_CONCURRENCY=str(args.workers),
         VENV=str(Path(sys.executable).parent.parent),
         PROMETHEUS_MULTIPROC_DIR=f"/tmp/greenloop-bench-ws-{args.port}",
-        **{name: secrets.token_urlsafe(48) for name in KEY_NAMES},
+        **strong_keys(),
     )
     return env
 
@@ -69,16 +63,6 @@ def _raise_open_files(need: int) -> int:
     if wanted > soft:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     return wanted
-
-
-def _recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _setup_django(env: dict[str, str]) -> None:
@@ -308,7 +292,7 @@ def main() -> int:
     # Each socket is a descriptor here and one in a server worker, which inherits this limit.
     open_files = _raise_open_files(args.clients * 2 + 256)
     env = _environment(args)
-    _recreate_database(args.database_url)
+    recreate_database(args.database_url)
     migrate = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"],
         cwd=ROOT,
