@@ -143,12 +143,20 @@ def test_a_scheduled_price_list_names_only_the_citys_materials_and_writes_nothin
         format="json",
     )
     negative = as_user(city_officer).post(VERSIONS, {"material_prices": {"paper": -1}}, format="json")
+    too_dear = as_user(city_officer).post(VERSIONS, {"material_prices": {"paper": 100_001}}, format="json")
+    too_many = as_user(city_officer).post(
+        VERSIONS, {"material_prices": {f"m{n}": 1 for n in range(201)}}, format="json"
+    )
+    dear_material = as_user(city_officer).patch(
+        "/api/v1/materials/paper", {"points_per_kg": 100_001}, format="json"
+    )
     scheduled = as_user(city_officer).post(
         VERSIONS, {"material_prices": {"paper": 21}, "effective_from": starts.isoformat()}, format="json"
     )
 
     assert junk.status_code == 400 and junk.json()["error"]["code"] == "unknown_material"
-    assert negative.status_code == 400 and negative.json()["error"]["code"] == "validation_error"
+    for refused in (negative, too_dear, too_many, dear_material):
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "validation_error"
     assert scheduled.status_code == 201, scheduled.content
     assert PointRules.objects.count() == count + 1 + (count == 0)
     assert scheduled.json()["material_prices"] == {"paper": 21}
