@@ -7,7 +7,6 @@ user row (their bags), the deposit row, the kiosk's and the resident's day total
 total (rewards.caps), then the resident's points account (balance).
 """
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,26 +18,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import OutOfScope
-from accounts.models import User
-from accounts.selectors import can_manage_district, resident_from_dated_code
-from backend.codes.signing import KIOSK_SESSION, RESIDENT, CodeUsed, ExpiredCode, InvalidCode, sign, verify
+from accounts.selectors import can_manage_district
+from backend.codes.signing import KIOSK_SESSION, CodeUsed, ExpiredCode, InvalidCode, sign, verify
 from backend.errors import DomainError, NotFound
 from backend.idempotency import fingerprint, first_answer
-from backend.observability.metrics import DEPOSITS, count_after_commit
-from backend.realtime.groups import city_stats_group, district_stats_group, kiosk_group
-from backend.realtime.publish import publish
+from backend.observability.metrics import CREDITS, DEPOSITS, POINTS_CREDITED, count_after_commit
+from backend.realtime.groups import city_stats_group, district_stats_group, kiosk_group, user_group
+from backend.realtime.publish import publish, publish_committed
 from rewards.models import Material
 from rewards.selectors import (
-    balance_of,
-    cached_materials,
-    deposit_award,
     materials_of_city,
-    price_of,
-    rules_in_force,
 )
-from rewards.services import credit
 
-from . import kiosk_cache
+from . import deposit_recording, kiosk_cache
 from .credentials import derive_secret, signature_matches
 from .errors import (
     BackdatedOverBound,
@@ -46,25 +38,16 @@ from .errors import (
     BadPickupWeight,
     BadSignature,
     BatchTooLarge,
-    BeforeCodeIssued,
-    BeforeSessionOpened,
     ClockSkew,
     DepositFailed,
-    FutureDeposit,
     FuturePickup,
-    ImplausibleWeight,
     KioskDisabled,
-    MaterialNotAccepted,
-    MaterialNotPriced,
     NonceReused,
-    NoResident,
     PickupOutOfOrder,
-    SessionClosed,
     SessionNotFound,
-    StaleDeposit,
     UnknownMaterial,
 )
-from .limits import BATCH_LIMIT, FUTURE_TOLERANCE, NONCE_LENGTH, OFFLINE_WINDOW, SIGNATURE_WINDOW
+from .limits import BATCH_LIMIT, FUTURE_TOLERANCE, NONCE_LENGTH, SIGNATURE_WINDOW
 from .models import Deposit, Kiosk, KioskAlert, KioskNonce, KioskSession, Pickup, PickupLine
 
 logger = logging.getLogger(__name__)
@@ -260,306 +243,84 @@ class DepositOutcome:
     body: dict
 
 
-def deposit_fingerprint(payload: dict) -> str:
-    # Values are normalised to strings first, so the digest of a stored deposit never changes.
-    canonical = {
-        "deposit_id": str(payload["deposit_id"]),
-        "session_id": str(payload["session_id"]) if payload.get("session_id") else None,
-        "resident_code": payload.get("resident_code") or None,
-        "material": payload["material"],
-        "weight_g": payload["weight_g"],
-        "count": payload.get("count"),
-        "occurred_at": payload["occurred_at"].isoformat(),
-    }
-    return fingerprint(canonical)
-
-
-def _replay(existing_fingerprint: str, response: dict, expected: str) -> DepositOutcome:
-    body = first_answer(
-        stored_fingerprint=existing_fingerprint, response=response, expected_fingerprint=expected
-    )
-    return DepositOutcome(created=False, body=body)
-
-
-def _stored_answer(kiosk: Kiosk, deposit_id) -> tuple[str, dict] | None:
-    """The fingerprint and first answer of a deposit this kiosk already recorded under `deposit_id`."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT fingerprint, response FROM kiosks_deposit WHERE kiosk_id = %s AND deposit_id = %s",
-            [kiosk.pk, deposit_id],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    fingerprint_value, response = row
-    return fingerprint_value, json.loads(response) if isinstance(response, str) else response
-
-
-def _session_of(kiosk: Kiosk, session_id) -> KioskSession | None:
-    """The kiosk's session with the fields a deposit checks, and its resident's row locked (the
-    deposit's first lock) in the same round trip. The resident carries only their id and household,
-    all a deposit needs of them: every later read of the resident goes by id."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT s.id, s.created_at, s.claimed_at, s.closed_at, u.id, u.household_id "
-            "FROM kiosks_kiosksession s JOIN accounts_user u ON u.id = s.resident_id "
-            "WHERE s.id = %s AND s.kiosk_id = %s FOR NO KEY UPDATE OF u",
-            [session_id, kiosk.pk],
-        )
-        row = cursor.fetchone()
-        if row is None:
-            # No such session, or one nobody claimed yet: which, the answer tells.
-            cursor.execute(
-                "SELECT id, created_at FROM kiosks_kiosksession WHERE id = %s AND kiosk_id = %s",
-                [session_id, kiosk.pk],
-            )
-            unclaimed = cursor.fetchone()
-            if unclaimed is None:
-                return None
-            return KioskSession(pk=unclaimed[0], kiosk=kiosk, created_at=unclaimed[1], resident=None)
-    session_pk, created_at, claimed_at, closed_at, resident_id, household_id = row
-    session = KioskSession(
-        pk=session_pk, kiosk=kiosk, created_at=created_at, claimed_at=claimed_at, closed_at=closed_at
-    )
-    session.resident = User(pk=resident_id, household_id=household_id)
-    return session
-
-
-def _clock_tolerance() -> timedelta:
-    return timedelta(seconds=settings.DEPOSIT_CLOCK_TOLERANCE_SECONDS)
-
-
-def _resident_for(kiosk: Kiosk, payload: dict, occurred_at: datetime) -> tuple[object, KioskSession | None]:
-    """The resident a deposit credits, once its time is inside what names them.
-
-    A session names its resident from its opening (less the kiosk's clock tolerance) to its close,
-    which the server itself stamps, so no tolerance past it. A resident code is fresh for its two
-    minutes from issue, judged against `occurred_at` (an offline upload arrives days later), with the
-    clock tolerance on either side.
-    """
-    if payload.get("session_id"):
-        session = _session_of(kiosk, payload["session_id"])
-        if session is None:
-            raise SessionNotFound()
-        if occurred_at < session.created_at - _clock_tolerance():
-            raise BeforeSessionOpened()
-        usable_until = (session.claimed_at or occurred_at) + SESSION_USE_WINDOW
-        if session.closed_at:
-            usable_until = min(usable_until, session.closed_at)
-        if session.resident is None or occurred_at > usable_until:
-            raise SessionClosed()
-        return session.resident, session
-    if payload.get("resident_code"):
-        resident, issued_at = resident_from_dated_code(payload["resident_code"])
-        if occurred_at < issued_at - _clock_tolerance():
-            raise BeforeCodeIssued()
-        if occurred_at > issued_at + RESIDENT.max_age + _clock_tolerance():
-            raise ExpiredCode()
-        return resident, None
-    raise NoResident()
-
-
-def _city_material(code: str, city_id: int) -> Material | None:
-    """The active material of this code in the city's catalog (shared or its own), else None."""
-    material = cached_materials().get(code)
-    if material is None or material.city_id not in (None, city_id):
-        return None
-    return material
-
-
-def _accepted_material(kiosk: Kiosk, code: str, *, city_id: int, rules) -> Material:
-    material = _city_material(code, city_id)
-    if material is None:
-        raise UnknownMaterial()
-    if material.pk not in kiosk.material_ids:
-        raise MaterialNotAccepted()
-    if price_of(rules, material) is None:
-        raise MaterialNotPriced(extra={"rules_version": rules.version})
-    return material
-
-
 class UploadBudget:
     """What one upload (a single deposit or a whole batch) has credited each household for deposits
     dated before the upload's own day, against BACKDATED_POINTS_PER_UPLOAD."""
 
-    def __init__(self, now: datetime | None = None):
-        self.day = timezone.localtime(now or timezone.now()).date()
+    def __init__(self):
         self.bound = settings.BACKDATED_POINTS_PER_UPLOAD
         self.spent: dict[tuple[str, int], int] = {}
 
     @staticmethod
-    def key(resident) -> tuple[str, int]:
+    def key(resident_id: int, household_id: int | None) -> tuple[str, int]:
         # A resident without a household is their own household here.
-        if resident.household_id:
-            return ("household", resident.household_id)
-        return ("resident", resident.pk)
+        return ("household", household_id) if household_id else ("resident", resident_id)
 
-    def backdated(self, occurred_at: datetime) -> bool:
-        return timezone.localtime(occurred_at).date() < self.day
+    def left_for(self, recorded: deposit_recording.Recorded) -> int:
+        return self.bound - self.spent.get(self.key(recorded.resident_id, recorded.household_id), 0)
 
-    def check(self, resident, occurred_at: datetime, points: int) -> None:
-        if points and self.backdated(occurred_at):
-            if self.spent.get(self.key(resident), 0) + points > self.bound:
-                raise BackdatedOverBound(extra={"backdated_points_per_upload": self.bound})
-
-    def spend(self, resident, occurred_at: datetime, points: int) -> None:
-        if points and self.backdated(occurred_at):
-            key = self.key(resident)
-            self.spent[key] = self.spent.get(key, 0) + points
-
-
-def _merge_window() -> timedelta:
-    return timedelta(minutes=settings.DEPOSIT_MERGE_WINDOW_MINUTES)
-
-
-def _bag_of(resident, material: Material, occurred_at: datetime) -> tuple[datetime, int]:
-    """The bag this deposit joins (when it began) and what the bag weighed before it.
-
-    A bag is the deposits of one material by one resident recorded one after another within the merge
-    window of its first one; each deposit keeps the bag's running weight, so this is one indexed row
-    however big the bag. The caller holds the resident's row lock, so two deposits never both read it.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT bag_started_at, bag_weight_g FROM kiosks_deposit WHERE resident_id = %s AND material_id = %s "
-            "ORDER BY id DESC LIMIT 1",
-            [resident.pk, material.pk],
-        )
-        last = cursor.fetchone()
-    if last and last[0] is not None and occurred_at - _merge_window() <= last[0] <= occurred_at:
-        return last[0], last[1] or 0
-    return occurred_at, 0
+    def spend(self, recorded: deposit_recording.Recorded) -> None:
+        key = self.key(recorded.resident_id, recorded.household_id)
+        self.spent[key] = self.spent.get(key, 0) + recorded.points
 
 
 def record_deposit(*, kiosk: Kiosk, payload: dict, upload: UploadBudget | None = None) -> DepositOutcome:
-    """Record one deposit and credit its points, exactly once per (kiosk, deposit_id).
+    """Record one deposit and credit its points, exactly once per (kiosk, deposit_id), in one statement
+    (`kiosks_record_deposit`, see kiosks.deposit_recording).
 
-    Points are those of the whole bag (`_bag_of`) less what its earlier deposits earned, rounded once
-    on the bag's weight, then held to the day's caps of the kiosk, the resident and the household, and
-    to the upload's bound on back-dated credit: over that bound the deposit is refused and nothing of
-    it is written.
+    Points are those of the whole bag less what its earlier deposits earned, rounded once on the bag's
+    weight, then held to the day's caps of the kiosk, the resident and the household, and to the
+    upload's bound on back-dated credit: over that bound the deposit is refused and nothing of it is
+    written. The caller's transaction (the view's, which also spent the nonce, or a batch item's
+    savepoint) is the one commit.
     """
-    expected = deposit_fingerprint(payload)
-    existing = _stored_answer(kiosk, payload["deposit_id"])
-    if existing:
-        return _replay(*existing, expected)
-
-    now = timezone.now()
-    upload = upload or UploadBudget(now)
-    occurred_at = payload["occurred_at"]
-    if occurred_at < now - OFFLINE_WINDOW:
-        raise StaleDeposit()
-    if occurred_at > now + FUTURE_TOLERANCE:
-        raise FutureDeposit()
-    city_id = kiosk.community.district.city_id
-    # The rules in force when the deposit happened, however late it arrives: its price, caps and memo.
-    rules = rules_in_force(city_id, at=occurred_at)
-    material = _accepted_material(kiosk, payload["material"], city_id=city_id, rules=rules)
-    weight_g = payload["weight_g"]
-    if not material.min_weight_g <= weight_g <= material.max_weight_g:
-        raise ImplausibleWeight(
-            extra={"min_weight_g": material.min_weight_g, "max_weight_g": material.max_weight_g}
-        )
-    # No savepoint: the view's transaction (which also spent the nonce) is the one commit.
+    upload = upload or UploadBudget()
+    call = deposit_recording.prepare(
+        kiosk=kiosk, payload=payload, nonce=None, backdated_bound=upload.bound, now=timezone.now()
+    )
     with transaction.atomic(savepoint=False):
-        # The resident's row first: their bags and their household are read under it (see the lock
-        # order in the module docstring). A session's lookup takes that lock itself.
-        resident, session = _resident_for(kiosk, payload, occurred_at)
-        if session is None:
+        try:
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT household_id FROM accounts_user WHERE id = %s FOR NO KEY UPDATE", [resident.pk]
-                )
-                (resident.household_id,) = cursor.fetchone()
-        household_id = resident.household_id
-        bag_started_at, bag_before_g = _bag_of(resident, material, occurred_at)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO kiosks_deposit (kiosk_id, deposit_id, resident_id, household_id, community_id, "
-                "session_id, material_id, weight_g, count, occurred_at, received_at, points_awarded, fingerprint, "
-                "response, bag_started_at, bag_weight_g) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, '{}', %s, %s) "
-                "ON CONFLICT (kiosk_id, deposit_id) DO NOTHING RETURNING id",
-                [
-                    kiosk.pk,
-                    payload["deposit_id"],
-                    resident.pk,
-                    household_id,
-                    kiosk.community_id,
-                    session.pk if session else None,
-                    material.pk,
-                    weight_g,
-                    payload.get("count"),
-                    occurred_at,
-                    now,
-                    expected,
-                    bag_started_at,
-                    bag_before_g + weight_g,
-                ],
-            )
-            row = cursor.fetchone()
-        if row is None:
-            # A concurrent duplicate committed first: answer as its retry.
-            return _replay(*_stored_answer(kiosk, payload["deposit_id"]), expected)
-        award = deposit_award(rules=rules, material=material, weight_g=bag_before_g + weight_g)
-        earned_before = (
-            deposit_award(rules=rules, material=material, weight_g=bag_before_g).points if bag_before_g else 0
-        )
-        own = deposit_award(rules=rules, material=material, weight_g=weight_g)
-        points = _capped_points(kiosk, resident, max(0, award.points - earned_before), occurred_at, rules)
-        upload.check(resident, occurred_at, points)
-        balance = None
-        if points:
-            result = credit(
-                resident=resident,
-                amount=points,
-                cause=f"deposit:{kiosk.pk}:{payload['deposit_id']}",
-                kind="deposit",
-                memo=own.memo,
-                memo_params={
-                    **own.memo_params,
-                    "rules_version": rules.version,
-                },
-            )
-            balance = result.balance
-        if balance is None:
-            balance = balance_of(resident)
-        body = {"deposit_id": str(payload["deposit_id"]), "points_awarded": points, "balance": balance}
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE kiosks_deposit SET points_awarded = %s, response = %s::jsonb WHERE id = %s",
-                [points, json.dumps(body), row[0]],
-            )
+                cursor.execute(deposit_recording.SQL, call.params)
+                result = deposit_recording.recorded(cursor.fetchone())
+        except DatabaseError as exc:
+            refusal = deposit_recording.refusal_of(call, exc.__cause__ or exc)
+            if refusal is None:
+                raise
+            raise refusal from None
+        if not result.created:
+            return DepositOutcome(created=False, body=result.body)
+        if call.backdated and result.points > upload.left_for(result):
+            # Earlier items of this upload took the household's back-dated budget: rolled back whole.
+            raise BackdatedOverBound(extra={"backdated_points_per_upload": upload.bound})
+        announce_credit(result)
+    if call.backdated:
+        upload.spend(result)
+    return DepositOutcome(created=True, body=result.body)
+
+
+def announce_credit(result: deposit_recording.Recorded, *, committed: bool = False) -> None:
+    """The metrics and the resident's `points.credited` of a recorded deposit, once it is committed."""
+    if committed:
+        DEPOSITS.inc()
+    else:
         count_after_commit(DEPOSITS)
-    upload.spend(resident, occurred_at, points)
-    return DepositOutcome(created=True, body=body)
-
-
-def _capped_points(kiosk: Kiosk, resident, raw: int, occurred_at: datetime, rules) -> int:
-    """Points for this deposit within the day's caps of the kiosk, the resident and the household.
-
-    One call (`kiosks_grant_deposit_points`, migration 0007) creates or row-locks the three running
-    totals of the deposit's day, kiosk row first, then the resident's, then the household's (the lock
-    order of rewards.caps), so concurrent deposits cannot both squeeze under a cap, and counts the grant
-    on each. The day is the deposit's own, however late it was uploaded.
-    """
-    if raw == 0:
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT kiosks_grant_deposit_points(%s, %s, %s, %s, %s, %s, %s, %s)",
-            [
-                kiosk.pk,
-                resident.pk,
-                resident.household_id,
-                timezone.localtime(occurred_at).date(),
-                raw,
-                rules.kiosk_daily_points_cap,
-                rules.resident_daily_deposit_points_cap,
-                rules.household_daily_points_cap,
-            ],
-        )
-        return cursor.fetchone()[0]
+    if not result.points:
+        return
+    event = {
+        "amount": result.points,
+        "kind": "deposit",
+        "balance": result.body["balance"],
+        "transaction_id": result.transaction_id,
+    }
+    if committed:
+        CREDITS.labels(kind="deposit").inc()
+        POINTS_CREDITED.labels(kind="deposit").inc(result.points)
+        publish_committed(user_group(result.resident_id), "points.credited", event)
+    else:
+        count_after_commit(CREDITS, kind="deposit")
+        count_after_commit(POINTS_CREDITED, result.points, kind="deposit")
+        publish(user_group(result.resident_id), "points.credited", event)
 
 
 def record_batch(*, kiosk: Kiosk, items: list[dict | DomainError]) -> list[DepositOutcome | DomainError]:
@@ -704,7 +465,7 @@ def record_pickup(
     if collected_at > timezone.now() + FUTURE_TOLERANCE:
         raise FuturePickup()
     city_id = kiosk.community.district.city_id
-    materials = {code: _city_material(code, city_id) for code in lines}
+    materials = {code: deposit_recording.city_material(code, city_id) for code in lines}
     if None in materials.values():
         raise UnknownMaterial()
     digest = _pickup_fingerprint(collected_at, lines, getattr(collector, "pk", None))

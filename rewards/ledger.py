@@ -92,7 +92,7 @@ def _existing(cursor, key: str, resident_account: int) -> LedgerResult:
     return LedgerResult(transaction_id, balance, created=False)
 
 
-def _memo_columns(memo: str | Memo, params: dict | None) -> dict:
+def memo_columns(memo: str | Memo, params: dict | None) -> dict:
     """A keyed memo is stored as its key and values, and as its text in the site's own language."""
     if not isinstance(memo, Memo):
         return {"memo": memo[:200], "memo_key": "", "memo_params": None}
@@ -152,7 +152,7 @@ def credit(
     """Issue points to a resident for a cause such as `deposit:<uuid>` or `drop:<id>`."""
     if amount <= 0:
         raise InvalidAmount()
-    note = _memo_columns(memo, memo_params)
+    note = memo_columns(memo, memo_params)
     result = _move(
         resident=resident, amount=amount, cause=cause, kind=kind, memo=note, system_kind=Account.Kind.ISSUANCE
     )
@@ -185,7 +185,7 @@ def debit(
     if amount <= 0:
         raise InvalidAmount()
     system_kind = Account.Kind.EXPIRY if kind == LedgerTransaction.Kind.EXPIRY else Account.Kind.REDEMPTION
-    note = _memo_columns(memo, memo_params)
+    note = memo_columns(memo, memo_params)
     return _move(
         resident=resident, amount=-amount, cause=cause, kind=kind, memo=note, system_kind=system_kind
     )
@@ -200,7 +200,7 @@ def refund(*, resident, amount: int, cause: str, memo: str = "") -> LedgerResult
         amount=amount,
         cause=cause,
         kind=LedgerTransaction.Kind.REFUND,
-        memo=_memo_columns(memo, None),
+        memo=memo_columns(memo, None),
         system_kind=Account.Kind.REDEMPTION,
     )
 
@@ -216,7 +216,7 @@ def reverse(*, original_cause: str, cause: str, memo: str = "") -> LedgerResult:
         amount=-resident_posting.amount,
         cause=cause,
         kind=LedgerTransaction.Kind.REVERSAL,
-        memo=_memo_columns(memo, None),
+        memo=memo_columns(memo, None),
         system_kind=system_posting.account.kind,
         reverses_id=original.id,
     )

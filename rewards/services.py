@@ -40,7 +40,16 @@ from .errors import (
     VersionOverlaps,
 )
 from .fixtures_data import load_default_emission_factors, load_default_materials
-from .ledger import LedgerResult, credit, debit, lock_resident_account, refund, resident_account_id, reverse
+from .ledger import (
+    LedgerResult,
+    credit,
+    debit,
+    lock_resident_account,
+    memo_columns,
+    refund,
+    resident_account_id,
+    reverse,
+)
 from .models import (
     EmissionFactor,
     IdempotencyRecord,
@@ -73,6 +82,7 @@ __all__ = [
     "household_room",
     "load_reference_rewards",
     "lock_resident_account",
+    "memo_columns",
     "redeem_reward",
     "refund",
     "reverse",
