@@ -24,7 +24,7 @@ from backend.errors import DomainError, NotFound
 from backend.idempotency import fingerprint, first_answer
 from backend.observability.metrics import CREDITS, DEPOSITS, POINTS_CREDITED, count_after_commit
 from backend.realtime.groups import city_stats_group, district_stats_group, kiosk_group, user_group
-from backend.realtime.publish import publish, publish_committed
+from backend.realtime.publish import publish
 from rewards.models import Material
 from rewards.selectors import (
     materials_of_city,
@@ -53,8 +53,6 @@ from .models import Deposit, Kiosk, KioskAlert, KioskNonce, KioskSession, Pickup
 logger = logging.getLogger(__name__)
 
 ROTATION_GRACE = timedelta(days=7)
-# A claimed session accepts deposits made within this time after the claim.
-SESSION_USE_WINDOW = timedelta(minutes=30)
 SILENCE_LIMIT = timedelta(minutes=10)
 FILL_ALERT_PERCENT = 90
 
@@ -299,28 +297,20 @@ def record_deposit(*, kiosk: Kiosk, payload: dict, upload: UploadBudget | None =
     return DepositOutcome(created=True, body=result.body)
 
 
-def announce_credit(result: deposit_recording.Recorded, *, committed: bool = False) -> None:
-    """The metrics and the resident's `points.credited` of a recorded deposit, once it is committed."""
-    if committed:
-        DEPOSITS.inc()
-    else:
-        count_after_commit(DEPOSITS)
+def announce_credit(result: deposit_recording.Recorded) -> None:
+    """The metrics and the resident's `points.credited` of a recorded deposit, once it commits."""
+    count_after_commit(DEPOSITS)
     if not result.points:
         return
+    count_after_commit(CREDITS, kind="deposit")
+    count_after_commit(POINTS_CREDITED, result.points, kind="deposit")
     event = {
         "amount": result.points,
         "kind": "deposit",
         "balance": result.body["balance"],
         "transaction_id": result.transaction_id,
     }
-    if committed:
-        CREDITS.labels(kind="deposit").inc()
-        POINTS_CREDITED.labels(kind="deposit").inc(result.points)
-        publish_committed(user_group(result.resident_id), "points.credited", event)
-    else:
-        count_after_commit(CREDITS, kind="deposit")
-        count_after_commit(POINTS_CREDITED, result.points, kind="deposit")
-        publish(user_group(result.resident_id), "points.credited", event)
+    publish(user_group(result.resident_id), "points.credited", event)
 
 
 def record_batch(*, kiosk: Kiosk, items: list[dict | DomainError]) -> list[DepositOutcome | DomainError]:

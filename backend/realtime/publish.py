@@ -124,31 +124,6 @@ def publish(group: str, event_type: str, payload: dict) -> None:
     transaction.on_commit(lambda: _hand_off(group, event_type, payload), robust=True)
 
 
-def publish_committed(group: str, event_type: str, payload: dict) -> None:
-    """Send an event whose write has already committed (an autocommit statement), without waiting for
-    the channel layer; callable from the server's event loop, where there is no Django transaction."""
-    try:
-        layer = get_channel_layer()
-    except Exception:
-        layer = None  # _send logs and counts the failure
-    if isinstance(layer, InMemoryChannelLayer):
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            async_to_sync(_send)(group, event_type, payload)
-            return
-        # Its queues belong to this loop, the one its consumers wait in.
-        task = loop.create_task(_send(group, event_type, payload))
-        _in_flight.add(task)
-        task.add_done_callback(_in_flight.discard)
-    else:
-        _background.submit(group, event_type, payload)
-
-
-# Tasks keep only weak references from the loop; these stay alive until they are done.
-_in_flight: set = set()
-
-
 def drain(timeout: float = EXIT_DRAIN_SECONDS) -> bool:
     """Wait for the background thread's queued events; for a process about to exit, and for tests."""
     return _background.drain(timeout)

@@ -9,20 +9,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from benchmarks.common import KEY_NAMES, strong_keys
+
 ROOT = Path(__file__).resolve().parents[2]
-KEY_NAMES = [
-    "SECRET_KEY",
-    "JWT_SIGNING_KEY",
-    "KIOSK_MASTER_KEY",
-    "CODE_KEYS_BIN",
-    "CODE_KEYS_KIOSK_SESSION",
-    "CODE_KEYS_RESIDENT",
-    "CODE_KEYS_VOUCHER",
-]
-
-
-def strong_keys() -> dict[str, str]:
-    return {name: secrets.token_urlsafe(48) for name in KEY_NAMES}
 
 
 def _server_database_url() -> str:
