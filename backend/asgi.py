@@ -1,4 +1,5 @@
-"""HTTP through Django, WebSockets through Channels, in one ASGI application."""
+"""HTTP through Django (a plain kiosk deposit on the event loop first), WebSockets through Channels, in
+one ASGI application."""
 
 import os
 
@@ -9,10 +10,15 @@ django_http = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402  (Django must be set up first)
 
+from api.deposit_edge import DepositEdge  # noqa: E402
 from api.routing import websocket_application  # noqa: E402
 from backend.body_limit import BodyLimitMiddleware  # noqa: E402
 from backend.jobs.lifespan import lifespan  # noqa: E402
 
 application = ProtocolTypeRouter(
-    {"http": BodyLimitMiddleware(django_http), "websocket": websocket_application, "lifespan": lifespan}
+    {
+        "http": BodyLimitMiddleware(DepositEdge(django_http)),
+        "websocket": websocket_application,
+        "lifespan": lifespan,
+    }
 )

@@ -363,6 +363,16 @@ DEPOSIT_MERGE_WINDOW_MINUTES = int(os.environ.get("DEPOSIT_MERGE_WINDOW_MINUTES"
 # Points one upload (a deposit or a batch) may credit a household for deposits dated before the
 # upload's day: each day has its own caps, and this keeps a backlog from filling many past days at once.
 BACKDATED_POINTS_PER_UPLOAD = int(os.environ.get("BACKDATED_POINTS_PER_UPLOAD", "500"))
+# Under ASGI a plain signed deposit is answered on the event loop in one statement (api/deposit_edge.py);
+# off, every deposit goes through Django's view, which answers identically at several times the cost.
+DEPOSIT_EDGE = env_bool("DEPOSIT_EDGE", default=True)
+# That path's own autocommit connections per server process (backend/async_database.py), beside
+# Django's; past the timeout (seconds) a deposit waits for one no longer and Django answers it.
+ASYNC_DATABASE_POOL_MAX = int(os.environ.get("ASYNC_DATABASE_POOL_MAX", "8"))
+ASYNC_DATABASE_POOL_TIMEOUT = float(os.environ.get("ASYNC_DATABASE_POOL_TIMEOUT", "5"))
+# Server-side prepared statements on those connections; off behind a pooler that cannot keep them
+# (PgBouncer in transaction mode before 1.21).
+ASYNC_DATABASE_PREPARE = env_bool("ASYNC_DATABASE_PREPARE", default=True)
 
 # -- households --
 # A household invitation code stays valid this many hours after a member issues it.

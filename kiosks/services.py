@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import psycopg
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Sum
@@ -24,11 +25,9 @@ from backend.errors import DomainError, NotFound
 from backend.idempotency import fingerprint, first_answer
 from backend.observability.metrics import CREDITS, DEPOSITS, POINTS_CREDITED, count_after_commit
 from backend.realtime.groups import city_stats_group, district_stats_group, kiosk_group, user_group
-from backend.realtime.publish import publish
+from backend.realtime.publish import publish, publish_from_loop
 from rewards.models import Material
-from rewards.selectors import (
-    materials_of_city,
-)
+from rewards.selectors import cached_carbon_terms, cached_materials, materials_of_city, rules_in_force
 
 from . import deposit_recording, kiosk_cache
 from .credentials import derive_secret, signature_matches
@@ -118,11 +117,21 @@ def _forget_cached(kiosk_pk: int) -> None:
 # ---- request authentication ---------------------------------------------------------------------
 
 
-def authenticate(
-    *, kiosk_id: str, signature: str, timestamp: str, nonce: str, method: str, path: str, body: bytes
+def verified_kiosk(
+    *,
+    kiosk_id: str,
+    signature: str,
+    timestamp: str,
+    nonce: str,
+    method: str,
+    path: str,
+    body: bytes,
+    now: datetime,
 ) -> Kiosk:
-    """The kiosk that signed this request, or BadSignature / KioskDisabled. Spends the nonce."""
-    now = timezone.now()
+    """The kiosk that signed this request, or BadSignature / KioskDisabled; the nonce is not spent.
+
+    Reads only the per-process kiosk cache until a signature fails against it, so under an event loop
+    a cold entry shows up as SynchronousOnlyOperation before any query is sent."""
     try:
         sent_at = int(timestamp)
         kiosk_pk = int(kiosk_id)
@@ -145,6 +154,24 @@ def authenticate(
             raise BadSignature()
     if not kiosk.enabled:
         raise KioskDisabled()
+    return kiosk
+
+
+def authenticate(
+    *, kiosk_id: str, signature: str, timestamp: str, nonce: str, method: str, path: str, body: bytes
+) -> Kiosk:
+    """The kiosk that signed this request, or BadSignature / KioskDisabled. Spends the nonce."""
+    now = timezone.now()
+    kiosk = verified_kiosk(
+        kiosk_id=kiosk_id,
+        signature=signature,
+        timestamp=timestamp,
+        nonce=nonce,
+        method=method,
+        path=path,
+        body=body,
+        now=now,
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO kiosks_kiosknonce (kiosk_id, nonce, seen_at) VALUES (%s, %s, %s) "
@@ -154,6 +181,21 @@ def authenticate(
         if cursor.fetchone() is None:
             raise NonceReused()
     return kiosk
+
+
+def warm_deposit_caches(*, kiosk_id: str) -> None:
+    """Read afresh what a deposit of this kiosk reads from the per-process caches: the kiosk's row and
+    its city's rules and materials (for a caller on an event loop, which cannot run the ORM itself)."""
+    try:
+        kiosk = kiosk_cache.get(int(kiosk_id), fresh=True)
+    except (TypeError, ValueError):
+        return
+    if kiosk is None:
+        return
+    city_id = kiosk.community.district.city_id
+    rules_in_force(city_id)
+    cached_materials()
+    cached_carbon_terms(city_id)
 
 
 def _signed_by(kiosk: Kiosk, signature: str, signed: dict, now: datetime) -> bool:
@@ -304,13 +346,48 @@ def announce_credit(result: deposit_recording.Recorded) -> None:
         return
     count_after_commit(CREDITS, kind="deposit")
     count_after_commit(POINTS_CREDITED, result.points, kind="deposit")
-    event = {
+    publish(user_group(result.resident_id), "points.credited", _credited_event(result))
+
+
+def _credited_event(result: deposit_recording.Recorded) -> dict:
+    return {
         "amount": result.points,
         "kind": "deposit",
         "balance": result.body["balance"],
         "transaction_id": result.transaction_id,
     }
-    publish(user_group(result.resident_id), "points.credited", event)
+
+
+async def record_deposit_on(
+    connection, *, kiosk: Kiosk, payload: dict, nonce: str, prepare: bool = True
+) -> DepositOutcome:
+    """Record one signed deposit on an autocommit psycopg AsyncConnection: the nonce, the deposit and its
+    credit in one statement, so one commit. Raises the refusal's DomainError with nothing written (the
+    nonce included); any other database error passes through. `prepare`: a server-side prepared
+    statement, off behind a pooler that cannot keep one (PgBouncer before 1.21)."""
+    call = deposit_recording.prepare(
+        kiosk=kiosk,
+        payload=payload,
+        nonce=nonce,
+        backdated_bound=settings.BACKDATED_POINTS_PER_UPLOAD,
+        now=timezone.now(),
+    )
+    try:
+        cursor = await connection.execute(deposit_recording.SQL, call.params, prepare=prepare)
+        result = deposit_recording.recorded(await cursor.fetchone())
+    except psycopg.Error as exc:
+        refusal = deposit_recording.refusal_of(call, exc)
+        if refusal is None:
+            raise
+        raise refusal from None
+    if result.created:
+        # Committed already (autocommit): counted and published now, from the server's own loop.
+        DEPOSITS.inc()
+        if result.points:
+            CREDITS.labels(kind="deposit").inc()
+            POINTS_CREDITED.labels(kind="deposit").inc(result.points)
+            publish_from_loop(user_group(result.resident_id), "points.credited", _credited_event(result))
+    return DepositOutcome(created=result.created, body=result.body)
 
 
 def record_batch(*, kiosk: Kiosk, items: list[dict | DomainError]) -> list[DepositOutcome | DomainError]:

@@ -115,3 +115,14 @@ def luoyang(db):
     """A second city beside Xuchang, with one district: for proving two cities never mix."""
     city = City.objects.create(name="洛阳市", admin_code="410300")
     return city, District.objects.create(city=city, name="西工区", slug="xigong")
+
+
+@pytest.fixture
+def layer(monkeypatch):
+    """Every event published, kept instead of sent."""
+    from backend.realtime import publish as publish_module
+    from tests.layers import RecordingLayer
+
+    recording = RecordingLayer()
+    monkeypatch.setattr(publish_module, "get_channel_layer", lambda: recording)
+    return recording

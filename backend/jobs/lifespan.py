@@ -45,6 +45,9 @@ async def lifespan(scope, receive, send) -> None:
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await worker
+            from backend import async_database
+
+            await async_database.close()
             _forget_this_process_in_metrics()
             await send({"type": "lifespan.shutdown.complete"})
             return

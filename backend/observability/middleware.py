@@ -24,9 +24,12 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
-def _request_id(request) -> str:
-    offered = request.META.get("HTTP_X_REQUEST_ID", "")
+def request_id_from(offered: str) -> str:
     return offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
+
+
+def _request_id(request) -> str:
+    return request_id_from(request.META.get("HTTP_X_REQUEST_ID", ""))
 
 
 def _route(request) -> str:
@@ -88,25 +91,34 @@ class RequestLogMiddleware:
     def _end(request, response, started: float):
         elapsed = time.perf_counter() - started
         response["X-Request-ID"] = request.request_id
-        route = _route(request)
-        method = request.method if request.method in METHODS else "other"
-        metrics.REQUEST_SECONDS.labels(route=route, method=method, status=response.status_code).observe(
-            elapsed
+        record_request(
+            method=request.method,
+            route=_route(request),
+            status=response.status_code,
+            elapsed=elapsed,
+            path=request.path,
+            who=_who(request),
         )
         metrics.observe_pool(connections[DEFAULT_DB_ALIAS])
-        logger.info(
-            "%s %s %s %.1f ms",
-            method,
-            route,
-            response.status_code,
-            elapsed * 1000,
-            extra={
-                "method": method,
-                "route": route,
-                "path": redact(request.path),
-                "status": response.status_code,
-                "duration_ms": round(elapsed * 1000, 1),
-                **_who(request),
-            },
-        )
         return response
+
+
+def record_request(*, method: str, route: str, status: int, elapsed: float, path: str, who: dict) -> None:
+    """The latency observation and the log line of one answered request (under its request id)."""
+    method = method if method in METHODS else "other"
+    metrics.REQUEST_SECONDS.labels(route=route, method=method, status=status).observe(elapsed)
+    logger.info(
+        "%s %s %s %.1f ms",
+        method,
+        route,
+        status,
+        elapsed * 1000,
+        extra={
+            "method": method,
+            "route": route,
+            "path": redact(path),
+            "status": status,
+            "duration_ms": round(elapsed * 1000, 1),
+            **who,
+        },
+    )

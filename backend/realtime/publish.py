@@ -124,6 +124,26 @@ def publish(group: str, event_type: str, payload: dict) -> None:
     transaction.on_commit(lambda: _hand_off(group, event_type, payload), robust=True)
 
 
+# Sends started on the server's loop, held until done: the loop keeps only weak references to tasks.
+_loop_sends: set[asyncio.Task] = set()
+
+
+def publish_from_loop(group: str, event_type: str, payload: dict) -> None:
+    """Send an event whose write has already committed, from a coroutine on the server's event loop,
+    without waiting for the channel layer. The in-memory layer's queues belong to this very loop, so
+    its send is a task here; any other layer goes through the background thread like `publish`."""
+    try:
+        layer = get_channel_layer()
+    except Exception:
+        layer = None  # _send logs and counts the failure
+    if isinstance(layer, InMemoryChannelLayer):
+        task = asyncio.get_running_loop().create_task(_send(group, event_type, payload))
+        _loop_sends.add(task)
+        task.add_done_callback(_loop_sends.discard)
+    else:
+        _background.submit(group, event_type, payload)
+
+
 def drain(timeout: float = EXIT_DRAIN_SECONDS) -> bool:
     """Wait for the background thread's queued events; for a process about to exit, and for tests."""
     return _background.drain(timeout)

@@ -273,39 +273,46 @@ class Meter:
         self.conn.close()
 
 
-def count_statements(kiosks: list[dict], samples: int = 20) -> dict:
-    """Statements and transactions one signed deposit sends, counted in-process on the real path."""
+def _signed_deposit(kiosk: dict) -> tuple[bytes, dict]:
     from datetime import UTC, datetime
 
+    from kiosks.credentials import sign
+
+    body = json.dumps(
+        {
+            "deposit_id": str(uuid.uuid4()),
+            "session_id": kiosk["session"],
+            "material": "plastic",
+            "weight_g": 1500,
+            "occurred_at": datetime.now(UTC).isoformat(),
+        }
+    ).encode()
+    timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
+    signature = sign(kiosk["secret"], "POST", "/api/v1/kiosk/deposits", timestamp, nonce, body)
+    headers = {
+        "authorization": f"Kiosk {kiosk['id']}:{signature}",
+        "x-timestamp": timestamp,
+        "x-nonce": nonce,
+    }
+    return body, headers
+
+
+def count_statements(kiosks: list[dict], samples: int = 20) -> dict:
+    """Statements one signed deposit sends through Django's view, counted in-process (a WSGI server)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from kiosks.credentials import sign
-
     client = Client(HTTP_HOST="127.0.0.1")
-    kiosk = kiosks[0]
     statements = 0
     for _ in range(samples):
-        body = json.dumps(
-            {
-                "deposit_id": str(uuid.uuid4()),
-                "session_id": kiosk["session"],
-                "material": "plastic",
-                "weight_g": 1500,
-                "occurred_at": datetime.now(UTC).isoformat(),
-            }
-        )
-        timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
-        signature = sign(kiosk["secret"], "POST", "/api/v1/kiosk/deposits", timestamp, nonce, body.encode())
+        body, headers = _signed_deposit(kiosks[0])
         with CaptureQueriesContext(connection) as captured:
             response = client.post(
                 "/api/v1/kiosk/deposits",
                 body,
                 content_type="application/json",
-                HTTP_AUTHORIZATION=f"Kiosk {kiosk['id']}:{signature}",
-                HTTP_X_TIMESTAMP=timestamp,
-                HTTP_X_NONCE=nonce,
+                **{f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()},
             )
         if response.status_code != 201:
             raise SystemExit(
@@ -314,6 +321,84 @@ def count_statements(kiosks: list[dict], samples: int = 20) -> dict:
         statements += len(captured.captured_queries)
     connection.close()
     return {"statements_per_deposit": statements / samples}
+
+
+def count_edge_statements(kiosks: list[dict], samples: int = 20) -> dict:
+    """Statements one signed deposit sends on the ASGI servers' path (api/deposit_edge.py), counted
+    in-process on the ASGI application with a cursor that counts what the edge's pool executes.
+    The first deposit warms the process's caches through Django, as a server's first one does; every
+    sample after it must be the edge's own, or the count would be of another path."""
+    import asyncio
+
+    from psycopg import AsyncCursor
+
+    from backend import async_database
+    from backend.asgi import application
+
+    executed = 0
+
+    class CountingCursor(AsyncCursor):
+        async def execute(self, *args, **kwargs):
+            nonlocal executed
+            executed += 1
+            return await super().execute(*args, **kwargs)
+
+    params = async_database.connection_params
+    async_database.connection_params = lambda: {**params(), "cursor_factory": CountingCursor}
+
+    async def post() -> int:
+        body, headers = _signed_deposit(kiosks[0])
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/api/v1/kiosk/deposits",
+            "raw_path": b"/api/v1/kiosk/deposits",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [
+                (b"host", b"127.0.0.1"),
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *((name.encode(), value.encode()) for name, value in headers.items()),
+            ],
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 80),
+        }
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        answer = {}
+
+        async def receive():
+            if messages:
+                return messages.pop(0)
+            # The client stays connected: Django abandons a request whose client has gone.
+            await asyncio.Event().wait()
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+
+        await application(scope, receive, send)
+        return answer["status"]
+
+    async def run() -> float:
+        nonlocal executed
+        try:
+            if await post() != 201:
+                raise SystemExit("statement count: the warm-up deposit was refused")
+            executed = 0
+            for _ in range(samples):
+                before = executed
+                if await post() != 201 or executed == before:
+                    raise SystemExit("statement count: a deposit was not recorded on the edge")
+            return executed / samples
+        finally:
+            await async_database.close()
+            async_database.connection_params = params
+
+    return {"statements_per_deposit": asyncio.run(run())}
 
 
 def pgbench(args, prepared: dict, database_url: str, script: str = "deposit.pgbench.sql") -> dict:
@@ -398,7 +483,8 @@ def main() -> int:
         "pg_cpu_ms_per_deposit": meter.pg_ms / done,
         "commits_per_deposit": meter.commit_count / done,
     }
-    per_deposit.update(count_statements(prepared["kiosks"]))
+    asgi = args.server != "granian-wsgi"
+    per_deposit.update((count_edge_statements if asgi else count_statements)(prepared["kiosks"]))
     reference = pgbench(args, prepared, args.database_url)
     minimal = pgbench(args, prepared, args.database_url, "minimal.pgbench.sql")
 

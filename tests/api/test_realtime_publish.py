@@ -10,14 +10,7 @@ from backend.observability.metrics import REALTIME_DROPPED
 from backend.realtime import publish as publish_module
 from backend.realtime.publish import drain, publish
 from geo.models import Community
-
-
-class RecordingLayer:
-    def __init__(self):
-        self.sent = []
-
-    async def group_send(self, group, message):
-        self.sent.append((group, message))
+from tests.layers import RecordingLayer
 
 
 class HeldLayer(RecordingLayer):
@@ -32,13 +25,6 @@ class HeldLayer(RecordingLayer):
         self.started.set()
         await asyncio.to_thread(self.release.wait, 10)
         await super().group_send(group, message)
-
-
-@pytest.fixture
-def layer(monkeypatch):
-    recording = RecordingLayer()
-    monkeypatch.setattr(publish_module, "get_channel_layer", lambda: recording)
-    return recording
 
 
 @pytest.fixture

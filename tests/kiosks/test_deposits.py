@@ -16,16 +16,6 @@ from .helpers import dated_deposit, deposit_body, make_kiosk, signed
 URL = "/api/v1/kiosk/deposits"
 
 
-@pytest.fixture
-def kiosk(community):
-    return make_kiosk(community)
-
-
-@pytest.fixture
-def code(resident):
-    return issue_resident_code(resident)[0]
-
-
 def balance(user):
     return Account.objects.filter(owner=user).values_list("balance", flat=True).first() or 0
 
