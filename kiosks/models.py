@@ -66,15 +66,25 @@ class KioskSession(models.Model):
 class Deposit(models.Model):
     """Recyclables a kiosk weighed for a resident: an append-only event, once per (kiosk, deposit_id)."""
 
-    kiosk = models.ForeignKey(Kiosk, on_delete=models.PROTECT, related_name="deposits")
+    # Every index is paid for on every deposit's insert, so the table keeps only those a query reads:
+    # no foreign key has an index of its own. Kiosk, resident, household and community each lead a
+    # composite index below; sessions and materials are never deleted (a material is retired) and no
+    # query looks deposits up by either alone.
+    kiosk = models.ForeignKey(Kiosk, on_delete=models.PROTECT, related_name="deposits", db_index=False)
     deposit_id = models.UUIDField()
-    resident = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposits")
-    household = models.ForeignKey("accounts.Household", on_delete=models.PROTECT, null=True, related_name="+")
-    community = models.ForeignKey("geo.Community", on_delete=models.PROTECT, related_name="+")
-    session = models.ForeignKey(
-        KioskSession, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deposits", db_index=False
     )
-    material = models.ForeignKey("rewards.Material", on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(
+        "accounts.Household", on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
+    community = models.ForeignKey("geo.Community", on_delete=models.PROTECT, related_name="+", db_index=False)
+    session = models.ForeignKey(
+        KioskSession, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    material = models.ForeignKey(
+        "rewards.Material", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     weight_g = models.PositiveIntegerField()
     count = models.PositiveIntegerField(null=True, blank=True)
     occurred_at = models.DateTimeField()
