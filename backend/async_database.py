@@ -32,7 +32,8 @@ def _new_pool() -> AsyncConnectionPool:
     return AsyncConnectionPool(
         kwargs={**connection_params(), "autocommit": True},
         connection_class=AsyncConnection,
-        min_size=1,
+        # All opened at once (in the background): a burst must not wait for the pool to grow one by one.
+        min_size=settings.ASYNC_DATABASE_POOL_MAX,
         max_size=settings.ASYNC_DATABASE_POOL_MAX,
         # Past this a caller gives up on the pool and takes the ordinary path instead.
         timeout=settings.ASYNC_DATABASE_POOL_TIMEOUT,

@@ -56,6 +56,12 @@ def get(kiosk_pk: int, *, fresh: bool = False) -> Kiosk | None:
     return kiosk
 
 
+def expiring(kiosk_pk: int, within: float) -> bool:
+    """Whether this kiosk's entry is missing or expires within `within` seconds."""
+    entry = _entries.get(kiosk_pk)
+    return entry is None or _clock() - entry[0] >= TTL_SECONDS - within
+
+
 def forget(kiosk_pk: int) -> None:
     with _lock:
         _entries.pop(kiosk_pk, None)

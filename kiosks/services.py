@@ -27,7 +27,14 @@ from backend.observability.metrics import CREDITS, DEPOSITS, POINTS_CREDITED, co
 from backend.realtime.groups import city_stats_group, district_stats_group, kiosk_group, user_group
 from backend.realtime.publish import publish, publish_from_loop
 from rewards.models import Material
-from rewards.selectors import cached_carbon_terms, cached_materials, materials_of_city, rules_in_force
+from rewards.selectors import (
+    cached_carbon_terms,
+    cached_materials,
+    deposit_terms_expiring,
+    materials_of_city,
+    reload_expiring_deposit_terms,
+    rules_in_force,
+)
 
 from . import deposit_recording, kiosk_cache
 from .credentials import derive_secret, signature_matches
@@ -196,6 +203,23 @@ def warm_deposit_caches(*, kiosk_id: str) -> None:
     rules_in_force(city_id)
     cached_materials()
     cached_carbon_terms(city_id)
+
+
+def deposit_caches_expiring(*, kiosk: Kiosk, within: float) -> bool:
+    """Whether anything a deposit of this kiosk reads from the per-process caches expires soon."""
+    return kiosk_cache.expiring(kiosk.pk, within) or deposit_terms_expiring(
+        kiosk.community.district.city_id, within=within
+    )
+
+
+def reload_expiring_deposit_caches(*, kiosk_pk: int, within: float) -> None:
+    """Reload ahead of expiry what a deposit of this kiosk reads, so a busy kiosk never waits for it."""
+    if kiosk_cache.expiring(kiosk_pk, within):
+        kiosk = kiosk_cache.get(kiosk_pk, fresh=True)
+    else:
+        kiosk = kiosk_cache.get(kiosk_pk)
+    if kiosk is not None:
+        reload_expiring_deposit_terms(kiosk.community.district.city_id, within=within)
 
 
 def _signed_by(kiosk: Kiosk, signature: str, signed: dict, now: datetime) -> bool:

@@ -235,8 +235,12 @@ def _cached(key: str, load):
     return value
 
 
+def _load_materials() -> dict[str, Material]:
+    return {m.code: m for m in Material.objects.filter(active=True)}
+
+
 def cached_materials() -> dict[str, Material]:
-    return _cached("materials", lambda: {m.code: m for m in Material.objects.filter(active=True)})
+    return _cached("materials", _load_materials)
 
 
 def _load_versions(city_id: int) -> tuple[list[PointRules], list[datetime]]:
@@ -317,6 +321,33 @@ def _load_carbon_terms(city_id: int) -> CarbonTerms:
 
 def cached_carbon_terms(city_id: int) -> CarbonTerms:
     return _cached(f"carbon:{city_id}", lambda: _load_carbon_terms(city_id))
+
+
+def _deposit_loaders(city_id: int) -> dict:
+    return {
+        "materials": _load_materials,
+        f"rules:{city_id}": lambda: _load_versions(city_id),
+        f"carbon:{city_id}": lambda: _load_carbon_terms(city_id),
+    }
+
+
+def _expiring(key: str, within: float) -> bool:
+    hit = _cache.get(key)
+    return hit is None or time.monotonic() - hit[0] >= cache_seconds() - within
+
+
+def deposit_terms_expiring(city_id: int, *, within: float) -> bool:
+    """Whether any cached term a deposit in this city reads (its rules, materials, carbon factors)
+    expires within `within` seconds: a caller that cannot wait for the database reloads them ahead."""
+    return any(_expiring(key, within) for key in _deposit_loaders(city_id))
+
+
+def reload_expiring_deposit_terms(city_id: int, *, within: float) -> None:
+    # Loaded before the old entry expires, so a deposit never finds the cache empty under steady load;
+    # a version still starts no sooner than every process has read it (POINT_RULES_PROPAGATION_SECONDS).
+    for key, load in _deposit_loaders(city_id).items():
+        if _expiring(key, within):
+            _cache[key] = (time.monotonic(), load())
 
 
 def co2e_grams(terms: CarbonTerms, material_code: str, weight_g: int) -> int:

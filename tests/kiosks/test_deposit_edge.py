@@ -54,9 +54,11 @@ class CountingDjango:
 @pytest_asyncio.fixture
 async def edge():
     django = CountingDjango()
-    app = BodyLimitMiddleware(DepositEdge(django))
-    app.django = django
+    inner = DepositEdge(django)
+    app = BodyLimitMiddleware(inner)
+    app.django, app.inner = django, inner
     yield app
+    await asyncio.gather(*inner._reloads, return_exceptions=True)
     await async_database.close()
 
 
@@ -394,3 +396,37 @@ async def test_a_secret_rotated_by_another_process_is_accepted_at_once(edge, kio
     # refusal, failing against the fresh row too, is Django's to answer.
     assert edge.django.calls == 1
     assert [d["points_awarded"] for d in await deposits()] == [20, 20]
+
+
+async def test_a_kiosk_row_about_to_expire_is_reloaded_after_the_answer_not_before_it(
+    edge, kiosk, resident, code, monkeypatch
+):
+    await warm(kiosk)
+    loaded_at = kiosk_cache._entries[kiosk.pk][0]
+    # Four of the entry's five seconds gone: still valid, inside the reload-ahead window.
+    monkeypatch.setattr(kiosk_cache, "_clock", lambda: loaded_at + kiosk_cache.TTL_SECONDS - 1)
+
+    status, _headers, _answer = await post(edge, deposit_body(resident_code=code), kiosk=kiosk)
+    await asyncio.gather(*edge.inner._reloads)
+
+    assert (status, edge.django.calls) == (201, 0)
+    assert kiosk_cache._entries[kiosk.pk][0] == loaded_at + kiosk_cache.TTL_SECONDS - 1
+    assert not edge.inner._reloading
+
+
+async def test_a_kiosk_disabled_by_another_process_is_refused_once_the_reload_ahead_has_read_it(
+    edge, kiosk, resident, code, monkeypatch
+):
+    await warm(kiosk)
+    loaded_at = kiosk_cache._entries[kiosk.pk][0]
+    monkeypatch.setattr(kiosk_cache, "_clock", lambda: loaded_at + kiosk_cache.TTL_SECONDS - 1)
+    # Another process disables it: this process's cache is not told.
+    await sync_to_async(Kiosk.objects.filter(pk=kiosk.pk).update)(enabled=False)
+
+    before = await post(edge, deposit_body(resident_code=code), kiosk=kiosk)
+    await asyncio.gather(*edge.inner._reloads)
+    after = await post(edge, deposit_body(resident_code=code), kiosk=kiosk)
+
+    assert before[0] == 201  # inside the cache's few seconds, as documented
+    assert after[0] == 403 and after[2]["error"]["code"] == "kiosk_disabled"
+    assert len(await deposits()) == 1
