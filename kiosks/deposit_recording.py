@@ -1,6 +1,6 @@
-"""One deposit as one call of `kiosks_record_deposit` (migration 0008), prepared in Python without the
-database and interpreted afterwards, so the Django view, offline batches and the async deposit edge
-share every rule.
+"""One deposit as one call of `kiosks_record_deposit` (migrations 0008 and 0010), prepared in Python
+without the database and interpreted afterwards, so the Django view, offline batches and the async
+deposit edge share every rule.
 
 `prepare` makes the checks that need no database, in the order the answer names them (the deposit's
 time, its material, its weight, the resident code), and keeps the first refusal for the function,

@@ -1,10 +1,10 @@
 """Write use cases of kiosks: provisioning, request authentication, sessions, deposits, heartbeats.
 
-A deposit is exactly-once per (kiosk, deposit_id): its row is inserted with ON CONFLICT DO NOTHING in
-the same transaction as the ledger credit, so a retry (or a concurrent duplicate, which waits on the
-first one's unique key) finds the stored first answer. Lock order inside a deposit: the resident's
-user row (their bags), the deposit row, the kiosk's and the resident's day totals, the household's day
-total (rewards.caps), then the resident's points account (balance).
+A deposit is exactly-once per (kiosk, deposit_id): its row is inserted in the same statement and
+transaction as the ledger credit, so a retry (or a concurrent duplicate, which waits on its resident's
+row lock) finds the stored first answer. Lock order inside a deposit: the resident's user row (their
+bags), the kiosk's and the resident's day totals, the household's day total (rewards.caps), the
+resident's points account (balance), then the deposit row.
 """
 
 import logging
