@@ -17,6 +17,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.services import issue_resident_code
+from api import deposit_edge
 from api.deposit_edge import DepositEdge
 from backend import async_database
 from backend.body_limit import BodyLimitMiddleware
@@ -429,4 +430,19 @@ async def test_a_kiosk_disabled_by_another_process_is_refused_once_the_reload_ah
 
     assert before[0] == 201  # inside the cache's few seconds, as documented
     assert after[0] == 403 and after[2]["error"]["code"] == "kiosk_disabled"
+    assert len(await deposits()) == 1
+
+
+async def test_an_unexpected_failure_on_the_edge_is_answered_by_django(
+    edge, kiosk, resident, code, monkeypatch
+):
+    await warm(kiosk)
+
+    def broken(body):
+        raise RuntimeError("a fault of the edge's own")
+
+    monkeypatch.setattr(deposit_edge, "_payload", broken)
+    status, _headers, answer = await post(edge, deposit_body(resident_code=code), kiosk=kiosk)
+
+    assert (status, edge.django.calls) == (201, 1), answer
     assert len(await deposits()) == 1
