@@ -31,7 +31,8 @@ class KioskNonce(models.Model):
     """Nonces seen inside the signature window, remembered in PostgreSQL so a replay is refused by
     every server process. Rows older than the window are purged by `purge_kiosk_nonces`."""
 
-    kiosk = models.ForeignKey(Kiosk, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: kiosk_nonce_once leads with it, and every signed request inserts a row.
+    kiosk = models.ForeignKey(Kiosk, on_delete=models.CASCADE, related_name="+", db_index=False)
     nonce = models.CharField(max_length=64)
     seen_at = models.DateTimeField(db_index=True)
 

@@ -95,7 +95,8 @@ class Memo(models.TextChoices):
 
 class Posting(models.Model):
     transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="postings")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    # No index of its own: posting_account_feed leads with it, and every credit writes two postings.
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings", db_index=False)
     amount = models.BigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 
