@@ -111,18 +111,23 @@ def _payload(body: bytes) -> dict:
     return data.validated_data
 
 
-def _kiosk(headers: dict[bytes, str], body: bytes):
+def _credentials(headers: dict[bytes, str]) -> tuple[str, str]:
+    """The kiosk id and signature of `Authorization: Kiosk <id>:<signature>`."""
     authorization = headers.get(b"authorization", "")
     if not authorization.startswith(KEYWORD):
         raise Delegate()
     kiosk_id, _, signature = authorization[len(KEYWORD) :].strip().partition(":")
-    nonce = headers.get(b"x-nonce", "")
+    return kiosk_id, signature
+
+
+def _kiosk(credentials: tuple[str, str], headers: dict[bytes, str], body: bytes):
+    kiosk_id, signature = credentials
     try:
-        kiosk = services.verified_kiosk(
+        return services.verified_kiosk(
             kiosk_id=kiosk_id,
             signature=signature,
             timestamp=headers.get(b"x-timestamp", ""),
-            nonce=nonce,
+            nonce=headers.get(b"x-nonce", ""),
             method="POST",
             path=PATH,
             body=body,
@@ -130,22 +135,18 @@ def _kiosk(headers: dict[bytes, str], body: bytes):
         )
     except DomainError:
         raise Delegate() from None
-    return kiosk, nonce
 
 
-def _reload_ahead(kiosk_pk: int) -> None:
-    try:
-        services.reload_expiring_deposit_caches(kiosk_pk=kiosk_pk, within=RELOAD_AHEAD_SECONDS)
-    finally:
-        connections.close_all()
+async def _off_loop(fill, **kwargs) -> None:
+    """Run a cache fill in a worker thread of the loop's executor, which keeps no connection after."""
 
+    def run():
+        try:
+            fill(**kwargs)
+        finally:
+            connections.close_all()
 
-def _warm(kiosk_id: str) -> None:
-    # In a worker thread of the loop's executor, which keeps no connection once done.
-    try:
-        services.warm_deposit_caches(kiosk_id=kiosk_id)
-    finally:
-        connections.close_all()
+    await sync_to_async(run, thread_sensitive=False)()
 
 
 def _response_headers(body: bytes, *, request_id: str, language: str, secure: bool) -> list:
@@ -292,7 +293,9 @@ class DepositEdge:
 
     async def _reload(self, kiosk_pk: int) -> None:
         try:
-            await sync_to_async(_reload_ahead, thread_sensitive=False)(kiosk_pk)
+            await _off_loop(
+                services.reload_expiring_deposit_caches, kiosk_pk=kiosk_pk, within=RELOAD_AHEAD_SECONDS
+            )
         except Exception:
             # The next deposit reloads on its own path; nothing waits for this one.
             logger.warning("deposit edge: reloading kiosk %s ahead failed", kiosk_pk, exc_info=True)
@@ -303,26 +306,28 @@ class DepositEdge:
         """The kiosk and the recorded deposit. A cache the ORM must fill first (the kiosk's row after its
         few seconds, a rotated secret, the rules and materials) is filled off the loop and the deposit
         tried once more; cold again, it is Django's."""
+        credentials = _credentials(headers)
         try:
-            return await self._record_from_caches(headers, body, payload)
+            return await self._record_from_caches(credentials, headers, body, payload)
         except SynchronousOnlyOperation:
-            kiosk_id = headers.get(b"authorization", "")[len(KEYWORD) :].strip().partition(":")[0]
-            await sync_to_async(_warm, thread_sensitive=False)(kiosk_id)
+            await _off_loop(services.warm_deposit_caches, kiosk_id=credentials[0])
         try:
-            return await self._record_from_caches(headers, body, payload)
+            return await self._record_from_caches(credentials, headers, body, payload)
         except SynchronousOnlyOperation:
             raise Delegate() from None
 
     @staticmethod
-    async def _record_from_caches(headers: dict[bytes, str], body: bytes, payload: dict):
-        kiosk, nonce = _kiosk(headers, body)
+    async def _record_from_caches(
+        credentials: tuple[str, str], headers: dict[bytes, str], body: bytes, payload: dict
+    ):
+        kiosk = _kiosk(credentials, headers, body)
         try:
             async with async_database.connection() as connection:
                 outcome = await services.record_deposit_on(
                     connection,
                     kiosk=kiosk,
                     payload=payload,
-                    nonce=nonce,
+                    nonce=headers.get(b"x-nonce", ""),
                     prepare=settings.ASYNC_DATABASE_PREPARE,
                 )
         except DomainError:

@@ -23,18 +23,11 @@ from accounts.selectors import can_manage_district
 from backend.codes.signing import KIOSK_SESSION, CodeUsed, ExpiredCode, InvalidCode, sign, verify
 from backend.errors import DomainError, NotFound
 from backend.idempotency import fingerprint, first_answer
-from backend.observability.metrics import CREDITS, DEPOSITS, POINTS_CREDITED, count_after_commit
+from backend.observability.metrics import CREDITS, DEPOSITS, POINTS_CREDITED, count_after_commit, count_now
 from backend.realtime.groups import city_stats_group, district_stats_group, kiosk_group, user_group
 from backend.realtime.publish import publish, publish_from_loop
 from rewards.models import Material
-from rewards.selectors import (
-    cached_carbon_terms,
-    cached_materials,
-    deposit_terms_expiring,
-    materials_of_city,
-    reload_expiring_deposit_terms,
-    rules_in_force,
-)
+from rewards.selectors import deposit_terms_expiring, materials_of_city, reload_expiring_deposit_terms
 
 from . import deposit_recording, kiosk_cache
 from .credentials import derive_secret, signature_matches
@@ -199,10 +192,7 @@ def warm_deposit_caches(*, kiosk_id: str) -> None:
         return
     if kiosk is None:
         return
-    city_id = kiosk.community.district.city_id
-    rules_in_force(city_id)
-    cached_materials()
-    cached_carbon_terms(city_id)
+    reload_expiring_deposit_terms(kiosk.community.district.city_id, within=0)
 
 
 def deposit_caches_expiring(*, kiosk: Kiosk, within: float) -> bool:
@@ -365,21 +355,22 @@ def record_deposit(*, kiosk: Kiosk, payload: dict, upload: UploadBudget | None =
 
 def announce_credit(result: deposit_recording.Recorded) -> None:
     """The metrics and the resident's `points.credited` of a recorded deposit, once it commits."""
-    count_after_commit(DEPOSITS)
+    _announce(result, count=count_after_commit, send=publish)
+
+
+def _announce(result: deposit_recording.Recorded, *, count, send) -> None:
+    count(DEPOSITS)
     if not result.points:
         return
-    count_after_commit(CREDITS, kind="deposit")
-    count_after_commit(POINTS_CREDITED, result.points, kind="deposit")
-    publish(user_group(result.resident_id), "points.credited", _credited_event(result))
-
-
-def _credited_event(result: deposit_recording.Recorded) -> dict:
-    return {
+    count(CREDITS, kind="deposit")
+    count(POINTS_CREDITED, result.points, kind="deposit")
+    event = {
         "amount": result.points,
         "kind": "deposit",
         "balance": result.body["balance"],
         "transaction_id": result.transaction_id,
     }
+    send(user_group(result.resident_id), "points.credited", event)
 
 
 async def record_deposit_on(
@@ -406,11 +397,7 @@ async def record_deposit_on(
         raise refusal from None
     if result.created:
         # Committed already (autocommit): counted and published now, from the server's own loop.
-        DEPOSITS.inc()
-        if result.points:
-            CREDITS.labels(kind="deposit").inc()
-            POINTS_CREDITED.labels(kind="deposit").inc(result.points)
-            publish_from_loop(user_group(result.resident_id), "points.credited", _credited_event(result))
+        _announce(result, count=count_now, send=publish_from_loop)
     return DepositOutcome(created=result.created, body=result.body)
 
 

@@ -324,9 +324,10 @@ def cached_carbon_terms(city_id: int) -> CarbonTerms:
 
 
 def _deposit_loaders(city_id: int) -> dict:
+    # The rules first: a city's first read writes its first version, which empties this cache.
     return {
-        "materials": _load_materials,
         f"rules:{city_id}": lambda: _load_versions(city_id),
+        "materials": _load_materials,
         f"carbon:{city_id}": lambda: _load_carbon_terms(city_id),
     }
 

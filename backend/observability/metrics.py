@@ -51,6 +51,11 @@ def count_after_commit(counter, amount: float = 1, **labels) -> None:
     transaction.on_commit(lambda: target.inc(amount), robust=True)
 
 
+def count_now(counter, amount: float = 1, **labels) -> None:
+    """Count a domain event whose write has already committed (an autocommit statement)."""
+    (counter.labels(**labels) if labels else counter).inc(amount)
+
+
 def observe_pool(connection) -> None:
     # Only a pool that exists: the wrapper's `pool` property would create one as a side effect.
     pool = getattr(type(connection), "_connection_pools", {}).get(connection.alias)

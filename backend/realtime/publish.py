@@ -105,12 +105,15 @@ class _BackgroundPublisher:
 _background = _BackgroundPublisher()
 
 
-def _hand_off(group: str, event_type: str, payload: dict) -> None:
+def _layer_or_none():
     try:
-        layer = get_channel_layer()
+        return get_channel_layer()
     except Exception:
-        layer = None  # _send logs and counts the failure
-    if isinstance(layer, InMemoryChannelLayer):
+        return None  # _send logs and counts the failure
+
+
+def _hand_off(group: str, event_type: str, payload: dict) -> None:
+    if isinstance(_layer_or_none(), InMemoryChannelLayer):
         # Its queues belong to the loop its consumers wait in, so it is sent from there, waiting; it is
         # the single-process development layer, where a few milliseconds more do not matter.
         async_to_sync(_send)(group, event_type, payload)
@@ -132,11 +135,7 @@ def publish_from_loop(group: str, event_type: str, payload: dict) -> None:
     """Send an event whose write has already committed, from a coroutine on the server's event loop,
     without waiting for the channel layer. The in-memory layer's queues belong to this very loop, so
     its send is a task here; any other layer goes through the background thread like `publish`."""
-    try:
-        layer = get_channel_layer()
-    except Exception:
-        layer = None  # _send logs and counts the failure
-    if isinstance(layer, InMemoryChannelLayer):
+    if isinstance(_layer_or_none(), InMemoryChannelLayer):
         task = asyncio.get_running_loop().create_task(_send(group, event_type, payload))
         _loop_sends.add(task)
         task.add_done_callback(_loop_sends.discard)
