@@ -82,3 +82,44 @@ def test_without_a_household_only_the_kiosk_and_resident_caps_apply(kiosk, commu
 
     assert grant(kiosk, resident, 80, household_cap=10, household=False) == 80
     assert totals(kiosk, resident) == (80, 80, None)
+
+
+def test_a_first_grant_larger_than_a_cap_creates_the_totals_at_the_cap(kiosk, resident):
+    assert grant(kiosk, resident, 50, kiosk_cap=30) == 30
+    assert totals(kiosk, resident) == (30, 30, 30)
+
+
+def test_a_cap_reached_exactly_takes_the_whole_grant(kiosk, resident):
+    grant(kiosk, resident, 60)
+
+    assert grant(kiosk, resident, 40, kiosk_cap=100, resident_cap=100, household_cap=100) == 40
+    assert grant(kiosk, resident, 1, kiosk_cap=100, resident_cap=100, household_cap=100) == 0
+    assert totals(kiosk, resident) == (100, 100, 100)
+
+
+def test_a_missing_cap_is_no_cap(kiosk, resident):
+    grant(kiosk, resident, 100)
+
+    assert grant(kiosk, resident, 900, kiosk_cap=None, resident_cap=None, household_cap=None) == 900
+    assert grant(kiosk, resident, 50, kiosk_cap=None, resident_cap=1020, household_cap=None) == 20
+    assert totals(kiosk, resident) == (1020, 1020, 1020)
+
+
+def test_the_common_grant_writes_each_total_once(kiosk, resident):
+    """Each running total gets one new row version per grant that fits (two before kiosks 0012)."""
+    grant(kiosk, resident, 10)
+
+    def versions():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT (SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'kiosks_dailypoints'),"
+                " (SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'rewards_householddailypoints')"
+            )
+            return cursor.fetchone()
+
+    before = versions()
+    grant(kiosk, resident, 10)
+    after = versions()
+
+    assert (after[0] - before[0], after[1] - before[1]) == (2, 1)
+    assert totals(kiosk, resident) == (20, 20, 20)
