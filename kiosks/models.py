@@ -31,8 +31,12 @@ class KioskNonce(models.Model):
     """Nonces seen inside the signature window, remembered in PostgreSQL so a replay is refused by
     every server process. Rows older than the window are purged by `purge_kiosk_nonces`."""
 
-    # No index of its own: kiosk_nonce_once leads with it, and every signed request inserts a row.
-    kiosk = models.ForeignKey(Kiosk, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No index of its own (kiosk_nonce_once leads with it) and no database constraint: every signed
+    # request inserts a row, nonces are purged once their window has passed, and Django's CASCADE
+    # still removes a deleted kiosk's nonces.
+    kiosk = models.ForeignKey(
+        Kiosk, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     nonce = models.CharField(max_length=64)
     seen_at = models.DateTimeField(db_index=True)
 
@@ -71,6 +75,9 @@ class Deposit(models.Model):
     # no foreign key has an index of its own. Kiosk, resident, household and community each lead a
     # composite index below; sessions and materials are never deleted (a material is retired) and no
     # query looks deposits up by either alone.
+    # The community and the material are referenced without a database constraint: every concurrent
+    # deposit of a community, or of a material city-wide, would share-lock that one row to check it.
+    # Both are only ever deleted through Django, whose PROTECT still refuses while a deposit names them.
     kiosk = models.ForeignKey(Kiosk, on_delete=models.PROTECT, related_name="deposits", db_index=False)
     deposit_id = models.UUIDField()
     resident = models.ForeignKey(
@@ -79,12 +86,14 @@ class Deposit(models.Model):
     household = models.ForeignKey(
         "accounts.Household", on_delete=models.PROTECT, null=True, related_name="+", db_index=False
     )
-    community = models.ForeignKey("geo.Community", on_delete=models.PROTECT, related_name="+", db_index=False)
+    community = models.ForeignKey(
+        "geo.Community", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     session = models.ForeignKey(
         KioskSession, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     material = models.ForeignKey(
-        "rewards.Material", on_delete=models.PROTECT, related_name="+", db_index=False
+        "rewards.Material", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
     weight_g = models.PositiveIntegerField()
     count = models.PositiveIntegerField(null=True, blank=True)
