@@ -39,6 +39,22 @@ def env_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
+def env_number(name: str, default: int | float, *, minimum: int | float, kind: type = int) -> int | float:
+    """A number variable and its lower bound. Anything else (a typo, a negative size, a zero timeout)
+    stops start-up and names the variable, instead of a bare ValueError or a service that misbehaves."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ImproperlyConfigured(f"{name}={raw!r} is not {what}.") from None
+    if not value >= minimum:  # a NaN fails this too
+        raise ImproperlyConfigured(f"{name}={raw!r} is below its minimum of {minimum}.")
+    return value
+
+
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 EMBEDDED = not DATABASE_URL
 DEBUG = env_bool("DEBUG", default=EMBEDDED)
@@ -180,16 +196,17 @@ if EMBEDDED:
     _database = dj_database_url.parse(embedded.database_url())
 else:
     _database = dj_database_url.parse(DATABASE_URL)
-_database["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
+_database["CONN_MAX_AGE"] = env_number("DATABASE_CONN_MAX_AGE", 60, minimum=0)
 _database["CONN_HEALTH_CHECKS"] = True
 if env_bool("DATABASE_POOL", default=False):
     # psycopg's pool replaces persistent connections; Django requires CONN_MAX_AGE 0 with it. Health
     # checks would cost a round trip on every checkout; the pool discards broken connections itself.
     _database["CONN_MAX_AGE"] = 0
     _database["CONN_HEALTH_CHECKS"] = False
+    _pool_min = env_number("DATABASE_POOL_MIN", 2, minimum=0)
     _database.setdefault("OPTIONS", {})["pool"] = {
-        "min_size": int(os.environ.get("DATABASE_POOL_MIN", "2")),
-        "max_size": int(os.environ.get("DATABASE_POOL_MAX", "20")),
+        "min_size": _pool_min,
+        "max_size": env_number("DATABASE_POOL_MAX", max(20, _pool_min), minimum=max(1, _pool_min)),
         "timeout": 10,
     }
 DATABASES = {"default": _database}
@@ -218,10 +235,10 @@ AUTH_USER_MODEL = "accounts.User"
 # Every sign-in path (API token, dashboard, admin) goes through the lockout (accounts/lockout.py).
 AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutBackend"]
 LOGIN_LOCKOUT = {
-    "account_failures": int(os.environ.get("LOGIN_LOCKOUT_ACCOUNT_FAILURES", "10")),
-    "address_failures": int(os.environ.get("LOGIN_LOCKOUT_ADDRESS_FAILURES", "30")),
-    "window_seconds": int(os.environ.get("LOGIN_LOCKOUT_WINDOW", "900")),
-    "cooloff_seconds": int(os.environ.get("LOGIN_LOCKOUT_COOLOFF", "900")),
+    "account_failures": env_number("LOGIN_LOCKOUT_ACCOUNT_FAILURES", 10, minimum=1),
+    "address_failures": env_number("LOGIN_LOCKOUT_ADDRESS_FAILURES", 30, minimum=1),
+    "window_seconds": env_number("LOGIN_LOCKOUT_WINDOW", 900, minimum=1),
+    "cooloff_seconds": env_number("LOGIN_LOCKOUT_COOLOFF", 900, minimum=1),
 }
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -259,7 +276,7 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", GREENLOOP_DATA_DIR / "media"))
 
 # Bodies: JSON stays small; multipart photos are capped separately by the sorting rules.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(8 * 1024 * 1024)))
+API_MAX_BODY_BYTES = env_number("API_MAX_BODY_BYTES", 8 * 1024 * 1024, minimum=1)
 API_MAX_JSON_DEPTH = 32
 
 REST_FRAMEWORK = {
@@ -328,7 +345,7 @@ LOGIN_URL = "/admin/login/"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SESSION_COOKIE_SECURE = not DEBUG
@@ -347,44 +364,44 @@ STORAGES = {
 
 # -- stats --
 # Figures drawn from fewer registered households than this are never shown (dashboard, public page).
-STATS_MIN_CELL_HOUSEHOLDS = int(os.environ.get("STATS_MIN_CELL_HOUSEHOLDS", "5"))
+STATS_MIN_CELL_HOUSEHOLDS = env_number("STATS_MIN_CELL_HOUSEHOLDS", 5, minimum=1)
 
 # -- sorting --
 # Photos a resident may attach per hour: each one is decoded, the costliest step of a drop.
-SORTING_PHOTOS_PER_HOUR = int(os.environ.get("SORTING_PHOTOS_PER_HOUR", "20"))
+SORTING_PHOTOS_PER_HOUR = env_number("SORTING_PHOTOS_PER_HOUR", 20, minimum=1)
 
 # -- kiosks: how deposits are dated and counted against the caps --
 # A kiosk's clock may be this far off the server's when it dates a deposit against a resident code's
 # or a session's window.
-DEPOSIT_CLOCK_TOLERANCE_SECONDS = int(os.environ.get("DEPOSIT_CLOCK_TOLERANCE_SECONDS", "300"))
+DEPOSIT_CLOCK_TOLERANCE_SECONDS = env_number("DEPOSIT_CLOCK_TOLERANCE_SECONDS", 300, minimum=1)
 # Deposits of one material by one resident within this many minutes of the first are one bag for
 # points, so splitting a bag into many small deposits neither gains nor loses a point to rounding.
-DEPOSIT_MERGE_WINDOW_MINUTES = int(os.environ.get("DEPOSIT_MERGE_WINDOW_MINUTES", "15"))
+DEPOSIT_MERGE_WINDOW_MINUTES = env_number("DEPOSIT_MERGE_WINDOW_MINUTES", 15, minimum=0)
 # Points one upload (a deposit or a batch) may credit a household for deposits dated before the
 # upload's day: each day has its own caps, and this keeps a backlog from filling many past days at once.
-BACKDATED_POINTS_PER_UPLOAD = int(os.environ.get("BACKDATED_POINTS_PER_UPLOAD", "500"))
+BACKDATED_POINTS_PER_UPLOAD = env_number("BACKDATED_POINTS_PER_UPLOAD", 500, minimum=0)
 # Under ASGI a plain signed deposit is answered on the event loop in one statement (api/deposit_edge.py);
 # off, every deposit goes through Django's view, which answers identically at several times the cost.
 DEPOSIT_EDGE = env_bool("DEPOSIT_EDGE", default=True)
 # That path's own autocommit connections per server process (backend/async_database.py), beside
 # Django's; past the timeout (seconds) a deposit waits for one no longer and Django answers it.
-ASYNC_DATABASE_POOL_MAX = int(os.environ.get("ASYNC_DATABASE_POOL_MAX", "8"))
-ASYNC_DATABASE_POOL_TIMEOUT = float(os.environ.get("ASYNC_DATABASE_POOL_TIMEOUT", "5"))
+ASYNC_DATABASE_POOL_MAX = env_number("ASYNC_DATABASE_POOL_MAX", 8, minimum=1)
+ASYNC_DATABASE_POOL_TIMEOUT = env_number("ASYNC_DATABASE_POOL_TIMEOUT", 5.0, minimum=0.1, kind=float)
 # Server-side prepared statements on those connections; off behind a pooler that cannot keep them
 # (PgBouncer in transaction mode before 1.21).
 ASYNC_DATABASE_PREPARE = env_bool("ASYNC_DATABASE_PREPARE", default=True)
 
 # -- households --
 # A household invitation code stays valid this many hours after a member issues it.
-HOUSEHOLD_INVITATION_HOURS = int(os.environ.get("HOUSEHOLD_INVITATION_HOURS", "48"))
+HOUSEHOLD_INVITATION_HOURS = env_number("HOUSEHOLD_INVITATION_HOURS", 48, minimum=1)
 
 # -- rewards --
 # How far before "now" a new point-rules version may say it starts: the request's own latency, no more.
 # Such a version starts at the moment it is written, so nothing done before it is re-rated.
-POINT_RULES_NOTICE_SECONDS = int(os.environ.get("POINT_RULES_NOTICE_SECONDS", "60"))
+POINT_RULES_NOTICE_SECONDS = env_number("POINT_RULES_NOTICE_SECONDS", 60, minimum=0)
 # Each process keeps a city's rule versions this long; a new version starts no sooner than this after
 # it is written, so every process already holds it when it starts and all rate alike.
-POINT_RULES_PROPAGATION_SECONDS = int(os.environ.get("POINT_RULES_PROPAGATION_SECONDS", "30"))
+POINT_RULES_PROPAGATION_SECONDS = env_number("POINT_RULES_PROPAGATION_SECONDS", 30, minimum=0)
 
 # -- accounts --
 # The load balancers whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated).
@@ -409,9 +426,9 @@ METRICS_ALLOWED_NETWORKS = [
 ]
 
 # A kiosk pickup line further than this share from what its deposits weighed is flagged and alerted.
-PICKUP_TOLERANCE = float(os.environ.get("PICKUP_TOLERANCE", "0.05"))
+PICKUP_TOLERANCE = env_number("PICKUP_TOLERANCE", 0.05, minimum=0, kind=float)
 # A hazardous waste manifest still open this many days after the hand-over is alerted (check_manifests).
-MANIFEST_OVERDUE_DAYS = int(os.environ.get("MANIFEST_OVERDUE_DAYS", "7"))
+MANIFEST_OVERDUE_DAYS = env_number("MANIFEST_OVERDUE_DAYS", 7, minimum=1)
 
 # Writes that change no city data, only the caller's own sign-in: the audit trail leaves them out.
 AUDIT_EXEMPT_ROUTES = frozenset(

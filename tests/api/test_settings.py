@@ -148,3 +148,49 @@ def test_the_channel_layers_redis_connections_have_no_socket_timeout():
     assert backend == "channels_redis.core.RedisChannelLayer"
     assert socket_timeout == "None"
     assert float(connect_timeout) > 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("ASYNC_DATABASE_POOL_MAX", "0", "is below its minimum of 1"),
+        ("ASYNC_DATABASE_POOL_TIMEOUT", "0", "is below its minimum of 0.1"),
+        ("ASYNC_DATABASE_POOL_TIMEOUT", "nan", "is below its minimum of 0.1"),
+        ("API_MAX_BODY_BYTES", "8MB", "is not a whole number"),
+        ("STATS_MIN_CELL_HOUSEHOLDS", "0", "is below its minimum of 1"),
+        ("DEPOSIT_CLOCK_TOLERANCE_SECONDS", "-5", "is below its minimum of 1"),
+        ("PICKUP_TOLERANCE", "five percent", "is not a number"),
+    ],
+)
+def test_a_number_variable_out_of_bounds_stops_start_up_and_names_it(name, value, reason):
+    result = start_django(production_env(**{name: value}))
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{name}={value!r} {reason}" in result.stderr
+
+
+def test_a_pool_smaller_than_its_own_minimum_stops_start_up():
+    result = start_django(production_env(DATABASE_POOL="1", DATABASE_POOL_MIN="4", DATABASE_POOL_MAX="2"))
+
+    assert result.returncode != 0
+    assert "DATABASE_POOL_MAX='2' is below its minimum of 4" in result.stderr
+
+
+def test_number_variables_at_their_bounds_start():
+    bounds = {
+        "ASYNC_DATABASE_POOL_MAX": "1",
+        "ASYNC_DATABASE_POOL_TIMEOUT": "0.1",
+        "DEPOSIT_MERGE_WINDOW_MINUTES": "0",
+        "BACKDATED_POINTS_PER_UPLOAD": "0",
+        "PICKUP_TOLERANCE": "0",
+    }
+    result = run_python(
+        production_env(**bounds),
+        "-c",
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.ASYNC_DATABASE_POOL_MAX, s.ASYNC_DATABASE_POOL_TIMEOUT, s.DEPOSIT_MERGE_WINDOW_MINUTES)",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "0.1", "0"]
