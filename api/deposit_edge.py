@@ -20,6 +20,7 @@ import io
 import json
 import logging
 import time
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import psycopg
@@ -111,23 +112,32 @@ def _payload(body: bytes) -> dict:
     return data.validated_data
 
 
-def _credentials(headers: dict[bytes, str]) -> tuple[str, str]:
-    """The kiosk id and signature of `Authorization: Kiosk <id>:<signature>`."""
+@dataclass(frozen=True)
+class Credentials:
+    """What a signed request says of its kiosk, read from its headers once."""
+
+    kiosk_id: str
+    signature: str
+    timestamp: str
+    nonce: str
+
+
+def _credentials(headers: dict[bytes, str]) -> Credentials:
+    """`Authorization: Kiosk <id>:<signature>`, `X-Timestamp` and `X-Nonce`."""
     authorization = headers.get(b"authorization", "")
     if not authorization.startswith(KEYWORD):
         raise Delegate()
     kiosk_id, _, signature = authorization[len(KEYWORD) :].strip().partition(":")
-    return kiosk_id, signature
+    return Credentials(kiosk_id, signature, headers.get(b"x-timestamp", ""), headers.get(b"x-nonce", ""))
 
 
-def _kiosk(credentials: tuple[str, str], headers: dict[bytes, str], body: bytes):
-    kiosk_id, signature = credentials
+def _kiosk(credentials: Credentials, body: bytes):
     try:
         return services.verified_kiosk(
-            kiosk_id=kiosk_id,
-            signature=signature,
-            timestamp=headers.get(b"x-timestamp", ""),
-            nonce=headers.get(b"x-nonce", ""),
+            kiosk_id=credentials.kiosk_id,
+            signature=credentials.signature,
+            timestamp=credentials.timestamp,
+            nonce=credentials.nonce,
             method="POST",
             path=PATH,
             body=body,
@@ -308,26 +318,24 @@ class DepositEdge:
         tried once more; cold again, it is Django's."""
         credentials = _credentials(headers)
         try:
-            return await self._record_from_caches(credentials, headers, body, payload)
+            return await self._record_from_caches(credentials, body, payload)
         except SynchronousOnlyOperation:
-            await _off_loop(services.warm_deposit_caches, kiosk_id=credentials[0])
+            await _off_loop(services.warm_deposit_caches, kiosk_id=credentials.kiosk_id)
         try:
-            return await self._record_from_caches(credentials, headers, body, payload)
+            return await self._record_from_caches(credentials, body, payload)
         except SynchronousOnlyOperation:
             raise Delegate() from None
 
     @staticmethod
-    async def _record_from_caches(
-        credentials: tuple[str, str], headers: dict[bytes, str], body: bytes, payload: dict
-    ):
-        kiosk = _kiosk(credentials, headers, body)
+    async def _record_from_caches(credentials: Credentials, body: bytes, payload: dict):
+        kiosk = _kiosk(credentials, body)
         try:
             async with async_database.connection() as connection:
                 outcome = await services.record_deposit_on(
                     connection,
                     kiosk=kiosk,
                     payload=payload,
-                    nonce=headers.get(b"x-nonce", ""),
+                    nonce=credentials.nonce,
                     prepare=settings.ASYNC_DATABASE_PREPARE,
                 )
         except DomainError:
