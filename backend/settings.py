@@ -22,10 +22,16 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
 
 
+def _env_set(name: str) -> str | None:
+    """The variable's value, or None when it is unset or blank (its default applies)."""
+    raw = os.environ.get(name)
+    return None if raw is None or raw.strip() == "" else raw
+
+
 def env_bool(name: str, default: bool) -> bool:
     """A yes/no variable; a value that is neither (a typo such as "ture") stops start-up."""
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
+    raw = _env_set(name)
+    if raw is None:
         return default
     word = raw.strip().lower()
     if word in TRUE_WORDS | FALSE_WORDS:
@@ -42,8 +48,8 @@ def env_list(name: str) -> list[str]:
 def env_number(name: str, default: int | float, *, minimum: int | float, kind: type = int) -> int | float:
     """A number variable and its lower bound. Anything else (a typo, a negative size, a zero timeout)
     stops start-up and names the variable, instead of a bare ValueError or a service that misbehaves."""
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
+    raw = _env_set(name)
+    if raw is None:
         return default
     try:
         value = kind(raw.strip())

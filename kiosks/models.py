@@ -75,9 +75,6 @@ class Deposit(models.Model):
     # no foreign key has an index of its own. Kiosk, resident, household and community each lead a
     # composite index below; sessions and materials are never deleted (a material is retired) and no
     # query looks deposits up by either alone.
-    # The community and the material are referenced without a database constraint: every concurrent
-    # deposit of a community, or of a material city-wide, would share-lock that one row to check it.
-    # Both are only ever deleted through Django, whose PROTECT still refuses while a deposit names them.
     kiosk = models.ForeignKey(Kiosk, on_delete=models.PROTECT, related_name="deposits", db_index=False)
     deposit_id = models.UUIDField()
     resident = models.ForeignKey(
@@ -86,6 +83,9 @@ class Deposit(models.Model):
     household = models.ForeignKey(
         "accounts.Household", on_delete=models.PROTECT, null=True, related_name="+", db_index=False
     )
+    # The community and the material are referenced without a database constraint: every concurrent
+    # deposit of a community, or of a material city-wide, would share-lock that one row to check it.
+    # Both are only ever deleted through Django, whose PROTECT still refuses while a deposit names them.
     community = models.ForeignKey(
         "geo.Community", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
