@@ -6,7 +6,7 @@ so the loader follows those models without restating them.
 """
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from django.apps import apps
 from django.db import connection
@@ -150,7 +150,7 @@ def _places() -> None:
         _kiosks()
 
 
-# Evenings and weekends are busier: a random instant of the year, nudged toward 18:00-21:00 local.
+# Evenings and weekends are busier: a random instant of the slice's days, nudged toward 18:00-21:00 local.
 EVENT_TIME = (
     "(%(start)s::timestamptz + floor(random() * %(days)s) * interval '1 day'"
     " + ((10 + floor(random() * 12)) * interval '1 hour') - interval '8 hours'"
@@ -158,7 +158,7 @@ EVENT_TIME = (
 )
 
 
-def _drops(n: int, days: int) -> int:
+def _drops(n: int, start: date, days: int) -> int:
     drop = apps.get_model("sorting", "Drop")
     names = _field_names(drop)
     status = "CASE WHEN g.r < 0.80 THEN 'accepted' WHEN g.r < 0.90 THEN 'rejected' ELSE 'pending' END"
@@ -191,12 +191,13 @@ def _drops(n: int, days: int) -> int:
                 FROM generate_series(1, %(n)s)
             ) g
             JOIN bench_resident r ON r.n = g.n
-            JOIN bench_bin b ON b.community_id = r.community_id AND b.category = g.category""",
-        {"n": n, "days": days, "start": YEAR_START, "households": _households()},
+            JOIN bench_bin b ON b.community_id = r.community_id AND b.category = g.category
+            ORDER BY g.at""",
+        {"n": n, "days": days, "start": start.isoformat(), "households": _households()},
     )
 
 
-def _deposits(n: int, days: int) -> int:
+def _deposits(n: int, start: date, days: int) -> int:
     deposit = apps.get_model("kiosks", "Deposit")
     material_field = deposit._meta.get_field("material")
     material = "m.id" if material_field.is_relation else "m.code"
@@ -225,8 +226,9 @@ def _deposits(n: int, days: int) -> int:
             ) g
             JOIN bench_resident r ON r.n = g.n
             JOIN bench_kiosk k ON k.community_id = r.community_id
-            JOIN (SELECT row_number() OVER (ORDER BY id) AS n, * FROM rewards_material) m ON m.n = g.material_n""",
-        {"n": n, "days": days, "start": YEAR_START, "households": _households()},
+            JOIN (SELECT row_number() OVER (ORDER BY id) AS n, * FROM rewards_material) m ON m.n = g.material_n
+            ORDER BY g.at""",
+        {"n": n, "days": days, "start": start.isoformat(), "households": _households()},
     )
 
 
@@ -236,13 +238,20 @@ def _households() -> int:
         return cursor.fetchone()[0]
 
 
+def _year_start() -> date:
+    return date.fromisoformat(YEAR_START)
+
+
 def _days_so_far() -> int:
-    start = datetime.fromisoformat(YEAR_START).replace(tzinfo=UTC)
-    return max(1, (datetime.now(UTC) - start).days)
+    return max(1, (datetime.now(UTC).date() - _year_start()).days)
 
 
 def events(total: int) -> dict:
-    """60 % drops, 40 % deposits over the year so far, in batches of a million rows."""
+    """60 % drops, 40 % deposits over the year so far, in batches of about a million rows.
+
+    Written in time order, as a service appends them: each batch covers its own slice of the year,
+    sorted by time, so one community's day lies on a few heap pages and ids grow with time.
+    """
     _places()
     days = _days_so_far()
     counts = {"drops": 0, "deposits": 0}
@@ -254,26 +263,20 @@ def events(total: int) -> dict:
         print(f"   only {[kind for kind, _s, _l in present]} can be loaded in this build")
         present = [(kind, 1.0, loader) for kind, _share, loader in present]
     for kind, share, loader in present:
-        remaining = int(total * share)
-        while remaining > 0:
-            size = min(batch, remaining)
-            counts[kind] += loader(size, days)
-            remaining -= size
+        wanted = int(total * share)
+        slices = min(days, max(1, -(-wanted // batch)))
+        for index in range(slices):
+            first, last = days * index // slices, days * (index + 1) // slices
+            size = wanted * (index + 1) // slices - wanted * index // slices
+            counts[kind] += loader(size, _year_start() + timedelta(days=first), last - first)
             print(f"   {kind}: {counts[kind]:,}", flush=True)
     return counts
 
 
 def burst(*, drops: int, deposits: int) -> None:
     """New events as the worker meets them: today's, plus late offline deposits of the last week."""
-    global YEAR_START
-    saved = YEAR_START
     today = datetime.now(UTC).date()
-    try:
-        YEAR_START = today.isoformat()
-        if installed(*MODELS["drops"]):
-            _drops(drops, 1)
-        _deposits(deposits // 2, 1)
-        YEAR_START = today.fromordinal(today.toordinal() - 7).isoformat()
-        _deposits(deposits - deposits // 2, 7)
-    finally:
-        YEAR_START = saved
+    if installed(*MODELS["drops"]):
+        _drops(drops, today, 1)
+    _deposits(deposits // 2, today, 1)
+    _deposits(deposits - deposits // 2, today - timedelta(days=7), 7)
