@@ -4,12 +4,15 @@ Each source has a watermark: the last id read, the ids below it not seen yet (a 
 its id early may commit late; such gaps are re-read by primary key for OVERLAP), and the time of the
 last scan (rows whose change timestamp - a verdict - is at most OVERLAP older than that are read
 again). A scan turns them into dirty buckets - (community, day) for counts and weights, (household,
-month) for participation - and recomputes those buckets whole from the raw events. Recomputing is
-idempotent, so reading a row twice is harmless; nothing is ever incremented blindly.
+month) for participation. Count buckets are recomputed whole from the raw events. A household's
+month is a set of days out, so a day an event adds is OR-ed into it; only a month where an event
+read before may have stopped counting is recomputed from its events. Both are idempotent, so reading
+a row twice is harmless; nothing is ever incremented blindly.
 """
 
 from collections import Counter, defaultdict
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from django.utils import timezone
 
@@ -24,10 +27,14 @@ MAX_GAPS = 100_000
 
 
 def _values(rows, types: tuple[str, ...]) -> tuple[str, list]:
-    """A VALUES list with typed placeholders for a set of key tuples."""
-    row_sql = "(" + ", ".join(f"%s::{t}" for t in types) + ")"
-    params = [value for row in rows for value in row]
-    return ", ".join([row_sql] * len(rows)), params
+    """A set of key tuples as a row source, `unnest` of one typed array per column.
+
+    A VALUES list of a round's thousands of keys was tens of kilobytes of SQL, bound into the text
+    one placeholder at a time and then parsed and planned anew; the arrays are a handful of
+    parameters and the statement's text stays the same from round to round.
+    """
+    columns = list(zip(*rows, strict=True)) if rows else [() for _type in types]
+    return "unnest(" + ", ".join(f"%s::{t}[]" for t in types) + ")", [list(column) for column in columns]
 
 
 def _time_window(src: EventSource) -> str:
@@ -94,8 +101,20 @@ def _bucket_events(src: EventSource, buckets: set[tuple[int, date]]) -> tuple[st
     )
 
 
-def _scan(cursor, src: EventSource, mark: Watermark, since) -> list[tuple]:
-    """Rows new or changed since the watermark: (community, day, household, id).
+class Scanned(NamedTuple):
+    """An event a scan found new or changed."""
+
+    community_id: int
+    day: date
+    household_id: int | None
+    id: int
+    participates: bool
+    # No earlier round read it: above the id watermark, or one of its gaps. Nothing of it is counted yet.
+    first_seen: bool
+
+
+def _scan(cursor, src: EventSource, mark: Watermark, since) -> list[Scanned]:
+    """Rows new or changed since the watermark.
 
     Reads rows above the id watermark, rows at the ids still missing below it (gaps), and rows whose
     change timestamps are recent. Updates `mark.last_id` and `mark.gaps` (the caller saves it).
@@ -105,13 +124,13 @@ def _scan(cursor, src: EventSource, mark: Watermark, since) -> list[tuple]:
     params: list = [mark.last_id, sorted(gaps)] + [since] * len(src.changed)
     union = " UNION ".join(
         f"""SELECT {src.id} AS id, {src.community} AS community_id, {local_day_sql(src.at)} AS day,
-                   {src.household} AS household_id
+                   {src.household} AS household_id, ({src.participates}) AS participates
             FROM {src.from_sql} WHERE {condition}"""  # noqa: S608 - checked source names; conditions built here
         for condition in conditions
     )
-    cursor.execute(f"SELECT community_id, day, household_id, id FROM ({union}) s", params)  # noqa: S608 - built above
-    rows = cursor.fetchall()
-    seen = {row[3] for row in rows}
+    cursor.execute(f"SELECT community_id, day, household_id, id, participates FROM ({union}) s", params)  # noqa: S608 - built above
+    rows = [Scanned(*row, first_seen=row[3] > mark.last_id or row[3] in gaps) for row in cursor.fetchall()]
+    seen = {row.id for row in rows}
     now = timezone.now().timestamp()
     # Gaps that appeared are done; old gaps were rolled back, not delayed.
     gaps = {
@@ -131,6 +150,29 @@ def _scan(cursor, src: EventSource, mark: Watermark, since) -> list[tuple]:
     return rows
 
 
+class HouseholdChanges:
+    """What a round's events change of the households' months: (household, month) -> the day bits of
+    events that count, and the months to recount because an event read before may have stopped
+    counting (a drop no longer accepted). A first-seen event that does not count changes nothing."""
+
+    def __init__(self):
+        self.days: dict[tuple[int, date], int] = defaultdict(int)
+        self.recount: set[tuple[int, date]] = set()
+
+    def add(self, event: Scanned) -> None:
+        if event.household_id is None:
+            return
+        key = (event.household_id, event.day.replace(day=1))
+        if event.participates:
+            self.days[key] |= 1 << (event.day.day - 1)
+        elif not event.first_seen:
+            self.recount.add(key)
+
+    @property
+    def keys(self) -> set[tuple[int, date]]:
+        return set(self.days) | self.recount
+
+
 def _replace(cursor, table: str, columns: str, select: str, select_params: list, keys, key_sql) -> None:
     """Delete `table` rows matching the keys and insert the recount's rows matching them.
 
@@ -140,7 +182,7 @@ def _replace(cursor, table: str, columns: str, select: str, select_params: list,
     values, params = _values(sorted(keys), types)
     # The table passes table(); columns and keys are this package's constants; values are placeholders.
     cursor.execute(
-        f"DELETE FROM {d.table(table)} t USING (VALUES {values}) AS k({names}) WHERE {match.format(x='t')}",  # noqa: S608
+        f"DELETE FROM {d.table(table)} t USING {values} AS k({names}) WHERE {match.format(x='t')}",  # noqa: S608
         params,
     )
     cursor.execute(
@@ -148,7 +190,7 @@ def _replace(cursor, table: str, columns: str, select: str, select_params: list,
             table,
             columns,
             f"""SELECT {columns} FROM ({select}) r
-                WHERE EXISTS (SELECT 1 FROM (VALUES {values}) AS k({names}) WHERE {match.format(x="r")})""",  # noqa: S608
+                WHERE EXISTS (SELECT 1 FROM {values} AS k({names}) WHERE {match.format(x="r")})""",  # noqa: S608
         ),
         [*select_params, *params],
     )
@@ -231,7 +273,7 @@ def _refresh_district_day_deposits(cursor, district_days: set[tuple[int, date]])
     cursor.execute(
         f"""INSERT INTO {d.T_DISTRICT_DAY} ({d.DISTRICT_DAY_COLUMNS})
             SELECT k.day, k.district_id, 0, 0, 0, coalesce(sum(x.weight_g), 0), coalesce(sum({recovered}), 0)
-            FROM (VALUES {values}) AS k(district_id, day)
+            FROM {values} AS k(district_id, day)
             LEFT JOIN {d.T_DISTRICT_DEPOSIT} x ON x.district_id = k.district_id AND x.day = k.day
             GROUP BY 1, 2
             ON CONFLICT (district_id, day) DO UPDATE SET
@@ -255,10 +297,6 @@ def _refresh_community_daily(cursor, buckets: set[tuple[int, date]]) -> None:
     )
 
 
-# (community, month) of a set of households' months: the participation rows their change moves.
-TOUCHED_MONTHS = "SELECT DISTINCT community_id, month FROM stats_householdmonth WHERE household_id = ANY(%s) AND month = ANY(%s)"
-
-
 def _household_events(src: EventSource, keys: set[tuple[int, date]]) -> tuple[str, list]:
     """A WHERE fragment selecting the raw events of the (household, month) keys, and its parameters:
     per month, that month's households and the month's instants (a range of the (household, time)
@@ -274,29 +312,93 @@ def _household_events(src: EventSource, keys: set[tuple[int, date]]) -> tuple[st
     )
 
 
-# A household's year of day bits, from its months': bit n of a month (day n + 1) is read from the
-# right of the month's bits, reversed, and placed at the month's first day of the year.
+def _refresh_households(
+    cursor, srcs: list[EventSource], changes: HouseholdChanges, months_before: list[tuple]
+) -> None:
+    """Bring the changed households' months and years up to date. Days only added are OR-ed in (`_add_days`); a month where an event may have stopped
+    counting is recounted from its events."""
+    if not changes.keys:
+        return
+    added = {key: bits for key, bits in changes.days.items() if key not in changes.recount}
+    recount = changes.recount | _add_days(cursor, added, months_before)
+    if recount:
+        _recount_months(cursor, srcs, recount)
+    recounted = {household for household, _month in recount}
+    _add_year_days(cursor, {key: bits for key, bits in added.items() if key[0] not in recounted})
+
+
+# A household's community and district now, joined to (household, month, days) keys.
+_KEYED_HOUSEHOLDS = """unnest(%s::bigint[], %s::date[], %s::int[]) AS k(household_id, month, days)
+    JOIN accounts_household h ON h.id = k.household_id
+    JOIN geo_community c ON c.id = h.community_id"""
+
+
+def _key_arrays(days: dict[tuple[int, date], int]) -> list[list]:
+    ordered = sorted(days.items())
+    return [[h for (h, _m), _b in ordered], [m for (_h, m), _b in ordered], [b for _k, b in ordered]]
+
+
+def _add_days(cursor, days: dict[tuple[int, date], int], months_before: list[tuple]) -> set[tuple[int, date]]:
+    """OR day bits into the household months (the bits of a day out never need the month's other
+    events); returns the months to recount instead: a household whose month already has a row in
+    another community (it moved) must end with one row, as a recount gives."""
+    if not days:
+        return set()
+    cursor.execute(
+        f"""INSERT INTO {d.T_HOUSEHOLD} ({d.HOUSEHOLD_COLUMNS})
+            SELECT k.month, k.household_id, c.district_id, h.community_id, k.days FROM {_KEYED_HOUSEHOLDS}
+            ON CONFLICT (community_id, month, household_id) DO UPDATE SET
+                days = {d.T_HOUSEHOLD}.days | EXCLUDED.days, district_id = EXCLUDED.district_id
+            RETURNING household_id, month, community_id""",  # noqa: S608 - a rollup table
+        _key_arrays(days),
+    )
+    now_in = {(household, month): community for household, month, community in cursor.fetchall()}
+    return {
+        (household, month)
+        for household, community, _district, month, _days in months_before
+        if (household, month) in now_in and now_in[(household, month)] != community
+    }
+
+
+# Bit n of a month's days (day n + 1) as that day's bit of the year: read from the right of the
+# month's bits, reversed, placed at the month's first day of the year.
+def _month_days_as_year_bits(month: str, days: str) -> str:
+    return (
+        f"rpad(repeat('0', extract(doy FROM {month})::int - 1) || reverse({days}::bit(31)::text), 366, '0')"
+        "::bit(366)"
+    )
+
+
+def _add_year_days(cursor, days: dict[tuple[int, date], int]) -> None:
+    if not days:
+        return
+    cursor.execute(
+        f"""INSERT INTO {d.T_HOUSEHOLD_YEAR} ({d.HOUSEHOLD_YEAR_COLUMNS})
+            SELECT extract(year FROM k.month)::int, k.household_id, c.district_id, h.community_id,
+                   bit_or({_month_days_as_year_bits("k.month", "k.days")})
+            FROM {_KEYED_HOUSEHOLDS}
+            GROUP BY 1, 2, 3, 4
+            ON CONFLICT (community_id, year, household_id) DO UPDATE SET
+                days = {d.T_HOUSEHOLD_YEAR}.days | EXCLUDED.days, district_id = EXCLUDED.district_id""",  # noqa: S608 - a rollup table
+        _key_arrays(days),
+    )
+
+
+# A household's year of day bits, from its months'.
 HOUSEHOLD_YEAR_FROM_MONTHS_SQL = f"""
     SELECT extract(year FROM h.month)::int AS year, h.household_id, h.district_id, h.community_id,
-           bit_or(rpad(repeat('0', extract(doy FROM h.month)::int - 1)
-                       || reverse(h.days::bit(31)::text), 366, '0')::bit(366)) AS days
+           bit_or({_month_days_as_year_bits("h.month", "h.days")}) AS days
     FROM {d.T_HOUSEHOLD} h
     WHERE h.household_id = ANY(%s) AND h.month BETWEEN %s AND %s
     GROUP BY 1, 2, 3, 4"""  # noqa: S608 - a rollup table
 
 
-def _refresh_households(
-    cursor, srcs: list[EventSource], keys: set[tuple[int, date]]
-) -> set[tuple[int, date]]:
+def _recount_months(cursor, srcs: list[EventSource], keys: set[tuple[int, date]]) -> None:
     """Recompute household-month rows for (household, month) keys from the events, then the years
     they are in from the months (the same days: a year re-read from the events would be every event
-    of each household's year); returns the (community, month) touched."""
-    if not keys:
-        return set()
+    of each household's year)."""
     households = sorted({household for household, _month in keys})
     months = [month for _household, month in keys]
-    cursor.execute(TOUCHED_MONTHS, [households, sorted(set(months))])
-    touched = set(cursor.fetchall())
     fragments = {src.name: _household_events(src, keys) for src in srcs}
     events = d.participation_events_sql(srcs, {name: where for name, (where, _params) in fragments.items()})
     _replace(
@@ -318,8 +420,6 @@ def _refresh_households(
         {(household, month.year) for household, month in keys},
         HOUSEHOLD_YEAR_KEY,
     )
-    cursor.execute(TOUCHED_MONTHS, [households, sorted(set(months))])
-    return touched | set(cursor.fetchall())
 
 
 # HouseholdMonth.days: bit n is day n + 1 of the month.
@@ -403,7 +503,7 @@ def _previous_month(month: date) -> date:
 
 
 def _apply_participation_change(cursor, before: Counter, after: Counter) -> None:
-    """Add the changed households' difference to the participation counts (then drop empty rows)."""
+    """Add the changed households' difference to the participation counts."""
     changes = [(key, after.get(key, 0) - before.get(key, 0)) for key in set(before) | set(after)]
     changes = [(key, delta) for key, delta in changes if delta]
     if not changes:
@@ -412,18 +512,27 @@ def _apply_participation_change(cursor, before: Counter, after: Counter) -> None
         (community, district, kind, start, delta) for (community, district, kind, start), delta in changes
     ]
     values, params = _values(rows, ("bigint", "bigint", "varchar", "date", "int"))
-    cursor.execute(
-        f"""INSERT INTO {d.T_PARTICIPATION} ({d.PARTICIPATION_COLUMNS})
-            SELECT k.kind, k.start, k.district_id, k.community_id, k.delta
-            FROM (VALUES {values}) AS k(community_id, district_id, kind, start, delta)
-            ON CONFLICT (community_id, kind, start) DO UPDATE SET
-                households = {d.T_PARTICIPATION}.households + EXCLUDED.households""",  # noqa: S608 - a rollup table
+    _merge_counts(
+        cursor,
+        d.T_PARTICIPATION,
+        f"{values} AS k(community_id, district_id, kind, start, delta)",
+        "t.community_id = k.community_id AND t.kind = k.kind AND t.start = k.start",
+        (d.PARTICIPATION_COLUMNS, "k.kind, k.start, k.district_id, k.community_id, k.delta"),
         params,
     )
-    # Only the rows just changed can have reached 0.
+
+
+def _merge_counts(cursor, table: str, source: str, match: str, insert: tuple[str, str], params) -> None:
+    """Add each source row's `delta` to the matching `households` count: one statement that updates,
+    inserts, and deletes the rows that reach 0. Only the rows changed can reach 0, and the round's
+    lock keeps every other writer out, so MERGE needs none of ON CONFLICT's guard against racing inserts.
+    """
+    columns, values = insert
     cursor.execute(
-        f"""DELETE FROM {d.T_PARTICIPATION} t USING (VALUES {values}) AS k(community_id, district_id, kind, start, delta)
-            WHERE t.community_id = k.community_id AND t.kind = k.kind AND t.start = k.start AND t.households = 0""",  # noqa: S608 - a rollup table
+        f"""MERGE INTO {d.table(table)} t USING {source} ON {match}
+            WHEN MATCHED AND t.households + k.delta = 0 THEN DELETE
+            WHEN MATCHED THEN UPDATE SET households = t.households + k.delta
+            WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({values})""",  # noqa: S608 - a rollup table; the rest this module's constants
         params,
     )
 
@@ -461,7 +570,7 @@ def _household_steps(months_rows: list[tuple], keys: set[tuple[int, date]]) -> C
 
 
 def _apply_step_change(cursor, before: Counter, after: Counter) -> None:
-    """Add the changed households' difference to the participation steps (then drop empty rows)."""
+    """Add the changed households' difference to the participation steps."""
     rows = [
         (day, district, previous, after.get(key, 0) - before.get(key, 0))
         for key in set(before) | set(after)
@@ -471,19 +580,12 @@ def _apply_step_change(cursor, before: Counter, after: Counter) -> None:
     if not rows:
         return
     values, params = _values(sorted(rows), ("date", "bigint", "date", "int"))
-    cursor.execute(
-        f"""INSERT INTO {d.T_STEP} ({d.STEP_COLUMNS})
-            SELECT k.day, k.district_id, k.previous, k.delta
-            FROM (VALUES {values}) AS k(day, district_id, previous, delta)
-            ON CONFLICT (district_id, day, previous) DO UPDATE SET
-                households = {d.T_STEP}.households + EXCLUDED.households""",  # noqa: S608 - a rollup table
-        params,
-    )
-    # Only the rows just changed can have reached 0.
-    cursor.execute(
-        f"""DELETE FROM {d.T_STEP} t USING (VALUES {values}) AS k(day, district_id, previous, delta)
-            WHERE t.district_id = k.district_id AND t.day = k.day AND t.previous = k.previous
-              AND t.households = 0""",  # noqa: S608 - a rollup table
+    _merge_counts(
+        cursor,
+        d.T_STEP,
+        f"{values} AS k(day, district_id, previous, delta)",
+        "t.district_id = k.district_id AND t.day = k.day AND t.previous = k.previous",
+        (d.STEP_COLUMNS, "k.day, k.district_id, k.previous, k.delta"),
         params,
     )
 
@@ -509,7 +611,7 @@ def refresh() -> RefreshResult:
     result = RefreshResult()
     srcs = sources.event_sources()
     with locked_round() as (cursor, scan_started):
-        participation_keys: set[tuple[int, date]] = set()
+        changes = HouseholdChanges()
         all_buckets: set[tuple[int, date]] = set()
         for src in srcs:
             mark, _created = Watermark.objects.select_for_update().get_or_create(source=src.name)
@@ -518,10 +620,9 @@ def refresh() -> RefreshResult:
             else:
                 since = mark.last_changed_at - OVERLAP
             rows = _scan(cursor, src, mark, since)
-            buckets = {(community, day) for community, day, _household, _id in rows}
-            participation_keys |= {
-                (household, day.replace(day=1)) for _c, day, household, _id in rows if household is not None
-            }
+            buckets = {(row.community_id, row.day) for row in rows}
+            for row in rows:
+                changes.add(row)
             result.districts |= _refresh_counts(cursor, src, buckets)
             all_buckets |= buckets
             if src.name == "drops":
@@ -532,8 +633,9 @@ def refresh() -> RefreshResult:
             mark.refreshed_at = timezone.now()
             mark.save()
         _refresh_community_daily(cursor, all_buckets)
+        participation_keys = changes.keys
         months_before = _household_months(cursor, participation_keys)
-        touched = _refresh_households(cursor, srcs, participation_keys)
+        _refresh_households(cursor, srcs, changes, months_before)
         months_after = _household_months(cursor, participation_keys)
         _apply_participation_change(
             cursor,
@@ -546,11 +648,12 @@ def refresh() -> RefreshResult:
             _household_steps(months_after, participation_keys),
         )
         result.household_months = len(participation_keys)
-        if touched:
-            cursor.execute(
-                "SELECT DISTINCT district_id FROM geo_community WHERE id = ANY(%s)",
-                [sorted({community for community, _month in touched})],
-            )
-            result.districts |= {row[0] for row in cursor.fetchall()}
+        # The districts whose participation moved: those of the changed months, before and after.
+        changed_months = {month for _household, month in participation_keys}
+        result.districts |= {
+            district
+            for _household, _community, district, month, _days in months_before + months_after
+            if month in changed_months
+        }
         result.households_changed = refresh_household_counts(cursor)
     return result

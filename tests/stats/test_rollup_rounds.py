@@ -3,7 +3,8 @@ MAX_DAY_CLAUSES days; either way the rollups equal a recount. Participation step
 round count the same households as the day bits."""
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,6 +13,8 @@ from stats import selectors, sources
 from stats.rollups import incremental
 
 from .test_rollups import test_rollups_equal_a_recount_after_a_random_stream_of_events as random_stream
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def test_the_prefilter_has_a_clause_per_day_with_that_days_communities():
@@ -128,3 +131,88 @@ def test_a_change_in_december_counts_the_week_that_ends_in_january(already_out, 
     assert (before[week], after[week]) == before_and_after
     # The next year is read for that week's days only: its own figures did not change.
     assert (10, 20, "year", date(2026, 1, 1)) not in before | after
+
+
+def _household_month_rows(household_id: int) -> list[tuple]:
+    from stats.models import HouseholdMonth
+
+    return list(
+        HouseholdMonth.objects.filter(household_id=household_id).values_list("community_id", "month", "days")
+    )
+
+
+@pytest.mark.django_db
+def test_days_out_are_added_to_a_month_without_recounting_it(weidu, community, resident):
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from stats.rollups.verification import verify
+
+    from .factories import deposit, kiosk
+
+    box = kiosk(community)
+    deposit(box, resident, "paper", 500, datetime(2026, 3, 2, 10, tzinfo=SHANGHAI))
+    call_command("refresh_rollups")
+    deposit(box, resident, "paper", 700, datetime(2026, 3, 9, 10, tzinfo=SHANGHAI))
+
+    with CaptureQueriesContext(connection) as round_:
+        call_command("refresh_rollups")
+
+    assert _household_month_rows(resident.household_id) == [(community.id, date(2026, 3, 1), 1 << 1 | 1 << 8)]
+    # The month's events were not read again: the new day was OR-ed into its row.
+    assert not any("INTO stats_householdmonth" in q["sql"] and "kiosks_deposit" in q["sql"] for q in round_)
+    assert verify() == []
+
+
+@pytest.mark.django_db
+def test_a_drop_that_stops_counting_has_its_month_recounted(weidu, community, resident):
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from sorting.models import Drop
+    from stats.rollups.verification import verify
+
+    from .factories import bin_in, drop
+
+    counted = drop(
+        bin_in(community, "kitchen"), resident, datetime(2026, 3, 2, 10, tzinfo=SHANGHAI), status="accepted"
+    )
+    call_command("refresh_rollups")
+    assert _household_month_rows(resident.household_id) == [(community.id, date(2026, 3, 1), 1 << 1)]
+
+    # Set aside by hand after it was counted: the day bit can only go by recounting the month.
+    Drop.objects.filter(pk=counted.pk).update(status="rejected", updated_at=timezone.now())
+    call_command("refresh_rollups")
+
+    assert _household_month_rows(resident.household_id) == []
+    assert verify() == []
+
+
+@pytest.mark.django_db
+def test_a_household_that_moved_keeps_one_row_for_the_month(weidu, jian_an, community, resident):
+    from django.core.management import call_command
+
+    from accounts.models import Household
+    from stats.rollups.verification import verify
+    from tests import factories
+
+    from .factories import deposit, kiosk
+
+    box = kiosk(community)
+    deposit(box, resident, "paper", 500, datetime(2026, 3, 2, 10, tzinfo=SHANGHAI))
+    call_command("refresh_rollups")
+    elsewhere = factories.CommunityFactory(district=jian_an)
+    Household.objects.filter(pk=resident.household_id).update(community=elsewhere)
+    resident.refresh_from_db()
+    deposit(kiosk(elsewhere), resident, "glass", 300, datetime(2026, 3, 9, 10, tzinfo=SHANGHAI))
+    call_command("refresh_rollups")
+
+    assert _household_month_rows(resident.household_id) == [(elsewhere.id, date(2026, 3, 1), 1 << 1 | 1 << 8)]
+    participation = {
+        "stats_householdmonth",
+        "stats_householdyear",
+        "stats_participationcount",
+        "stats_participationstep",
+    }
+    assert [m for m in verify() if m.table in participation] == []
