@@ -286,11 +286,13 @@ class CollectionDaily(models.Model):
         return f"{self.day} {self.community_id or self.district_id} {self.category}->{self.destination}"
 
 
+# Rollups the refresh rewrites every round carry no index of their own on a place column that a key
+# or index already leads with: each one was another random page written per recomputed row.
 class DistrictDayRow(models.Model):
-    """A rollup row of one day in one district."""
+    """A rollup row of one day in one district (every such table has a key or index led by district)."""
 
     day = models.DateField()
-    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
+    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+", db_index=False)
 
     class Meta:
         abstract = True
@@ -351,7 +353,7 @@ class DepositDaily(CommunityDayRow, DepositWeights):
             models.UniqueConstraint(fields=["day", "community", "material"], name="deposit_daily_key")
         ]
         indexes = [
-            models.Index(fields=["district", "day"], name="deposit_daily_district_day"),
+            # Also what reads of a district's days use (it leads with district and day).
             # CO2e avoided per community sums a district's period by community and material: from the
             # index alone, not the heap pages a district's days are spread over.
             models.Index(
@@ -446,8 +448,9 @@ class ParticipationCount(models.Model):
 
     kind = models.CharField(max_length=5, choices=Kind.choices)
     start = models.DateField()
-    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
-    community = models.ForeignKey("geo.Community", on_delete=models.CASCADE, related_name="+")
+    # Led by its key (community) and index (district): no index of their own.
+    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+", db_index=False)
+    community = models.ForeignKey("geo.Community", on_delete=models.CASCADE, related_name="+", db_index=False)
     households = models.IntegerField(default=0)
 
     class Meta:
@@ -471,8 +474,9 @@ class HouseholdMonth(models.Model):
 
     month = models.DateField()
     household_id = models.BigIntegerField()
-    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
-    community = models.ForeignKey("geo.Community", on_delete=models.CASCADE, related_name="+")
+    # Led by its key (community) and index (district): no index of their own.
+    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+", db_index=False)
+    community = models.ForeignKey("geo.Community", on_delete=models.CASCADE, related_name="+", db_index=False)
     days = models.IntegerField()
 
     class Meta:
@@ -504,8 +508,9 @@ class HouseholdYear(models.Model):
 
     year = models.IntegerField()
     household_id = models.BigIntegerField()
-    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+")
-    community = models.ForeignKey("geo.Community", on_delete=models.CASCADE, related_name="+")
+    # Led by its key (community) and index (district): no index of their own.
+    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+", db_index=False)
+    community = models.ForeignKey("geo.Community", on_delete=models.CASCADE, related_name="+", db_index=False)
     days = DayBits()
 
     class Meta:
