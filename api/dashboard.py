@@ -208,9 +208,7 @@ def dashboard(request):
     )
     texts = page_texts(lang, target=table.target)
     initial = {
-        "stats": DistrictStatsListOut(
-            table, context=carbon_context([row.district.id for row in table.rows], start, end)
-        ).data,
+        "stats": DistrictStatsListOut(table, context={"carbon": table.carbon}).data,
         "series": DistrictSeriesOut(series).data if series else None,
         "communities": CommunityStatsOut(
             communities,

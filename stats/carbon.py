@@ -74,10 +74,7 @@ def carbon_avoided(
         return {}
     deposits, condition = _SOURCES[by]
     city_of = dict(District.objects.filter(pk__in=district_ids).values_list("id", "city_id"))
-    factors = city_factors(city_of.values())
     params = {"ids": list(district_ids), "a": start, "b": end, "recyclable": str(WasteCategory.RECYCLABLE)}
-    by_material: dict[int, dict[str, int]] = defaultdict(dict)
-    collected: dict[int, int] = defaultdict(int)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT x.{by}, x.district_id, x.material, sum(x.weight_g) FROM {deposits} x
@@ -85,9 +82,7 @@ def carbon_avoided(
                 GROUP BY 1, 2, 3""",  # noqa: S608 - `by` and the table from _SOURCES
             params,
         )
-        for key, district, material, weight in cursor.fetchall():
-            grams = int(weight) * factors[city_of[district]].by_material.get(material, 0) // 1000
-            by_material[key][material] = by_material[key].get(material, 0) + grams
+        deposit_rows = cursor.fetchall()
         cursor.execute(
             f"""SELECT x.{by}, x.district_id, x.category, x.destination, sum(x.weight_g)
                 FROM stats_collectiondaily x
@@ -96,9 +91,25 @@ def carbon_avoided(
                 GROUP BY 1, 2, 3, 4""",  # noqa: S608 - `by` and the condition from _SOURCES
             params,
         )
-        for key, district, category, destination, weight in cursor.fetchall():
-            per_kg = factors[city_of[district]].by_route.get((category, destination), 0)
-            collected[key] += int(weight) * per_kg // 1000
+        collection_rows = cursor.fetchall()
+    return carbon_of(deposit_rows, collection_rows, city_of)
+
+
+def carbon_of(deposit_rows, collection_rows, city_of: dict[int, int]) -> dict[int, CarbonFigures]:
+    """CO2e avoided per key from rollup sums already read: deposits as (key, district, material,
+    grams), collections as (key, district, category, destination, grams); `city_of` maps each
+    district to its city, whose factors apply. Recyclable collections are skipped here, whoever read them."""
+    factors = city_factors(city_of.values())
+    by_material: dict[int, dict[str, int]] = defaultdict(dict)
+    collected: dict[int, int] = defaultdict(int)
+    for key, district, material, weight in deposit_rows:
+        grams = int(weight) * factors[city_of[district]].by_material.get(material, 0) // 1000
+        by_material[key][material] = by_material[key].get(material, 0) + grams
+    for key, district, category, destination, weight in collection_rows:
+        if category == WasteCategory.RECYCLABLE:
+            continue
+        per_kg = factors[city_of[district]].by_route.get((category, destination), 0)
+        collected[key] += int(weight) * per_kg // 1000
     return {
         key: CarbonFigures(
             sum(by_material.get(key, {}).values()),

@@ -5,7 +5,7 @@ Selectors return figures as they are (grams, counts, unrounded ratios); api/ rou
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -23,6 +23,7 @@ from geo.models import City, Community, District
 from kiosks.models import Pickup, PickupLine
 
 from . import balance, flows, indicators, periods, rate, targets
+from .carbon import CarbonFigures, carbon_of
 from .errors import BadPeriod, UnknownIndicator
 from .models import (
     Collection,
@@ -114,18 +115,6 @@ def incineration_settings(district_ids: list[int]) -> dict[int, bool]:
             "district_id", "incineration_counts_as_recovery"
         )
     )
-
-
-def collected_by_category(district_ids: list[int], start: date, end: date) -> dict[int, dict[str, int]]:
-    result: dict[int, dict[str, int]] = defaultdict(dict)
-    for district, category, weight in _rows(
-        """SELECT district_id, category, sum(weight_g) FROM stats_collectiondaily
-           WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s GROUP BY 1, 2 HAVING sum(weight_g) <> 0
-           ORDER BY 2""",
-        [district_ids, start, end],
-    ):
-        result[district][category] = int(weight)
-    return result
 
 
 def _mask_clause(start: date, end: date) -> tuple[str, list]:
@@ -315,6 +304,7 @@ class DistrictTable:
     end: date
     target: float | None
     rows: list[DistrictFigures]
+    carbon: dict[int, CarbonFigures] = field(default_factory=dict)  # by district
 
 
 def district_table(user: User, start: date, end: date) -> DistrictTable:
@@ -330,15 +320,23 @@ def district_table(user: User, start: date, end: date) -> DistrictTable:
     drops = drop_totals(ids, start, end)
     daily = flows.daily_columns(ids, start, end)
     in_force = targets.in_force([d.city_id for d in districts], end.year)
-    collected = collected_by_category(ids, start, end)
     incineration = incineration_settings(ids)
-    deposits_by_material: dict[int, dict[str, int]] = defaultdict(dict)
-    for district, material, weight in _rows(
-        """SELECT district_id, material, sum(weight_g) FROM stats_districtdepositdaily
-           WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s GROUP BY 1, 2 ORDER BY 2""",
+    # The weights by material and by route are read once, for the figures and for their CO2e.
+    deposit_rows = _rows(
+        """SELECT district_id, district_id, material, sum(weight_g) FROM stats_districtdepositdaily
+           WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s GROUP BY 1, 3 ORDER BY 3""",
         [ids, start, end],
-    ):
+    )
+    deposits_by_material: dict[int, dict[str, int]] = defaultdict(dict)
+    for district, _district, material, weight in deposit_rows:
         deposits_by_material[district][material] = int(weight)
+    route_rows = _rows(
+        """SELECT district_id, district_id, category, destination, sum(weight_g) FROM stats_collectiondaily
+           WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s GROUP BY 1, 3, 4 ORDER BY 3, 4""",
+        [ids, start, end],
+    )
+    collected = _by_category(route_rows)
+    co2e = carbon_of(deposit_rows, route_rows, {d.id: d.city_id for d in districts})
     rows = []
     for district in districts:
         n_drops, accepted, verdicts, correct = drops.get(district.id, (0, 0, 0, 0))
@@ -360,7 +358,19 @@ def district_table(user: User, start: date, end: date) -> DistrictTable:
             )
         )
     rows.sort(key=lambda r: (r.utilization.rate is None, -(r.utilization.rate or 0), r.district.id))
-    return DistrictTable(start, end, _primary_target(in_force[districts[0].city_id]), rows)
+    return DistrictTable(start, end, _primary_target(in_force[districts[0].city_id]), rows, co2e)
+
+
+def _by_category(route_rows) -> dict[int, dict[str, int]]:
+    """(district, _, category, destination, grams) rows in category order as district -> category ->
+    grams, leaving out categories whose weights add up to nothing (corrections cancel them)."""
+    totals: dict[int, dict[str, int]] = defaultdict(dict)
+    for district, _district, category, _destination, weight in route_rows:
+        totals[district][category] = totals[district].get(category, 0) + int(weight)
+    return {
+        district: {category: grams for category, grams in by_category.items() if grams}
+        for district, by_category in totals.items()
+    }
 
 
 def _bucket_participation(district_id: int, spans: list[tuple[date, date]], granularity: str) -> list[int]:
@@ -883,7 +893,7 @@ def export_rows(user: User, start: date, end: date) -> Iterator[ExportDay]:
 # CO2e avoided from the emission factors (stats/carbon.py) and the public supervision figures
 # (stats/public.py): rollups only, kept in modules of their own.
 from .carbon import NONE as NO_CARBON  # noqa: E402, F401
-from .carbon import CarbonFigures, carbon_avoided  # noqa: E402, F401
+from .carbon import carbon_avoided  # noqa: E402, F401
 from .carbon import total as carbon_total  # noqa: E402, F401
 from .public import EARLIEST_YEAR as PUBLIC_EARLIEST_YEAR  # noqa: E402, F401
 from .public import LATEST_YEAR as PUBLIC_LATEST_YEAR  # noqa: E402, F401
