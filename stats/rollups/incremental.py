@@ -174,25 +174,45 @@ class HouseholdChanges:
 
 
 def _replace(cursor, table: str, columns: str, select: str, select_params: list, keys, key_sql) -> None:
-    """Delete `table` rows matching the keys and insert the recount's rows matching them.
+    """Make `table`'s rows of the keys what the recount gives, writing only the rows that differ.
 
-    `key_sql` is (key columns, their SQL types, join condition on t/r).
+    The recount of the keys is kept for the round; the table's rows it does not give as they are are
+    deleted, and its rows the table lacks inserted. A bucket recounted for one new event holds many
+    rows (a community's day has a row per material) of which one changes: the others are not
+    rewritten, nor their index entries. `key_sql` is (key columns, their SQL types, join condition
+    on x/k).
     """
     names, types, match = key_sql
     values, params = _values(sorted(keys), types)
+    table = d.table(table)
+    fresh = f"round_{table}"
+
+    def same_row(a: str, b: str) -> str:
+        listed = [column.strip() for column in columns.split(",")]
+        return f"({', '.join(f'{a}.{c}' for c in listed)}) = ({', '.join(f'{b}.{c}' for c in listed)})"
+
     # The table passes table(); columns and keys are this package's constants; values are placeholders.
+    cursor.execute(f"DROP TABLE IF EXISTS {fresh}")
     cursor.execute(
-        f"DELETE FROM {d.table(table)} t USING {values} AS k({names}) WHERE {match.format(x='t')}",  # noqa: S608
+        f"""CREATE TEMP TABLE {fresh} ON COMMIT DROP AS
+            SELECT {columns} FROM ({select}) r
+            WHERE EXISTS (SELECT 1 FROM {values} AS k({names}) WHERE {match.format(x="r")})""",  # noqa: S608
+        [*select_params, *params],
+    )
+    cursor.execute(
+        f"""DELETE FROM {table} t USING {values} AS k({names})
+            WHERE {match.format(x="t")} AND NOT EXISTS (SELECT 1 FROM {fresh} r WHERE {same_row("r", "t")})""",  # noqa: S608
         params,
     )
     cursor.execute(
         d.fill_sql(
             table,
             columns,
-            f"""SELECT {columns} FROM ({select}) r
-                WHERE EXISTS (SELECT 1 FROM {values} AS k({names}) WHERE {match.format(x="r")})""",  # noqa: S608
-        ),
-        [*select_params, *params],
+            # OFFSET 0 keeps the probe a per-row lookup through the table's key index: as an anti
+            # join the planner may hash the whole rollup table for a few hundred recounted rows.
+            f"""SELECT {columns} FROM {fresh} r
+                WHERE NOT EXISTS (SELECT 1 FROM {table} x WHERE {same_row("x", "r")} OFFSET 0)""",  # noqa: S608
+        )
     )
 
 
