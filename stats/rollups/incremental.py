@@ -577,7 +577,16 @@ def _household_steps(months_rows: list[tuple], keys: set[tuple[int, date]]) -> C
         if row_household != household:
             household, previous = row_household, first
             months = changed[household]
+            earliest, latest = min(months), max(months)
         bits = days & MONTH_DAY_BITS
+        if not bits:
+            continue
+        if month < earliest:
+            # No step into this month can reach a changed one: only its last day out matters next.
+            previous = month + timedelta(days=bits.bit_length() - 1)
+            continue
+        if previous.replace(day=1) > latest:
+            continue  # every step from here on starts after the last changed month
         while bits:
             lowest = bits & -bits
             day = month + timedelta(days=lowest.bit_length() - 1)

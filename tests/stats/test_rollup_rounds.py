@@ -216,3 +216,45 @@ def test_a_household_that_moved_keeps_one_row_for_the_month(weidu, jian_an, comm
         "stats_participationstep",
     }
     assert [m for m in verify() if m.table in participation] == []
+
+
+def _steps_one_day_at_a_time(months_rows, keys):
+    """Every step of the changed households, judged day by day (what _household_steps skips ahead of)."""
+    from collections import Counter
+
+    from stats.models import ParticipationStep
+
+    counts = Counter()
+    changed = {}
+    for household, month in keys:
+        changed.setdefault(household, []).append(month)
+    household = previous = None
+    for row_household, _community, district, month, days in months_rows:
+        if row_household != household:
+            household, previous = row_household, ParticipationStep.FIRST
+        for n in range(31):
+            if days >> n & 1:
+                day = month + timedelta(days=n)
+                if any(previous.replace(day=1) <= m <= month for m in changed[household]):
+                    counts[(day, district, previous)] += 1
+                previous = day
+    return counts
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_steps_of_changed_months_are_those_a_day_by_day_pass_gives(seed):
+    chance = random.Random(seed)
+    rows, keys = [], set()
+    for household in range(1, 6):
+        months = sorted(chance.sample([date(2025 + y, m, 1) for y in (0, 1) for m in range(1, 13)], 8))
+        for month in months:
+            last = (_next_month(month) - month).days
+            bits = sum(1 << n for n in chance.sample(range(last), chance.randrange(0, 4)))
+            rows.append((household, 10, 20, month, bits))
+        keys |= {(household, month) for month in chance.sample(months, chance.randrange(1, 3))}
+
+    assert incremental._household_steps(rows, keys) == _steps_one_day_at_a_time(rows, keys)
+
+
+def _next_month(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1)
