@@ -173,8 +173,11 @@ class HouseholdChanges:
         return set(self.days) | self.recount
 
 
-def _replace(cursor, table: str, columns: str, select: str, select_params: list, keys, key_sql) -> None:
-    """Make `table`'s rows of the keys what the recount gives, writing only the rows that differ.
+def _replace(
+    cursor, table: str, columns: str, select: str, select_params: list, keys, key_sql
+) -> tuple[list, list]:
+    """Make `table`'s rows of the keys what the recount gives, writing only the rows that differ;
+    returns the rows taken out and the rows put in (`columns` in order).
 
     The recount of the keys is kept for the round; the table's rows it does not give as they are are
     deleted, and its rows the table lacks inserted. A bucket recounted for one new event holds many
@@ -199,11 +202,14 @@ def _replace(cursor, table: str, columns: str, select: str, select_params: list,
             WHERE EXISTS (SELECT 1 FROM {values} AS k({names}) WHERE {match.format(x="r")})""",  # noqa: S608
         [*select_params, *params],
     )
+    listed = ", ".join(f"t.{column.strip()}" for column in columns.split(","))
     cursor.execute(
         f"""DELETE FROM {table} t USING {values} AS k({names})
-            WHERE {match.format(x="t")} AND NOT EXISTS (SELECT 1 FROM {fresh} r WHERE {same_row("r", "t")})""",  # noqa: S608
+            WHERE {match.format(x="t")} AND NOT EXISTS (SELECT 1 FROM {fresh} r WHERE {same_row("r", "t")})
+            RETURNING {listed}""",  # noqa: S608
         params,
     )
+    removed = cursor.fetchall()
     cursor.execute(
         d.fill_sql(
             table,
@@ -211,20 +217,17 @@ def _replace(cursor, table: str, columns: str, select: str, select_params: list,
             # OFFSET 0 keeps the probe a per-row lookup through the table's key index: as an anti
             # join the planner may hash the whole rollup table for a few hundred recounted rows.
             f"""SELECT {columns} FROM {fresh} r
-                WHERE NOT EXISTS (SELECT 1 FROM {table} x WHERE {same_row("x", "r")} OFFSET 0)""",  # noqa: S608
+                WHERE NOT EXISTS (SELECT 1 FROM {table} x WHERE {same_row("x", "r")} OFFSET 0)
+                RETURNING {columns}""",  # noqa: S608
         )
     )
+    return removed, cursor.fetchall()
 
 
 COMMUNITY_DAY_KEY = (
     "community_id, day",
     ("bigint", "date"),
     "{x}.community_id = k.community_id AND {x}.day = k.day",
-)
-DISTRICT_DAY_KEY = (
-    "district_id, day",
-    ("bigint", "date"),
-    "{x}.district_id = k.district_id AND {x}.day = k.day",
 )
 HOUSEHOLD_MONTH_KEY = (
     "household_id, month",
@@ -239,51 +242,93 @@ HOUSEHOLD_YEAR_KEY = (
 
 
 def _refresh_counts(cursor, src: EventSource, buckets: set[tuple[int, date]]) -> set[int]:
-    """Recompute community and district rows of the dirty (community, day) buckets; returns districts."""
+    """Recompute community rows of the dirty (community, day) buckets and move the district rows by
+    what changed; returns the districts."""
     if not buckets:
         return set()
     communities = sorted({community for community, _day in buckets})
     where, where_params = _bucket_events(src, buckets)
     if src.name == "drops":
         table, columns, recount = d.T_DROP, d.DROP_COLUMNS, d.drop_recount_sql
-        district_table, district_columns, district_sql = (
-            d.T_DISTRICT_DROP,
-            d.DISTRICT_DROP_COLUMNS,
-            d.district_drop_sql,
-        )
     else:
         table, columns, recount = d.T_DEPOSIT, d.DEPOSIT_COLUMNS, d.deposit_recount_sql
-        district_table, district_columns, district_sql = (
-            d.T_DISTRICT_DEPOSIT,
-            d.DISTRICT_DEPOSIT_COLUMNS,
-            d.district_deposit_sql,
-        )
-    _replace(
-        cursor,
-        table,
-        columns,
-        recount(src, where),
-        where_params,
-        buckets,
-        COMMUNITY_DAY_KEY,
+    removed, added = _replace(
+        cursor, table, columns, recount(src, where), where_params, buckets, COMMUNITY_DAY_KEY
     )
+    _apply_district_change(cursor, DISTRICT_ROLLUPS[src.name], columns, removed, added)
     cursor.execute("SELECT id, district_id FROM geo_community WHERE id = ANY(%s)", [communities])
     district_of = dict(cursor.fetchall())
     district_days = {(district_of[community], day) for community, day in buckets}
-    districts = sorted({district for district, _day in district_days})
-    where, params = _rollup_days("district_id", district_days)
-    _replace(
-        cursor,
-        district_table,
-        district_columns,
-        district_sql(d.rows_of(table, where)),
-        params,
-        district_days,
-        DISTRICT_DAY_KEY,
-    )
     if src.name == "deposits":
         _refresh_district_day_deposits(cursor, district_days)
-    return set(districts)
+    return {district for district, _day in district_days}
+
+
+class DistrictRollup(NamedTuple):
+    """A district-level table summing a community rollup: its key, what it only carries, its counts
+    (the first counts the events, so a row whose first count reaches 0 has no event left)."""
+
+    table: str
+    key: tuple[str, ...]
+    key_types: tuple[str, ...]
+    carried: tuple[str, ...]
+    counts: tuple[str, ...]
+
+
+DISTRICT_ROLLUPS = {
+    "drops": DistrictRollup(
+        d.T_DISTRICT_DROP,
+        ("district_id", "day", "category"),
+        ("bigint", "date", "varchar"),
+        (),
+        ("drops", "accepted", "rejected", "verdicts", "correct"),
+    ),
+    "deposits": DistrictRollup(
+        d.T_DISTRICT_DEPOSIT,
+        ("district_id", "day", "material"),
+        ("bigint", "date", "varchar"),
+        ("category",),
+        ("deposits", "weight_g"),
+    ),
+}
+
+
+def _apply_district_change(cursor, rollup: DistrictRollup, columns: str, removed, added) -> None:
+    """Add to the district rows the difference between the community rows put in and taken out.
+
+    A district row is the sum of its communities' rows, and the round changed exactly these community
+    rows in this transaction under its lock: adding the difference gives the district's recount
+    without reading the rows of every community of the district's changed days again.
+    """
+    position = {name.strip(): index for index, name in enumerate(columns.split(","))}
+    grouped = (*rollup.key, *rollup.carried)
+    change: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(rollup.counts))
+    for rows, sign in ((removed, -1), (added, 1)):
+        for row in rows:
+            totals = change[tuple(row[position[name]] for name in grouped)]
+            for index, name in enumerate(rollup.counts):
+                totals[index] += sign * int(row[position[name]])
+    rows = [(*key, *totals) for key, totals in sorted(change.items()) if any(totals)]
+    if not rows:
+        return
+    types = (
+        *rollup.key_types,
+        *("varchar" for _name in rollup.carried),
+        *("bigint" for _name in rollup.counts),
+    )
+    values, params = _values(rows, types)
+    every = ", ".join((*grouped, *rollup.counts))
+    first = rollup.counts[0]
+    _merge(
+        cursor,
+        rollup.table,
+        f"{values} AS k({every})",
+        " AND ".join(f"t.{name} = k.{name}" for name in rollup.key),
+        f"t.{first} + k.{first} = 0",
+        ", ".join(f"{name} = t.{name} + k.{name}" for name in rollup.counts),
+        (every, ", ".join(f"k.{name}" for name in (*grouped, *rollup.counts))),
+        params,
+    )
 
 
 def _refresh_district_day_deposits(cursor, district_days: set[tuple[int, date]]) -> None:
@@ -543,15 +588,28 @@ def _apply_participation_change(cursor, before: Counter, after: Counter) -> None
 
 
 def _merge_counts(cursor, table: str, source: str, match: str, insert: tuple[str, str], params) -> None:
-    """Add each source row's `delta` to the matching `households` count: one statement that updates,
-    inserts, and deletes the rows that reach 0. Only the rows changed can reach 0, and the round's
-    lock keeps every other writer out, so MERGE needs none of ON CONFLICT's guard against racing inserts.
-    """
+    """Add each source row's `delta` to the matching `households` count."""
+    _merge(
+        cursor,
+        table,
+        source,
+        match,
+        "t.households + k.delta = 0",
+        "households = t.households + k.delta",
+        insert,
+        params,
+    )
+
+
+def _merge(cursor, table: str, source: str, match: str, empties: str, update: str, insert, params) -> None:
+    """Add a change to the matching rows in one statement: update them, insert the missing, delete
+    the ones it empties. Only rows changed can become empty, and the round's lock keeps every other
+    writer out, so MERGE needs none of ON CONFLICT's guard against racing inserts."""
     columns, values = insert
     cursor.execute(
         f"""MERGE INTO {d.table(table)} t USING {source} ON {match}
-            WHEN MATCHED AND t.households + k.delta = 0 THEN DELETE
-            WHEN MATCHED THEN UPDATE SET households = t.households + k.delta
+            WHEN MATCHED AND {empties} THEN DELETE
+            WHEN MATCHED THEN UPDATE SET {update}
             WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({values})""",  # noqa: S608 - a rollup table; the rest this module's constants
         params,
     )
