@@ -4,10 +4,12 @@ Each source has a watermark: the last id read, the ids below it not seen yet (a 
 its id early may commit late; such gaps are re-read by primary key for OVERLAP), and the time of the
 last scan (rows whose change timestamp - a verdict - is at most OVERLAP older than that are read
 again). A scan turns them into dirty buckets - (community, day) for counts and weights, (household,
-month) for participation. Count buckets are recomputed whole from the raw events. A household's
-month is a set of days out, so a day an event adds is OR-ed into it; only a month where an event
-read before may have stopped counting is recomputed from its events. Both are idempotent, so reading
-a row twice is harmless; nothing is ever incremented blindly.
+month) for participation. Count buckets are recomputed whole from the raw events, and the district
+rows above them move by the difference between the community rows put in and taken out. A
+household's month is a set of days out, so a day an event adds is OR-ed into it; only a month where
+an event read before may have stopped counting is recomputed from its events. Recounts and ORs are
+idempotent, so reading a row twice is harmless; the differences are of rows written in the same
+transaction, under the round's lock. Nothing is ever incremented blindly.
 """
 
 from collections import Counter, defaultdict
@@ -189,10 +191,13 @@ def _replace(
     values, params = _values(sorted(keys), types)
     table = d.table(table)
     fresh = f"round_{table}"
+    every = [column.strip() for column in columns.split(",")]
+
+    def of(alias: str) -> str:
+        return ", ".join(f"{alias}.{column}" for column in every)
 
     def same_row(a: str, b: str) -> str:
-        listed = [column.strip() for column in columns.split(",")]
-        return f"({', '.join(f'{a}.{c}' for c in listed)}) = ({', '.join(f'{b}.{c}' for c in listed)})"
+        return f"({of(a)}) = ({of(b)})"
 
     # The table passes table(); columns and keys are this package's constants; values are placeholders.
     cursor.execute(f"DROP TABLE IF EXISTS {fresh}")
@@ -202,11 +207,10 @@ def _replace(
             WHERE EXISTS (SELECT 1 FROM {values} AS k({names}) WHERE {match.format(x="r")})""",  # noqa: S608
         [*select_params, *params],
     )
-    listed = ", ".join(f"t.{column.strip()}" for column in columns.split(","))
     cursor.execute(
         f"""DELETE FROM {table} t USING {values} AS k({names})
             WHERE {match.format(x="t")} AND NOT EXISTS (SELECT 1 FROM {fresh} r WHERE {same_row("r", "t")})
-            RETURNING {listed}""",  # noqa: S608
+            RETURNING {of("t")}""",  # noqa: S608
         params,
     )
     removed = cursor.fetchall()
@@ -380,8 +384,8 @@ def _household_events(src: EventSource, keys: set[tuple[int, date]]) -> tuple[st
 def _refresh_households(
     cursor, srcs: list[EventSource], changes: HouseholdChanges, months_before: list[tuple]
 ) -> None:
-    """Bring the changed households' months and years up to date. Days only added are OR-ed in (`_add_days`); a month where an event may have stopped
-    counting is recounted from its events."""
+    """Bring the changed households' months and years up to date: days only added are OR-ed in
+    (`_add_days`), a month where an event may have stopped counting is recounted from its events."""
     if not changes.keys:
         return
     added = {key: bits for key, bits in changes.days.items() if key not in changes.recount}
