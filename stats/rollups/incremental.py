@@ -396,15 +396,19 @@ def _refresh_households(
     _add_year_days(cursor, {key: bits for key, bits in added.items() if key[0] not in recounted})
 
 
-# A household's community and district now, joined to (household, month, days) keys.
-_KEYED_HOUSEHOLDS = """unnest(%s::bigint[], %s::date[], %s::int[]) AS k(household_id, month, days)
-    JOIN accounts_household h ON h.id = k.household_id
-    JOIN geo_community c ON c.id = h.community_id"""
-
-
-def _key_arrays(days: dict[tuple[int, date], int]) -> list[list]:
-    ordered = sorted(days.items())
-    return [[h for (h, _m), _b in ordered], [m for (_h, m), _b in ordered], [b for _k, b in ordered]]
+def _keyed_households(days: dict[tuple[int, date], int]) -> tuple[str, list]:
+    """(household, month) -> day bits as a row source k(household_id, month, days), joined to each
+    household's community and district now; and its parameters."""
+    values, params = _values(
+        [(household, month, bits) for (household, month), bits in sorted(days.items())],
+        ("bigint", "date", "int"),
+    )
+    return (
+        f"""{values} AS k(household_id, month, days)
+            JOIN accounts_household h ON h.id = k.household_id
+            JOIN geo_community c ON c.id = h.community_id""",
+        params,
+    )
 
 
 def _add_days(cursor, days: dict[tuple[int, date], int], months_before: list[tuple]) -> set[tuple[int, date]]:
@@ -413,13 +417,14 @@ def _add_days(cursor, days: dict[tuple[int, date], int], months_before: list[tup
     another community (it moved) must end with one row, as a recount gives."""
     if not days:
         return set()
+    households, params = _keyed_households(days)
     cursor.execute(
         f"""INSERT INTO {d.T_HOUSEHOLD} ({d.HOUSEHOLD_COLUMNS})
-            SELECT k.month, k.household_id, c.district_id, h.community_id, k.days FROM {_KEYED_HOUSEHOLDS}
+            SELECT k.month, k.household_id, c.district_id, h.community_id, k.days FROM {households}
             ON CONFLICT (community_id, month, household_id) DO UPDATE SET
                 days = {d.T_HOUSEHOLD}.days | EXCLUDED.days, district_id = EXCLUDED.district_id
             RETURNING household_id, month, community_id""",  # noqa: S608 - a rollup table
-        _key_arrays(days),
+        params,
     )
     now_in = {(household, month): community for household, month, community in cursor.fetchall()}
     return {
@@ -441,15 +446,16 @@ def _month_days_as_year_bits(month: str, days: str) -> str:
 def _add_year_days(cursor, days: dict[tuple[int, date], int]) -> None:
     if not days:
         return
+    households, params = _keyed_households(days)
     cursor.execute(
         f"""INSERT INTO {d.T_HOUSEHOLD_YEAR} ({d.HOUSEHOLD_YEAR_COLUMNS})
             SELECT extract(year FROM k.month)::int, k.household_id, c.district_id, h.community_id,
                    bit_or({_month_days_as_year_bits("k.month", "k.days")})
-            FROM {_KEYED_HOUSEHOLDS}
+            FROM {households}
             GROUP BY 1, 2, 3, 4
             ON CONFLICT (community_id, year, household_id) DO UPDATE SET
                 days = {d.T_HOUSEHOLD_YEAR}.days | EXCLUDED.days, district_id = EXCLUDED.district_id""",  # noqa: S608 - a rollup table
-        _key_arrays(days),
+        params,
     )
 
 
