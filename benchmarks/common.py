@@ -19,6 +19,12 @@ def strong_keys() -> dict[str, str]:
     return {name: secrets.token_urlsafe(48) for name in KEY_NAMES}
 
 
+def operator_env(allowed_hosts: str) -> dict[str, str]:
+    """What production settings need to start as an operator runs them: DEBUG off, the host names,
+    fresh strong keys. Plain HTTP on loopback: in production the proxy in front terminates TLS."""
+    return {"DEBUG": "0", "ALLOWED_HOSTS": allowed_hosts, "SECURE_SSL_REDIRECT": "0"} | strong_keys()
+
+
 def recreate_database(url: str, admin_url: str | None = None) -> None:
     """Drop the database `url` names and create it empty, through `admin_url` (default: the same
     server's `postgres` database)."""

@@ -30,7 +30,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
-from benchmarks.common import recreate_database, strong_keys
+from benchmarks.common import operator_env, recreate_database
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -76,10 +76,7 @@ def parse_args():
 
 def production_env(database_url: str) -> dict:
     env = {
-        "DEBUG": "0",
         "DATABASE_URL": database_url,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
         "DJANGO_SETTINGS_MODULE": "benchmarks.deposits.settings",
         "LOG_LEVEL": "WARNING",
         "THROTTLE_LOGIN": "100000/min",
@@ -88,7 +85,7 @@ def production_env(database_url: str) -> dict:
         "DATABASE_POOL": "1",
         "DATABASE_POOL_MAX": "16",
     }
-    return env | strong_keys()
+    return env | operator_env("127.0.0.1,localhost")
 
 
 def prepare(kiosk_count: int) -> dict:

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchmarks.common import recreate_database, strong_keys  # noqa: E402
+from benchmarks.common import operator_env, recreate_database  # noqa: E402
 
 
 def parse_args():
@@ -49,15 +49,12 @@ ADMIN_URL = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:
 os.environ["DATABASE_URL"] = ADMIN_URL.rsplit("/", 1)[0] + "/" + ARGS.db
 # Timed as an operator runs it: DEBUG off (no query log kept per statement), strong keys.
 os.environ.update(
-    {
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "testserver",
-        "SECURE_SSL_REDIRECT": "0",
+    operator_env("testserver")
+    | {
         "LOG_LEVEL": "WARNING",
         # The pages name their static files by content hash, from the manifest collectstatic writes.
         "STATIC_ROOT": tempfile.mkdtemp(prefix="greenloop-stats-bench-static-"),
     }
-    | strong_keys()
 )
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import recreate_database, strong_keys  # noqa: E402
+from benchmarks.common import operator_env, recreate_database  # noqa: E402
 
 HEARTBEAT = "/api/v1/kiosk/heartbeat"
 # Handshakes in flight at once: enough to connect 1,000 well inside a ticket's 30 s lifetime.
@@ -41,18 +41,14 @@ def _environment(args) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="backend.settings",
-        DEBUG="0",
         DATABASE_URL=args.database_url,
         REDIS_URL=args.redis_url,
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        # Plain HTTP on loopback: in production the proxy in front terminates TLS.
-        SECURE_SSL_REDIRECT="0",
         HOST="127.0.0.1",
         PORT=str(args.port),
         WEB_CONCURRENCY=str(args.workers),
         VENV=str(Path(sys.executable).parent.parent),
         PROMETHEUS_MULTIPROC_DIR=f"/tmp/greenloop-bench-ws-{args.port}",
-        **strong_keys(),
+        **operator_env("127.0.0.1,localhost"),
     )
     return env
 
