@@ -74,7 +74,7 @@ def carbon_avoided(
         return {}
     deposits, condition = _SOURCES[by]
     city_of = dict(District.objects.filter(pk__in=district_ids).values_list("id", "city_id"))
-    params = {"ids": list(district_ids), "a": start, "b": end, "recyclable": str(WasteCategory.RECYCLABLE)}
+    params = {"ids": list(district_ids), "a": start, "b": end}
     with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT x.{by}, x.district_id, x.material, sum(x.weight_g) FROM {deposits} x
@@ -86,8 +86,7 @@ def carbon_avoided(
         cursor.execute(
             f"""SELECT x.{by}, x.district_id, x.category, x.destination, sum(x.weight_g)
                 FROM stats_collectiondaily x
-                WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s
-                  AND x.category <> %(recyclable)s AND {condition}
+                WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s AND {condition}
                 GROUP BY 1, 2, 3, 4""",  # noqa: S608 - `by` and the condition from _SOURCES
             params,
         )
@@ -98,7 +97,8 @@ def carbon_avoided(
 def carbon_of(deposit_rows, collection_rows, city_of: dict[int, int]) -> dict[int, CarbonFigures]:
     """CO2e avoided per key from rollup sums already read: deposits as (key, district, material,
     grams), collections as (key, district, category, destination, grams); `city_of` maps each
-    district to its city, whose factors apply. Recyclable collections are skipped here, whoever read them."""
+    district to its city, whose factors apply. Recyclable collections are skipped here, the one place
+    that rule is kept."""
     factors = city_factors(city_of.values())
     by_material: dict[int, dict[str, int]] = defaultdict(dict)
     collected: dict[int, int] = defaultdict(int)
