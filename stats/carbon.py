@@ -22,11 +22,12 @@ from backend.categories import WasteCategory
 from geo.models import District
 from rewards.models import EmissionFactor
 
-# grouping -> (deposit rollup, collection condition): the same levels the other figures are read at.
-_SOURCES = {
-    "district_id": ("stats_districtdepositdaily", "true"),
-    "community_id": ("stats_depositdaily", "x.community_id IS NOT NULL"),
-}
+from . import monthly
+
+# By community: (deposit rollup, collection condition). By district, the weights are the district
+# rollups' (monthly.py), the same levels the other figures are read at.
+_SOURCES = {"community_id": ("stats_depositdaily", "x.community_id IS NOT NULL")}
+GROUPINGS = ("district_id", *_SOURCES)
 RECYCLING = "recycling"
 
 
@@ -68,30 +69,39 @@ def carbon_avoided(
     district_ids: list[int], start: date, end: date, *, by: str = "district_id"
 ) -> dict[int, CarbonFigures]:
     """district or community -> CO2e avoided over start..end (districts without any are absent)."""
-    if by not in _SOURCES:
+    if by not in GROUPINGS:
         raise ImproperlyConfigured(f"carbon is not grouped by {by!r}")
     if not district_ids:
         return {}
-    deposits, condition = _SOURCES[by]
     city_of = dict(District.objects.filter(pk__in=district_ids).values_list("id", "city_id"))
-    params = {"ids": list(district_ids), "a": start, "b": end}
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT x.{by}, x.district_id, x.material, sum(x.weight_g) FROM {deposits} x
-                WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s
-                GROUP BY 1, 2, 3""",  # noqa: S608 - `by` and the table from _SOURCES
-            params,
-        )
+        cursor.execute(*_weights_sql(by, "deposits", "material", district_ids, start, end))
         deposit_rows = cursor.fetchall()
-        cursor.execute(
-            f"""SELECT x.{by}, x.district_id, x.category, x.destination, sum(x.weight_g)
-                FROM stats_collectiondaily x
-                WHERE x.district_id = ANY(%(ids)s) AND x.day BETWEEN %(a)s AND %(b)s AND {condition}
-                GROUP BY 1, 2, 3, 4""",  # noqa: S608 - `by` and the condition from _SOURCES
-            params,
-        )
+        cursor.execute(*_weights_sql(by, "collections", "category, destination", district_ids, start, end))
         collection_rows = cursor.fetchall()
     return carbon_of(deposit_rows, collection_rows, city_of)
+
+
+def _weights_sql(by: str, kind: str, keys: str, district_ids, start: date, end: date) -> tuple[str, list]:
+    """(key, district, `keys`, grams) of deposits or collections: by district over the whole months'
+    rows where there are any, by community over the days."""
+    grouped = ", ".join(str(i) for i in range(1, len(keys.split(",")) + 3))
+    if by == "district_id":
+        rows, params = monthly.period_rows(
+            kind, f"district_id, {keys}, weight_g", list(district_ids), start, end
+        )
+        return (
+            f"SELECT district_id, district_id, {keys}, sum(weight_g) FROM ({rows}) x GROUP BY {grouped}",  # noqa: S608 - monthly's SQL; keys are this module's constants
+            params,
+        )
+    deposits, condition = _SOURCES[by]
+    table = deposits if kind == "deposits" else "stats_collectiondaily"
+    return (
+        f"""SELECT x.{by}, x.district_id, {keys}, sum(x.weight_g) FROM {table} x
+            WHERE x.district_id = ANY(%s) AND x.day BETWEEN %s AND %s AND {condition if kind == "collections" else "true"}
+            GROUP BY {grouped}""",  # noqa: S608 - `by`, the table and the condition from _SOURCES
+        [list(district_ids), start, end],
+    )
 
 
 def carbon_of(deposit_rows, collection_rows, city_of: dict[int, int]) -> dict[int, CarbonFigures]:

@@ -432,6 +432,58 @@ class DistrictDepositDaily(DistrictDayRow, DepositWeights):
         ]
 
 
+class DistrictMonthRow(models.Model):
+    """A district's daily rollup summed over a calendar month (`month` is its first day): a period's
+    whole months are read as a row each instead of a row per day (stats/monthly.py)."""
+
+    month = models.DateField()
+    district = models.ForeignKey("geo.District", on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.district_id}"
+
+
+class DistrictDropMonthly(DistrictMonthRow, DropCounts):
+    """DistrictDropDaily by month, moved by the same differences in the same round."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "month", "category"], name="district_drop_monthly_key"
+            )
+        ]
+
+
+class DistrictDepositMonthly(DistrictMonthRow, DepositWeights):
+    """DistrictDepositDaily by month, moved by the same differences in the same round."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "month", "material"], name="district_deposit_monthly_key"
+            )
+        ]
+
+
+class DistrictCollectionMonthly(DistrictMonthRow):
+    """CollectionDaily by district and month, written in the collection's own transaction as it is."""
+
+    category = models.CharField(max_length=16)
+    destination = models.CharField(max_length=24)
+    weight_g = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "month", "category", "destination"],
+                name="district_collection_monthly_key",
+            )
+        ]
+
+
 class ParticipationCount(models.Model):
     """Distinct participating households of a community in one calendar day, week, month or year.
 

@@ -22,7 +22,7 @@ from backend.errors import NotFound
 from geo.models import City, Community, District
 from kiosks.models import Pickup, PickupLine
 
-from . import balance, flows, indicators, periods, rate, targets
+from . import balance, flows, indicators, monthly, periods, rate, targets
 from .carbon import CarbonFigures, carbon_of
 from .errors import BadPeriod, UnknownIndicator
 from .models import (
@@ -207,7 +207,18 @@ def registered_households(district_ids: list[int], *, by: str = "district_id") -
 
 
 def drop_totals(district_ids: list[int], start: date, end: date, *, by: str = "district_id") -> dict:
-    table = GROUPINGS[_grouping(by)]
+    if _grouping(by) == "district_id":
+        rows, params = monthly.period_rows(
+            "drops", "district_id, drops, accepted, verdicts, correct", district_ids, start, end
+        )
+        return {
+            row[0]: row[1:]
+            for row in _rows(
+                f"SELECT district_id, sum(drops), sum(accepted), sum(verdicts), sum(correct) FROM ({rows}) x GROUP BY 1",  # noqa: S608 - monthly's SQL of placeholders
+                params,
+            )
+        }
+    table = GROUPINGS[by]
     return {
         row[0]: row[1:]
         for row in _rows(
@@ -325,18 +336,23 @@ def district_table(user: User, start: date, end: date) -> DistrictTable:
     in_force = targets.in_force([d.city_id for d in districts], end.year)
     incineration = incineration_settings(ids)
     # The weights by material and by route are read once, for the figures and for their CO2e.
+    deposits, deposit_params = monthly.period_rows(
+        "deposits", "district_id, material, weight_g", ids, start, end
+    )
     deposit_rows = _rows(
-        """SELECT district_id, district_id, material, sum(weight_g) FROM stats_districtdepositdaily
-           WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s GROUP BY 1, 3 ORDER BY 3""",
-        [ids, start, end],
+        f"SELECT district_id, district_id, material, sum(weight_g) FROM ({deposits}) x GROUP BY 1, 3 ORDER BY 3",  # noqa: S608 - monthly's SQL of placeholders
+        deposit_params,
     )
     deposits_by_material: dict[int, dict[str, int]] = defaultdict(dict)
     for district, _district, material, weight in deposit_rows:
         deposits_by_material[district][material] = int(weight)
+    routes, route_params = monthly.period_rows(
+        "collections", "district_id, category, destination, weight_g", ids, start, end
+    )
     route_rows = _rows(
-        """SELECT district_id, district_id, category, destination, sum(weight_g) FROM stats_collectiondaily
-           WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s GROUP BY 1, 3, 4 ORDER BY 3, 4""",
-        [ids, start, end],
+        f"""SELECT district_id, district_id, category, destination, sum(weight_g) FROM ({routes}) x
+            GROUP BY 1, 3, 4 ORDER BY 3, 4""",  # noqa: S608 - monthly's SQL of placeholders
+        route_params,
     )
     collected = _by_category(route_rows)
     co2e = carbon_of(deposit_rows, route_rows, {d.id: d.city_id for d in districts})

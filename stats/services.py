@@ -110,6 +110,19 @@ def _roll(collection: Collection) -> None:
             [collection.date, collection.district_id, weight, recovered, incinerated],
         )
         cursor.execute(
+            """INSERT INTO stats_districtcollectionmonthly (month, district_id, category, destination, weight_g)
+               VALUES (%s, %s, %s, %s, %s)
+               ON CONFLICT (district_id, month, category, destination) DO UPDATE SET
+                   weight_g = stats_districtcollectionmonthly.weight_g + EXCLUDED.weight_g""",
+            [
+                collection.date.replace(day=1),
+                collection.district_id,
+                collection.category,
+                collection.destination,
+                weight,
+            ],
+        )
+        cursor.execute(
             """INSERT INTO stats_districtindicatorday (day, district_id, sums) VALUES (%s, %s, %s)
                ON CONFLICT (district_id, day) DO UPDATE SET sums = ARRAY(
                    SELECT u.a + u.b FROM unnest(stats_districtindicatorday.sums, EXCLUDED.sums)

@@ -13,9 +13,12 @@ from ..models import (
     CommunityDaily,
     CommunityHouseholds,
     DepositDaily,
+    DistrictCollectionMonthly,
     DistrictDay,
     DistrictDepositDaily,
+    DistrictDepositMonthly,
     DistrictDropDaily,
+    DistrictDropMonthly,
     DistrictIndicatorDay,
     DropDaily,
     HouseholdMonth,
@@ -39,6 +42,9 @@ T_DROP = DropDaily._meta.db_table
 T_DEPOSIT = DepositDaily._meta.db_table
 T_DISTRICT_DROP = DistrictDropDaily._meta.db_table
 T_DISTRICT_DEPOSIT = DistrictDepositDaily._meta.db_table
+T_DISTRICT_DROP_MONTH = DistrictDropMonthly._meta.db_table
+T_DISTRICT_DEPOSIT_MONTH = DistrictDepositMonthly._meta.db_table
+T_COLLECTION_MONTH = DistrictCollectionMonthly._meta.db_table
 T_COMMUNITY_DAILY = CommunityDaily._meta.db_table
 T_DISTRICT_DAY = DistrictDay._meta.db_table
 T_HOUSEHOLD = HouseholdMonth._meta.db_table
@@ -55,6 +61,9 @@ TABLES = frozenset(
         T_DEPOSIT,
         T_DISTRICT_DROP,
         T_DISTRICT_DEPOSIT,
+        T_DISTRICT_DROP_MONTH,
+        T_DISTRICT_DEPOSIT_MONTH,
+        T_COLLECTION_MONTH,
         T_COMMUNITY_DAILY,
         T_DISTRICT_DAY,
         T_HOUSEHOLD,
@@ -96,6 +105,15 @@ DISTRICT_DROP_COLUMNS = _columns(
 )
 DISTRICT_DEPOSIT_COLUMNS = _columns(
     DistrictDepositDaily, "day, district_id, material, category, deposits, weight_g"
+)
+DISTRICT_DROP_MONTH_COLUMNS = _columns(
+    DistrictDropMonthly, "month, district_id, category, drops, accepted, rejected, verdicts, correct"
+)
+DISTRICT_DEPOSIT_MONTH_COLUMNS = _columns(
+    DistrictDepositMonthly, "month, district_id, material, category, deposits, weight_g"
+)
+COLLECTION_MONTH_COLUMNS = _columns(
+    DistrictCollectionMonthly, "month, district_id, category, destination, weight_g"
 )
 DISTRICT_DAY_COLUMNS = _columns(
     DistrictDay,
@@ -154,6 +172,22 @@ def district_deposit_sql(community_rows: str) -> str:
     return f"""SELECT day, district_id, material, category, sum(deposits) AS deposits,
                       sum(weight_g) AS weight_g
                FROM ({community_rows}) r GROUP BY 1, 2, 3, 4"""  # noqa: S608 - a subquery built here
+
+
+# The columns a month row sums; the others are its key (or carried with it).
+_MONTH_SUMS = frozenset({"drops", "accepted", "rejected", "verdicts", "correct", "deposits", "weight_g"})
+
+
+def by_month_sql(day_rows: str, columns: str) -> str:
+    """A district month table's rows (`columns`: month, district_id, its keys, then its sums) from
+    daily rows that carry the same columns with `day` for `month`."""
+    names = [name.strip() for name in columns.split(",")]
+    sums = [name for name in names if name in _MONTH_SUMS]
+    keys = [name for name in names[1:] if name not in _MONTH_SUMS]
+    grouped = ", ".join(str(i) for i in range(1, len(keys) + 2))
+    return f"""SELECT date_trunc('month', day)::date AS month, {", ".join(keys)},
+                      {", ".join(f"sum({name}) AS {name}" for name in sums)}
+               FROM ({day_rows}) r GROUP BY {grouped}"""  # noqa: S608 - columns passed _columns()
 
 
 def district_day_sql(deposit_rows: str) -> str:
@@ -266,4 +300,16 @@ def recount_queries() -> dict[str, tuple[str, str]]:
         T_DISTRICT_DROP: (DISTRICT_DROP_COLUMNS, district_drop_sql(drop_recount_sql(drops))),
         T_DEPOSIT: (DEPOSIT_COLUMNS, deposit_recount_sql(deposits)),
         T_DISTRICT_DEPOSIT: (DISTRICT_DEPOSIT_COLUMNS, district_deposit_sql(deposit_recount_sql(deposits))),
+        T_DISTRICT_DROP_MONTH: (
+            DISTRICT_DROP_MONTH_COLUMNS,
+            by_month_sql(district_drop_sql(drop_recount_sql(drops)), DISTRICT_DROP_MONTH_COLUMNS),
+        ),
+        T_DISTRICT_DEPOSIT_MONTH: (
+            DISTRICT_DEPOSIT_MONTH_COLUMNS,
+            by_month_sql(district_deposit_sql(deposit_recount_sql(deposits)), DISTRICT_DEPOSIT_MONTH_COLUMNS),
+        ),
+        T_COLLECTION_MONTH: (
+            COLLECTION_MONTH_COLUMNS,
+            by_month_sql(COLLECTION_RECOUNT_SQL, COLLECTION_MONTH_COLUMNS),
+        ),
     }

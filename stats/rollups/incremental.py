@@ -259,7 +259,8 @@ def _refresh_counts(cursor, src: EventSource, buckets: set[tuple[int, date]]) ->
     removed, added = _replace(
         cursor, table, columns, recount(src, where), where_params, buckets, COMMUNITY_DAY_KEY
     )
-    _apply_district_change(cursor, DISTRICT_ROLLUPS[src.name], columns, removed, added)
+    for rollup in DISTRICT_ROLLUPS[src.name]:
+        _apply_district_change(cursor, rollup, columns, removed, added)
     cursor.execute("SELECT id, district_id FROM geo_community WHERE id = ANY(%s)", [communities])
     district_of = dict(cursor.fetchall())
     district_days = {(district_of[community], day) for community, day in buckets}
@@ -279,20 +280,42 @@ class DistrictRollup(NamedTuple):
     counts: tuple[str, ...]
 
 
+DROP_COUNTS = ("drops", "accepted", "rejected", "verdicts", "correct")
+DEPOSIT_COUNTS = ("deposits", "weight_g")
+# Per event source, the district tables its community rows add up to: by day, and by month for
+# periods whose whole months are read a row each (stats/monthly.py).
 DISTRICT_ROLLUPS = {
-    "drops": DistrictRollup(
-        d.T_DISTRICT_DROP,
-        ("district_id", "day", "category"),
-        ("bigint", "date", "varchar"),
-        (),
-        ("drops", "accepted", "rejected", "verdicts", "correct"),
+    "drops": (
+        DistrictRollup(
+            d.T_DISTRICT_DROP,
+            ("district_id", "day", "category"),
+            ("bigint", "date", "varchar"),
+            (),
+            DROP_COUNTS,
+        ),
+        DistrictRollup(
+            d.T_DISTRICT_DROP_MONTH,
+            ("district_id", "month", "category"),
+            ("bigint", "date", "varchar"),
+            (),
+            DROP_COUNTS,
+        ),
     ),
-    "deposits": DistrictRollup(
-        d.T_DISTRICT_DEPOSIT,
-        ("district_id", "day", "material"),
-        ("bigint", "date", "varchar"),
-        ("category",),
-        ("deposits", "weight_g"),
+    "deposits": (
+        DistrictRollup(
+            d.T_DISTRICT_DEPOSIT,
+            ("district_id", "day", "material"),
+            ("bigint", "date", "varchar"),
+            ("category",),
+            DEPOSIT_COUNTS,
+        ),
+        DistrictRollup(
+            d.T_DISTRICT_DEPOSIT_MONTH,
+            ("district_id", "month", "material"),
+            ("bigint", "date", "varchar"),
+            ("category",),
+            DEPOSIT_COUNTS,
+        ),
     ),
 }
 
@@ -307,9 +330,17 @@ def _apply_district_change(cursor, rollup: DistrictRollup, columns: str, removed
     position = {name.strip(): index for index, name in enumerate(columns.split(","))}
     grouped = (*rollup.key, *rollup.carried)
     change: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(rollup.counts))
+
+    def key_of(row) -> tuple:
+        # A month table's key holds the month of the community row's day.
+        return tuple(
+            row[position["day"]].replace(day=1) if name == "month" else row[position[name]]
+            for name in grouped
+        )
+
     for rows, sign in ((removed, -1), (added, 1)):
         for row in rows:
-            totals = change[tuple(row[position[name]] for name in grouped)]
+            totals = change[key_of(row)]
             for index, name in enumerate(rollup.counts):
                 totals[index] += sign * int(row[position[name]])
     rows = [(*key, *totals) for key, totals in sorted(change.items()) if any(totals)]

@@ -10,6 +10,7 @@ from . import definitions as d
 # A record and its reversal leave a zero-weight rollup row, equal to no row at all.
 ZERO_ROWS_DO_NOT_COUNT = {
     d.T_COLLECTION: "WHERE weight_g <> 0",
+    d.T_COLLECTION_MONTH: "WHERE weight_g <> 0",
     d.T_DISTRICT_DAY: "WHERE collected_g <> 0 OR collected_recovered_g <> 0 OR incinerated_g <> 0"
     " OR deposited_g <> 0 OR deposit_recovered_g <> 0",
     d.T_INDICATOR_DAY: f"WHERE sums <> array_fill(0::bigint, ARRAY[{d.indicators.SUMS_LENGTH}])",
