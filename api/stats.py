@@ -174,9 +174,21 @@ def carbon_context(district_ids: list[int], start, end, *, by: str = "district_i
     return {"carbon": selectors.carbon_avoided(district_ids, start, end, by=by)}
 
 
+def carbon_block(figures) -> dict:
+    """CarbonOut's representation, built directly: a city's answer holds one per district, and a
+    serializer made for each was a tenth of the time the answer took (tests compare the two)."""
+    return {
+        "co2e_kg": kilograms(int(figures.co2e_g)),
+        "deposits_co2e_kg": kilograms(int(figures.deposits_co2e_g)),
+        "collections_co2e_kg": kilograms(int(figures.collections_co2e_g)),
+        "co2e_kg_by_material": {
+            str(material): kilograms(int(grams)) for material, grams in figures.co2e_g_by_material.items()
+        },
+    }
+
+
 def _carbon_of(serializer, key: int) -> dict:
-    figures = serializer.context.get("carbon", {}).get(key, selectors.NO_CARBON)
-    return CarbonOut(figures).data
+    return carbon_block(serializer.context.get("carbon", {}).get(key, selectors.NO_CARBON))
 
 
 def indicator_block(figure) -> dict:
@@ -231,6 +243,46 @@ class DistrictStatsOut(serializers.Serializer):
     def get_carbon(self, row) -> dict:
         return _carbon_of(self, row.district.id)
 
+    def to_representation(self, instance):
+        return district_block(instance, _carbon_of(self, instance.district.id))
+
+
+def _or_none(value, convert):
+    return None if value is None else convert(value)
+
+
+def district_block(row, carbon: dict) -> dict:
+    """DistrictStatsOut's representation, built directly (the fields above stay its schema, and tests
+    compare the two): DRF's field-by-field pass over a city's rows was a fifth of the answer's time."""
+    district, utilization, projection = row.district, row.utilization, row.projection
+    return {
+        "district": {
+            "id": district.id,
+            "name": str(district.name),
+            "name_en": _or_none(district.name_en, str),
+        },
+        "households": int(row.households),
+        "participating_households": int(row.participating_households),
+        "participation_rate": _or_none(row.participation_rate, four_places),
+        "drops": int(row.drops),
+        "accepted_drops": int(row.accepted_drops),
+        "verdicts": int(row.verdicts),
+        "accuracy_rate": _or_none(row.accuracy_rate, four_places),
+        "deposits_kg_by_material": {str(k): kilograms(int(g)) for k, g in row.deposits_g_by_material.items()},
+        "collected_kg_by_category": {
+            str(k): kilograms(int(g)) for k, g in row.collected_g_by_category.items()
+        },
+        "recovered_kg": kilograms(int(utilization.recovered_g)),
+        "handled_kg": kilograms(int(utilization.handled_g)),
+        "utilization_rate": _or_none(utilization.rate, four_places),
+        "target": _or_none(row.target, float),
+        "projected_rate": _or_none(projection.projected_rate, four_places),
+        "on_track": projection.on_track,
+        "incineration_counts_as_recovery": bool(row.incineration_counts_as_recovery),
+        "indicators": {code: indicator_block(figure) for code, figure in row.indicators.items()},
+        "carbon": carbon,
+    }
+
 
 class PeriodOut(serializers.Serializer):
     """Answers that carry their period as `from` and `to`: Python keywords, so declared in get_fields,
@@ -251,7 +303,7 @@ class DistrictStatsListOut(PeriodOut):
 
     @extend_schema_field(CarbonOut)
     def get_carbon(self, table) -> dict:
-        return CarbonOut(selectors.carbon_total(self.context.get("carbon", {}).values())).data
+        return carbon_block(selectors.carbon_total(self.context.get("carbon", {}).values()))
 
     # One page holds every district a reader may see.
     next = serializers.CharField(allow_null=True, default=None)
