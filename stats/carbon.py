@@ -24,10 +24,8 @@ from rewards.models import EmissionFactor
 
 from . import monthly
 
-# By community: (deposit rollup, collection condition). By district, the weights are the district
-# rollups' (monthly.py), the same levels the other figures are read at.
-_SOURCES = {"community_id": ("stats_depositdaily", "x.community_id IS NOT NULL")}
-GROUPINGS = ("district_id", *_SOURCES)
+# The levels the other figures are read at.
+GROUPINGS = ("district_id", "community_id")
 RECYCLING = "recycling"
 
 
@@ -83,24 +81,23 @@ def carbon_avoided(
 
 
 def _weights_sql(by: str, kind: str, keys: str, district_ids, start: date, end: date) -> tuple[str, list]:
-    """(key, district, `keys`, grams) of deposits or collections: by district over the whole months'
-    rows where there are any, by community over the days."""
+    """(key, district, `keys`, grams) of deposits or collections: over the whole months' rows where
+    there are any (monthly.py), and collections by community over their days (a few a day)."""
     grouped = ", ".join(str(i) for i in range(1, len(keys.split(",")) + 3))
-    if by == "district_id":
-        rows, params = monthly.period_rows(
-            kind, f"district_id, {keys}, weight_g", list(district_ids), start, end
-        )
+    ids = list(district_ids)
+    if by == "community_id" and kind == "collections":
         return (
-            f"SELECT district_id, district_id, {keys}, sum(weight_g) FROM ({rows}) x GROUP BY {grouped}",  # noqa: S608 - monthly's SQL; keys are this module's constants
-            params,
+            f"""SELECT community_id, district_id, {keys}, sum(weight_g) FROM stats_collectiondaily
+                WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s AND community_id IS NOT NULL
+                GROUP BY {grouped}""",  # noqa: S608 - keys are this module's constants
+            [ids, start, end],
         )
-    deposits, condition = _SOURCES[by]
-    table = deposits if kind == "deposits" else "stats_collectiondaily"
+    source = "community_deposits" if by == "community_id" else kind
+    place = "district_id" if by == "district_id" else f"{by}, district_id"
+    rows, params = monthly.period_rows(source, f"{place}, {keys}, weight_g", ids, start, end)
     return (
-        f"""SELECT x.{by}, x.district_id, {keys}, sum(x.weight_g) FROM {table} x
-            WHERE x.district_id = ANY(%s) AND x.day BETWEEN %s AND %s AND {condition if kind == "collections" else "true"}
-            GROUP BY {grouped}""",  # noqa: S608 - `by`, the table and the condition from _SOURCES
-        [list(district_ids), start, end],
+        f"SELECT {by}, district_id, {keys}, sum(weight_g) FROM ({rows}) x GROUP BY {grouped}",  # noqa: S608 - monthly's SQL; `by` checked, keys this module's constants
+        params,
     )
 
 

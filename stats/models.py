@@ -468,6 +468,21 @@ class DistrictDepositMonthly(DistrictMonthRow, DepositWeights):
         ]
 
 
+class CommunityDepositMonthly(DistrictMonthRow, DepositWeights):
+    """DepositDaily by month: what a community breakdown's CO2e by material reads for whole months."""
+
+    community = models.ForeignKey("geo.Community", on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        constraints = [
+            # Led by district (a community's district never changes): the breakdown reads a district's
+            # months, and the round's MERGE matches on the whole key, through one index.
+            models.UniqueConstraint(
+                fields=["district", "month", "community", "material"], name="community_deposit_monthly_key"
+            )
+        ]
+
+
 class DistrictCollectionMonthly(DistrictMonthRow):
     """CollectionDaily by district and month, written in the collection's own transaction as it is."""
 

@@ -1,5 +1,5 @@
-"""A period's rows of a district rollup: its whole calendar months from the month table, the days
-either side from the day table.
+"""A period's rows of a district rollup (or of a district's communities): its whole calendar months
+from the month table, the days either side from the day table.
 
 A city's year is a row per district, day and material in the day tables (tens of thousands) and a
 row per district, month and material in the month tables (a few hundred); both sum the same
@@ -22,6 +22,8 @@ PAIRS = {
     "drops": DistrictRollupPair("stats_districtdropdaily", "stats_districtdropmonthly"),
     "deposits": DistrictRollupPair("stats_districtdepositdaily", "stats_districtdepositmonthly"),
     "collections": DistrictRollupPair("stats_collectiondaily", "stats_districtcollectionmonthly"),
+    # A district's communities: their rows carry the district too.
+    "community_deposits": DistrictRollupPair("stats_depositdaily", "stats_communitydepositmonthly"),
 }
 
 

@@ -11,6 +11,7 @@ from .. import indicators, rate, sources
 from ..models import (
     CollectionDaily,
     CommunityDaily,
+    CommunityDepositMonthly,
     CommunityHouseholds,
     DepositDaily,
     DistrictCollectionMonthly,
@@ -45,6 +46,7 @@ T_DISTRICT_DEPOSIT = DistrictDepositDaily._meta.db_table
 T_DISTRICT_DROP_MONTH = DistrictDropMonthly._meta.db_table
 T_DISTRICT_DEPOSIT_MONTH = DistrictDepositMonthly._meta.db_table
 T_COLLECTION_MONTH = DistrictCollectionMonthly._meta.db_table
+T_DEPOSIT_MONTH = CommunityDepositMonthly._meta.db_table
 T_COMMUNITY_DAILY = CommunityDaily._meta.db_table
 T_DISTRICT_DAY = DistrictDay._meta.db_table
 T_HOUSEHOLD = HouseholdMonth._meta.db_table
@@ -64,6 +66,7 @@ TABLES = frozenset(
         T_DISTRICT_DROP_MONTH,
         T_DISTRICT_DEPOSIT_MONTH,
         T_COLLECTION_MONTH,
+        T_DEPOSIT_MONTH,
         T_COMMUNITY_DAILY,
         T_DISTRICT_DAY,
         T_HOUSEHOLD,
@@ -111,6 +114,9 @@ DISTRICT_DROP_MONTH_COLUMNS = _columns(
 )
 DISTRICT_DEPOSIT_MONTH_COLUMNS = _columns(
     DistrictDepositMonthly, "month, district_id, material, category, deposits, weight_g"
+)
+DEPOSIT_MONTH_COLUMNS = _columns(
+    CommunityDepositMonthly, "month, district_id, community_id, material, category, deposits, weight_g"
 )
 COLLECTION_MONTH_COLUMNS = _columns(
     DistrictCollectionMonthly, "month, district_id, category, destination, weight_g"
@@ -307,6 +313,10 @@ def recount_queries() -> dict[str, tuple[str, str]]:
         T_DISTRICT_DEPOSIT_MONTH: (
             DISTRICT_DEPOSIT_MONTH_COLUMNS,
             by_month_sql(district_deposit_sql(deposit_recount_sql(deposits)), DISTRICT_DEPOSIT_MONTH_COLUMNS),
+        ),
+        T_DEPOSIT_MONTH: (
+            DEPOSIT_MONTH_COLUMNS,
+            by_month_sql(deposit_recount_sql(deposits), DEPOSIT_MONTH_COLUMNS),
         ),
         T_COLLECTION_MONTH: (
             COLLECTION_MONTH_COLUMNS,

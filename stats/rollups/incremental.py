@@ -259,8 +259,8 @@ def _refresh_counts(cursor, src: EventSource, buckets: set[tuple[int, date]]) ->
     removed, added = _replace(
         cursor, table, columns, recount(src, where), where_params, buckets, COMMUNITY_DAY_KEY
     )
-    for rollup in DISTRICT_ROLLUPS[src.name]:
-        _apply_district_change(cursor, rollup, columns, removed, added)
+    for rollup in SUMMED_ROLLUPS[src.name]:
+        _apply_change(cursor, rollup, columns, removed, added)
     cursor.execute("SELECT id, district_id FROM geo_community WHERE id = ANY(%s)", [communities])
     district_of = dict(cursor.fetchall())
     district_days = {(district_of[community], day) for community, day in buckets}
@@ -269,9 +269,10 @@ def _refresh_counts(cursor, src: EventSource, buckets: set[tuple[int, date]]) ->
     return {district for district, _day in district_days}
 
 
-class DistrictRollup(NamedTuple):
-    """A district-level table summing a community rollup: its key, what it only carries, its counts
-    (the first counts the events, so a row whose first count reaches 0 has no event left)."""
+class SummedRollup(NamedTuple):
+    """A table summing a community rollup's rows by a coarser key (the district, the month): its key,
+    what it only carries, its counts (the first counts the events, so a row whose first count reaches
+    0 has no event left)."""
 
     table: str
     key: tuple[str, ...]
@@ -282,18 +283,19 @@ class DistrictRollup(NamedTuple):
 
 DROP_COUNTS = ("drops", "accepted", "rejected", "verdicts", "correct")
 DEPOSIT_COUNTS = ("deposits", "weight_g")
-# Per event source, the district tables its community rows add up to: by day, and by month for
-# periods whose whole months are read a row each (stats/monthly.py).
-DISTRICT_ROLLUPS = {
+# Per event source, the tables its community rows add up to: the district's by day, and by month
+# for periods whose whole months are read a row each (stats/monthly.py), the district's and, for
+# deposits, the community's.
+SUMMED_ROLLUPS = {
     "drops": (
-        DistrictRollup(
+        SummedRollup(
             d.T_DISTRICT_DROP,
             ("district_id", "day", "category"),
             ("bigint", "date", "varchar"),
             (),
             DROP_COUNTS,
         ),
-        DistrictRollup(
+        SummedRollup(
             d.T_DISTRICT_DROP_MONTH,
             ("district_id", "month", "category"),
             ("bigint", "date", "varchar"),
@@ -302,17 +304,24 @@ DISTRICT_ROLLUPS = {
         ),
     ),
     "deposits": (
-        DistrictRollup(
+        SummedRollup(
             d.T_DISTRICT_DEPOSIT,
             ("district_id", "day", "material"),
             ("bigint", "date", "varchar"),
             ("category",),
             DEPOSIT_COUNTS,
         ),
-        DistrictRollup(
+        SummedRollup(
             d.T_DISTRICT_DEPOSIT_MONTH,
             ("district_id", "month", "material"),
             ("bigint", "date", "varchar"),
+            ("category",),
+            DEPOSIT_COUNTS,
+        ),
+        SummedRollup(
+            d.T_DEPOSIT_MONTH,
+            ("district_id", "month", "community_id", "material"),
+            ("bigint", "date", "bigint", "varchar"),
             ("category",),
             DEPOSIT_COUNTS,
         ),
@@ -320,12 +329,12 @@ DISTRICT_ROLLUPS = {
 }
 
 
-def _apply_district_change(cursor, rollup: DistrictRollup, columns: str, removed, added) -> None:
-    """Add to the district rows the difference between the community rows put in and taken out.
+def _apply_change(cursor, rollup: SummedRollup, columns: str, removed, added) -> None:
+    """Add to the summed rows the difference between the community rows put in and taken out.
 
-    A district row is the sum of its communities' rows, and the round changed exactly these community
-    rows in this transaction under its lock: adding the difference gives the district's recount
-    without reading the rows of every community of the district's changed days again.
+    A summed row (a district's day, a month) is the sum of community rows, and the round changed
+    exactly these community rows in this transaction under its lock: adding the difference gives the
+    recount without reading the rows of every community of the changed days again.
     """
     position = {name.strip(): index for index, name in enumerate(columns.split(","))}
     grouped = (*rollup.key, *rollup.carried)

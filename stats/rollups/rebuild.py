@@ -37,6 +37,11 @@ def rebuild() -> RefreshResult:
                 d.DISTRICT_DEPOSIT_MONTH_COLUMNS,
                 d.by_month_sql(d.rows_of(d.T_DISTRICT_DEPOSIT), d.DISTRICT_DEPOSIT_MONTH_COLUMNS),
             ),
+            d.fill_sql(
+                d.T_DEPOSIT_MONTH,
+                d.DEPOSIT_MONTH_COLUMNS,
+                d.by_month_sql(d.rows_of(d.T_DEPOSIT), d.DEPOSIT_MONTH_COLUMNS),
+            ),
             d.fill_sql(d.T_DISTRICT_DAY, d.DISTRICT_DAY_COLUMNS, d.district_day_sql(d.rows_of(d.T_DEPOSIT))),
             d.fill_sql(
                 d.T_COMMUNITY_DAILY,

@@ -16,6 +16,8 @@ from stats import monthly, selectors
 from stats.carbon import carbon_of
 from stats.models import (
     CollectionDaily,
+    CommunityDepositMonthly,
+    DepositDaily,
     DistrictCollectionMonthly,
     DistrictDepositDaily,
     DistrictDepositMonthly,
@@ -117,6 +119,7 @@ def test_district_figures_over_any_period_equal_the_sums_of_its_days(weidu, jian
     # January, February and March each have rows of their own.
     assert DistrictDepositMonthly.objects.filter(district=weidu).dates("month", "month").count() == 3
     assert DistrictCollectionMonthly.objects.dates("month", "month").count() == 3
+    assert CommunityDepositMonthly.objects.dates("month", "month").count() == 3
 
     periods = [
         (date(2026, 1, 1), date(2026, 12, 31)),
@@ -149,6 +152,24 @@ def test_district_figures_over_any_period_equal_the_sums_of_its_days(weidu, jian
             .values_list("district_id", "category", "destination")
             .annotate(Sum("weight_g"))
         ]
-        by_days = carbon_of(deposit_rows, route_rows, {weidu.id: weidu.city_id, jian_an.id: jian_an.city_id})
+        cities = {weidu.id: weidu.city_id, jian_an.id: jian_an.city_id}
+        by_days = carbon_of(deposit_rows, route_rows, cities)
         assert table.carbon == by_days, (start, end)
         assert selectors.carbon_avoided([weidu.id, jian_an.id], start, end) == by_days, (start, end)
+        community_deposits = [
+            (community, district, material, grams)
+            for community, district, material, grams in DepositDaily.objects.filter(**days)
+            .values_list("community_id", "district_id", "material")
+            .annotate(Sum("weight_g"))
+        ]
+        community_routes = [
+            (community, district, category, destination, grams)
+            for community, district, category, destination, grams in CollectionDaily.objects.filter(
+                community__isnull=False, **days
+            )
+            .values_list("community_id", "district_id", "category", "destination")
+            .annotate(Sum("weight_g"))
+        ]
+        by_community = carbon_of(community_deposits, community_routes, cities)
+        assert by_community, (start, end)
+        assert selectors.carbon_avoided([weidu.id, jian_an.id], start, end, by="community_id") == by_community
