@@ -656,6 +656,10 @@ def _merge(cursor, table: str, source: str, match: str, empties: str, update: st
     the ones it empties. Only rows changed can become empty, and the round's lock keeps every other
     writer out, so MERGE needs none of ON CONFLICT's guard against racing inserts."""
     columns, values = insert
+    # A change is a few hundred rows and the table may hold a city's year: the planner, told the
+    # arrays' length, hashes the whole table (58,000 community months read for 500 changed, 50 ms)
+    # where a probe of the key index per changed row takes a few. Only for this statement.
+    cursor.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
     cursor.execute(
         f"""MERGE INTO {d.table(table)} t USING {source} ON {match}
             WHEN MATCHED AND {empties} THEN DELETE
@@ -663,6 +667,7 @@ def _merge(cursor, table: str, source: str, match: str, empties: str, update: st
             WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({values})""",  # noqa: S608 - a rollup table; the rest this module's constants
         params,
     )
+    cursor.execute("RESET enable_hashjoin; RESET enable_mergejoin")
 
 
 def _household_steps(months_rows: list[tuple], keys: set[tuple[int, date]]) -> Counter:
