@@ -266,3 +266,42 @@ def test_late_offline_deposits_land_on_their_shanghai_day_across_midnight(
     from stats.rollups.verification import verify
 
     assert verify() == []
+
+
+def _textbook_projection(daily, start, end):
+    """The least-squares line through the cumulative rate, fitted the slow, obvious way."""
+    points, recovered, handled = [], 0, 0
+    for day, flow in sorted(daily):
+        recovered, handled = recovered + flow.recovered_g, handled + flow.handled_g
+        if handled > 0:
+            points.append(((day - start).days, recovered / handled))
+    mean_x = sum(x for x, _ in points) / len(points)
+    mean_y = sum(y for _, y in points) / len(points)
+    var_x = sum((x - mean_x) ** 2 for x, _ in points)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / var_x
+    return min(1.0, max(0.0, mean_y + slope * ((end - start).days - mean_x)))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_fitted_projection_equals_the_textbook_least_squares_fit(seed):
+    import random
+
+    rng = random.Random(seed)
+    start, end = date(2026, 1, 1), date(2026, 12, 31)
+    days = sorted(rng.sample(range(330), rng.randrange(8, 330)))
+    daily = [
+        (
+            start + timedelta(days=d),
+            # Now and then a correction: a day that takes more back than it adds.
+            rate.Utilization(
+                rng.randrange(-3_000, 400_000), rng.choice([-50_000, *[rng.randrange(1, 900_000)] * 9])
+            ),
+        )
+        for d in days
+    ]
+    projection = rate.project(daily, target=TARGET, start=start, end=end, today=date(2026, 12, 2))
+
+    if projection.method == "linear_trend":
+        assert projection.projected_rate == pytest.approx(_textbook_projection(daily, start, end), abs=1e-12)
+    else:
+        assert projection.method in ("rate_so_far", "no_data")
