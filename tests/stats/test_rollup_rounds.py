@@ -283,3 +283,20 @@ def test_a_district_row_whose_last_event_is_gone_is_deleted_by_the_round(weidu, 
     rows = DistrictDepositDaily.objects.filter(district=weidu).values_list("material", "deposits", "weight_g")
     assert list(rows) == [("glass", 2, 500)]
     assert verify() == []
+
+
+@pytest.mark.django_db
+def test_rollups_read_by_index_alone_are_vacuumed_after_two_percent_of_their_rows_change():
+    from importlib import import_module
+
+    from django.db import connection
+
+    tables = import_module("stats.migrations.0017_rollups_vacuumed_as_the_round_writes").TABLES
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)", [list(tables)])
+        options = dict(cursor.fetchall())
+
+    assert set(options) == set(tables)
+    for table in tables:
+        assert "autovacuum_vacuum_scale_factor=0.02" in options[table], table
+        assert "autovacuum_vacuum_insert_scale_factor=0.02" in options[table], table
