@@ -11,6 +11,18 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ImproperlyConfigured
 
+from . import periods
+from .models import (
+    CollectionDaily,
+    CommunityDepositMonthly,
+    DepositDaily,
+    DistrictCollectionMonthly,
+    DistrictDepositDaily,
+    DistrictDepositMonthly,
+    DistrictDropDaily,
+    DistrictDropMonthly,
+)
+
 
 @dataclass(frozen=True)
 class DistrictRollupPair:
@@ -18,24 +30,24 @@ class DistrictRollupPair:
     month_table: str
 
 
+def _pair(day_model, month_model) -> DistrictRollupPair:
+    return DistrictRollupPair(day_model._meta.db_table, month_model._meta.db_table)
+
+
 PAIRS = {
-    "drops": DistrictRollupPair("stats_districtdropdaily", "stats_districtdropmonthly"),
-    "deposits": DistrictRollupPair("stats_districtdepositdaily", "stats_districtdepositmonthly"),
-    "collections": DistrictRollupPair("stats_collectiondaily", "stats_districtcollectionmonthly"),
+    "drops": _pair(DistrictDropDaily, DistrictDropMonthly),
+    "deposits": _pair(DistrictDepositDaily, DistrictDepositMonthly),
+    "collections": _pair(CollectionDaily, DistrictCollectionMonthly),
     # A district's communities: their rows carry the district too.
-    "community_deposits": DistrictRollupPair("stats_depositdaily", "stats_communitydepositmonthly"),
+    "community_deposits": _pair(DepositDaily, CommunityDepositMonthly),
 }
-
-
-def _next_month(day: date) -> date:
-    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
 def split(start: date, end: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
     """start..end as (first and last whole month's first days, or None) and the day spans left over."""
-    first = start if start.day == 1 else _next_month(start)
-    end_of_month = _next_month(end) - timedelta(days=1)
-    last_whole_end = end if end == end_of_month else end.replace(day=1) - timedelta(days=1)
+    first = start if start.day == 1 else periods.next_month(start)
+    end_of_month = periods.bucket_end(periods.month_start(end), "month")
+    last_whole_end = end if end == end_of_month else periods.month_start(end) - timedelta(days=1)
     if first > last_whole_end:
         return None, [(start, end)]
     spans = []
@@ -43,7 +55,7 @@ def split(start: date, end: date) -> tuple[tuple[date, date] | None, list[tuple[
         spans.append((start, first - timedelta(days=1)))
     if last_whole_end < end:
         spans.append((last_whole_end + timedelta(days=1), end))
-    return (first, last_whole_end.replace(day=1)), spans
+    return (first, periods.month_start(last_whole_end)), spans
 
 
 def period_rows(kind: str, columns: str, district_ids: list[int], start: date, end: date) -> tuple[str, list]:
