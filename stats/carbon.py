@@ -73,30 +73,34 @@ def carbon_avoided(
         return {}
     city_of = dict(District.objects.filter(pk__in=district_ids).values_list("id", "city_id"))
     with connection.cursor() as cursor:
-        cursor.execute(*_weights_sql(by, "deposits", "material", district_ids, start, end))
+        cursor.execute(*weights_sql(by, "deposits", "material", district_ids, start, end))
         deposit_rows = cursor.fetchall()
-        cursor.execute(*_weights_sql(by, "collections", "category, destination", district_ids, start, end))
+        cursor.execute(*weights_sql(by, "collections", "category, destination", district_ids, start, end))
         collection_rows = cursor.fetchall()
     return carbon_of(deposit_rows, collection_rows, city_of)
 
 
-def _weights_sql(by: str, kind: str, keys: str, district_ids, start: date, end: date) -> tuple[str, list]:
-    """(key, district, `keys`, grams) of deposits or collections: over the whole months' rows where
-    there are any (monthly.py), and collections by community over their days (a few a day)."""
-    grouped = ", ".join(str(i) for i in range(1, len(keys.split(",")) + 3))
+def weights_sql(by: str, kind: str, keys: str, district_ids, start: date, end: date) -> tuple[str, list]:
+    """(key, district, `keys`, grams) of deposits or collections, in `keys` order, and its parameters:
+    what carbon_of reads, and the district figures' weights by material and by route. Over the whole
+    months' rows where there are any (monthly.py); collections by community over their days (a few a
+    day)."""
+    width = len(keys.split(","))
+    grouped = ", ".join(str(i) for i in range(1, width + 3))
+    ordered = ", ".join(str(i) for i in range(3, width + 3))
     ids = list(district_ids)
     if by == "community_id" and kind == "collections":
         return (
             f"""SELECT community_id, district_id, {keys}, sum(weight_g) FROM stats_collectiondaily
                 WHERE district_id = ANY(%s) AND day BETWEEN %s AND %s AND community_id IS NOT NULL
-                GROUP BY {grouped}""",  # noqa: S608 - keys are this module's constants
+                GROUP BY {grouped} ORDER BY {ordered}""",  # noqa: S608 - keys are this module's constants
             [ids, start, end],
         )
     source = "community_deposits" if by == "community_id" else kind
     place = "district_id" if by == "district_id" else f"{by}, district_id"
     rows, params = monthly.period_rows(source, f"{place}, {keys}, weight_g", ids, start, end)
     return (
-        f"SELECT {by}, district_id, {keys}, sum(weight_g) FROM ({rows}) x GROUP BY {grouped}",  # noqa: S608 - monthly's SQL; `by` checked, keys this module's constants
+        f"SELECT {by}, district_id, {keys}, sum(weight_g) FROM ({rows}) x GROUP BY {grouped} ORDER BY {ordered}",  # noqa: S608 - monthly's SQL; `by` checked, keys this module's constants
         params,
     )
 

@@ -23,7 +23,7 @@ from geo.models import City, Community, District
 from kiosks.models import Pickup, PickupLine
 
 from . import balance, flows, indicators, monthly, periods, rate, targets
-from .carbon import CarbonFigures, carbon_of
+from .carbon import CarbonFigures, carbon_of, weights_sql
 from .errors import BadPeriod, UnknownIndicator
 from .models import (
     Collection,
@@ -336,24 +336,11 @@ def district_table(user: User, start: date, end: date) -> DistrictTable:
     in_force = targets.in_force([d.city_id for d in districts], end.year)
     incineration = incineration_settings(ids)
     # The weights by material and by route are read once, for the figures and for their CO2e.
-    deposits, deposit_params = monthly.period_rows(
-        "deposits", "district_id, material, weight_g", ids, start, end
-    )
-    deposit_rows = _rows(
-        f"SELECT district_id, district_id, material, sum(weight_g) FROM ({deposits}) x GROUP BY 1, 3 ORDER BY 3",  # noqa: S608 - monthly's SQL of placeholders
-        deposit_params,
-    )
+    deposit_rows = _rows(*weights_sql("district_id", "deposits", "material", ids, start, end))
     deposits_by_material: dict[int, dict[str, int]] = defaultdict(dict)
     for district, _district, material, weight in deposit_rows:
         deposits_by_material[district][material] = int(weight)
-    routes, route_params = monthly.period_rows(
-        "collections", "district_id, category, destination, weight_g", ids, start, end
-    )
-    route_rows = _rows(
-        f"""SELECT district_id, district_id, category, destination, sum(weight_g) FROM ({routes}) x
-            GROUP BY 1, 3, 4 ORDER BY 3, 4""",  # noqa: S608 - monthly's SQL of placeholders
-        route_params,
-    )
+    route_rows = _rows(*weights_sql("district_id", "collections", "category, destination", ids, start, end))
     collected = _by_category(route_rows)
     co2e = carbon_of(deposit_rows, route_rows, {d.id: d.city_id for d in districts})
     rows = []
