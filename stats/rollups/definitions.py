@@ -7,7 +7,7 @@ own columns before any of them is put into SQL.
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .. import indicators, rate, sources
+from .. import indicators, monthly, rate, sources
 from ..models import (
     CollectionDaily,
     CommunityDaily,
@@ -121,6 +121,16 @@ DEPOSIT_MONTH_COLUMNS = _columns(
 COLLECTION_MONTH_COLUMNS = _columns(
     DistrictCollectionMonthly, "month, district_id, category, destination, weight_g"
 )
+# Each month table's columns and the day table it sums by month (the pairs monthly.py reads).
+MONTH_TABLES = {
+    pair.month_table: (columns, pair.day_table)
+    for pair, columns in (
+        (monthly.PAIRS["drops"], DISTRICT_DROP_MONTH_COLUMNS),
+        (monthly.PAIRS["deposits"], DISTRICT_DEPOSIT_MONTH_COLUMNS),
+        (monthly.PAIRS["community_deposits"], DEPOSIT_MONTH_COLUMNS),
+        (monthly.PAIRS["collections"], COLLECTION_MONTH_COLUMNS),
+    )
+}
 DISTRICT_DAY_COLUMNS = _columns(
     DistrictDay,
     "day, district_id, collected_g, collected_recovered_g, incinerated_g, deposited_g, deposit_recovered_g",
@@ -285,11 +295,17 @@ HOUSEHOLD_COUNT_SQL = """
     GROUP BY 1, 2"""
 
 
+def month_fill_sql(month_table: str) -> str:
+    """Fill a month table from its day table (already filled)."""
+    columns, day_table = MONTH_TABLES[month_table]
+    return fill_sql(month_table, columns, by_month_sql(rows_of(day_table), columns))
+
+
 def recount_queries() -> dict[str, tuple[str, str]]:
     """table -> (columns, recount SELECT): the contract verify_rollups checks."""
     drops, deposits = sources.drop_source(), sources.deposit_source()
     events = participation_events_sql([drops, deposits])
-    return {
+    queries = {
         T_COLLECTION: (COLLECTION_COLUMNS, COLLECTION_RECOUNT_SQL),
         T_INDICATOR_DAY: (INDICATOR_DAY_COLUMNS, INDICATOR_DAY_RECOUNT_SQL),
         T_HOUSEHOLD: (HOUSEHOLD_COLUMNS, household_month_sql(events)),
@@ -306,20 +322,7 @@ def recount_queries() -> dict[str, tuple[str, str]]:
         T_DISTRICT_DROP: (DISTRICT_DROP_COLUMNS, district_drop_sql(drop_recount_sql(drops))),
         T_DEPOSIT: (DEPOSIT_COLUMNS, deposit_recount_sql(deposits)),
         T_DISTRICT_DEPOSIT: (DISTRICT_DEPOSIT_COLUMNS, district_deposit_sql(deposit_recount_sql(deposits))),
-        T_DISTRICT_DROP_MONTH: (
-            DISTRICT_DROP_MONTH_COLUMNS,
-            by_month_sql(district_drop_sql(drop_recount_sql(drops)), DISTRICT_DROP_MONTH_COLUMNS),
-        ),
-        T_DISTRICT_DEPOSIT_MONTH: (
-            DISTRICT_DEPOSIT_MONTH_COLUMNS,
-            by_month_sql(district_deposit_sql(deposit_recount_sql(deposits)), DISTRICT_DEPOSIT_MONTH_COLUMNS),
-        ),
-        T_DEPOSIT_MONTH: (
-            DEPOSIT_MONTH_COLUMNS,
-            by_month_sql(deposit_recount_sql(deposits), DEPOSIT_MONTH_COLUMNS),
-        ),
-        T_COLLECTION_MONTH: (
-            COLLECTION_MONTH_COLUMNS,
-            by_month_sql(COLLECTION_RECOUNT_SQL, COLLECTION_MONTH_COLUMNS),
-        ),
     }
+    for month_table, (columns, day_table) in MONTH_TABLES.items():
+        queries[month_table] = (columns, by_month_sql(queries[day_table][1], columns))
+    return queries

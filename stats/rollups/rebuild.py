@@ -27,21 +27,6 @@ def rebuild() -> RefreshResult:
                 d.DISTRICT_DEPOSIT_COLUMNS,
                 d.district_deposit_sql(d.rows_of(d.T_DEPOSIT)),
             ),
-            d.fill_sql(
-                d.T_DISTRICT_DROP_MONTH,
-                d.DISTRICT_DROP_MONTH_COLUMNS,
-                d.by_month_sql(d.rows_of(d.T_DISTRICT_DROP), d.DISTRICT_DROP_MONTH_COLUMNS),
-            ),
-            d.fill_sql(
-                d.T_DISTRICT_DEPOSIT_MONTH,
-                d.DISTRICT_DEPOSIT_MONTH_COLUMNS,
-                d.by_month_sql(d.rows_of(d.T_DISTRICT_DEPOSIT), d.DISTRICT_DEPOSIT_MONTH_COLUMNS),
-            ),
-            d.fill_sql(
-                d.T_DEPOSIT_MONTH,
-                d.DEPOSIT_MONTH_COLUMNS,
-                d.by_month_sql(d.rows_of(d.T_DEPOSIT), d.DEPOSIT_MONTH_COLUMNS),
-            ),
             d.fill_sql(d.T_DISTRICT_DAY, d.DISTRICT_DAY_COLUMNS, d.district_day_sql(d.rows_of(d.T_DEPOSIT))),
             d.fill_sql(
                 d.T_COMMUNITY_DAILY,
@@ -62,12 +47,9 @@ def rebuild() -> RefreshResult:
             d.fill_sql(d.T_STEP, d.STEP_COLUMNS, d.participation_step_sql(EVENTS)),
             d.fill_sql(d.T_HOUSEHOLD_YEAR, d.HOUSEHOLD_YEAR_COLUMNS, d.household_year_sql(EVENTS)),
             d.fill_sql(d.T_COLLECTION, d.COLLECTION_COLUMNS, d.COLLECTION_RECOUNT_SQL),
-            d.fill_sql(
-                d.T_COLLECTION_MONTH,
-                d.COLLECTION_MONTH_COLUMNS,
-                d.by_month_sql(d.rows_of(d.T_COLLECTION), d.COLLECTION_MONTH_COLUMNS),
-            ),
             d.fill_sql(d.T_INDICATOR_DAY, d.INDICATOR_DAY_COLUMNS, d.INDICATOR_DAY_RECOUNT_SQL),
+            # After the day tables they sum.
+            *(d.month_fill_sql(table) for table in d.MONTH_TABLES),
         ):
             cursor.execute(statement)
         for src in (drops, deposits):
