@@ -13,9 +13,8 @@ from sorting.models import Bin
 from stats import selectors
 from tests import factories
 
-from .factories import deposit, drop, record
-from .test_monthly import _moment
-from .test_rollups import CATEGORIES, MATERIALS, _world
+from .test_monthly import _history
+from .test_rollups import _world
 
 
 @pytest.mark.django_db
@@ -26,18 +25,8 @@ def test_district_rows_and_their_carbon_render_as_their_declared_fields(weidu, j
     for _ in range(5):
         factories.ResidentFactory(household__community=communities[0])
     bins = list(Bin.objects.all())
-    for _ in range(40):
-        verdict = rng.choice(["correct", "correct", "incorrect"])
-        drop(rng.choice(bins), rng.choice(residents), _moment(rng), status="accepted", verdict=verdict)
-        deposit(
-            rng.choice(kiosks),
-            rng.choice(residents),
-            rng.choice(MATERIALS),
-            rng.randrange(50, 5000),
-            _moment(rng),
-        )
-        category, destination = rng.choice(CATEGORIES)
-        record(city_officer, weidu, category, rng.randrange(1, 900), destination, _moment(rng).date())
+    verdicts = ("correct", "correct", "incorrect")
+    _history(rng, 40, residents, kiosks, bins, [weidu], city_officer, verdicts=verdicts)
     call_command("refresh_rollups")
 
     seen_none = seen_figures = seen_carbon = False

@@ -76,6 +76,29 @@ def _moment(rng: random.Random) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI) + timedelta(minutes=rng.randrange(24 * 60))
 
 
+def _history(rng, n, residents, kiosks, bins, districts, officer, *, verdicts=("correct",)) -> None:
+    """n accepted drops with their verdicts, n deposits and n collections, around three months."""
+    for _ in range(n):
+        drop(
+            rng.choice(bins),
+            rng.choice(residents),
+            _moment(rng),
+            status="accepted",
+            verdict=rng.choice(verdicts),
+        )
+        deposit(
+            rng.choice(kiosks),
+            rng.choice(residents),
+            rng.choice(MATERIALS),
+            rng.randrange(50, 5000),
+            _moment(rng),
+        )
+        category, destination = rng.choice(CATEGORIES)
+        record(
+            officer, rng.choice(districts), category, rng.randrange(1, 900), destination, _moment(rng).date()
+        )
+
+
 def _sums_by_day(district, start: date, end: date) -> tuple[dict, dict, int]:
     days = {"district": district, "day__range": (start, end)}
     deposits = {
@@ -96,24 +119,7 @@ def test_district_figures_over_any_period_equal_the_sums_of_its_days(weidu, jian
     rng = random.Random(11)
     _communities, residents, kiosks = _world(weidu, jian_an)
     bins = list(Bin.objects.all())
-    for _ in range(150):
-        drop(rng.choice(bins), rng.choice(residents), _moment(rng), status="accepted", verdict="correct")
-        deposit(
-            rng.choice(kiosks),
-            rng.choice(residents),
-            rng.choice(MATERIALS),
-            rng.randrange(50, 5000),
-            _moment(rng),
-        )
-        category, destination = rng.choice(CATEGORIES)
-        record(
-            city_officer,
-            rng.choice([weidu, jian_an]),
-            category,
-            rng.randrange(1, 900),
-            destination,
-            _moment(rng).date(),
-        )
+    _history(rng, 150, residents, kiosks, bins, [weidu, jian_an], city_officer)
     call_command("refresh_rollups")
     assert verify() == []
     # January, February and March each have rows of their own.
